@@ -1,0 +1,82 @@
+"""Command line: the TUI by default, plus headless commands that drive the same engine.
+
+Start-up stays cheap: only the module of the command being run is imported, and command
+modules import their heavy dependencies inside their handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from playground import __version__
+
+# command name -> (module, one-line help). Each module has add_parser(subparsers, name).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("playground.commands.run", "run a prompt across models and temperatures"),
+    "estimate": ("playground.commands.estimate", "tokens and worst-case cost of a run, before running it"),
+    "models": ("playground.commands.models", "list providers, whether each is ready, and their models"),
+    "history": ("playground.commands.history", "list past runs, newest first; QUERY searches prompts and outputs"),
+    "show": ("playground.commands.history", "show one run's cells"),
+    "export": ("playground.commands.history", "export a run as markdown, json or jsonl"),
+    "promote": ("playground.commands.prompts", "promote a recorded response into a versioned prompt file"),
+    "prompts": ("playground.commands.prompts", "list, show, diff, import and export prompt files"),
+}
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every command (and the TUI) understands."""
+    parser.add_argument("--config", metavar="PATH", help="config file (default: workspace playground.toml)")
+    parser.add_argument("--db", metavar="PATH", help="session database (default: workspace sessions/playground.db)")
+    parser.add_argument("--prompts-dir", metavar="PATH", help="prompt files folder (default: workspace prompts/)")
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    epilog = "commands:\n" + "\n".join(f"  {n:<10} {h}" for n, (_, h) in COMMANDS.items())
+    epilog += "\n\nWith no command, opens the TUI (optionally on PROMPT_FILE)."
+    parser = argparse.ArgumentParser(
+        prog="playground",
+        description="Prompt Playground: one prompt, many models and temperatures, side by side.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"playground {__version__}")
+    parser.add_argument("prompt_file", nargs="?", metavar="PROMPT_FILE", help="a .prompt file to open")
+    add_common(parser)
+    return parser
+
+
+def _first_positional(argv: list[str]) -> str | None:
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in ("--config", "--db", "--prompts-dir"):
+            skip = True
+            continue
+        if arg.startswith("-"):
+            continue
+        return arg
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _first_positional(argv)
+    try:
+        if command in COMMANDS:
+            module = importlib.import_module(COMMANDS[command][0])
+            parser = argparse.ArgumentParser(prog="playground")
+            sub = parser.add_subparsers(dest="command", required=True)
+            module.add_parser(sub, command)
+            args = parser.parse_args(argv)
+            return int(args.func(args) or 0)
+        args = _top_parser().parse_args(argv)
+        from playground.commands.tui import open_tui
+
+        return int(open_tui(args) or 0)
+    except KeyboardInterrupt:
+        print("playground: interrupted", file=sys.stderr)
+        return 130

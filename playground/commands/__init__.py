@@ -1,0 +1,1 @@
+"""One module per CLI command (or family). Heavy imports happen inside handlers."""

@@ -1,0 +1,41 @@
+"""What every command shares: settings loading and one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, NoReturn
+
+from playground.cli import add_common
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: printed as one line, exit 2."""
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    print(f"playground: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def command_parser(sub: Any, name: str, help: str, **kw: Any) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help, description=help, **kw)
+    add_common(parser)
+    return parser
+
+
+def load_settings_or_fail(args: argparse.Namespace) -> Any:
+    from playground.config import ConfigError, load_settings
+
+    try:
+        return load_settings(args.config, db=args.db, prompts_dir=args.prompts_dir)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def open_recorder(settings: Any, *, required: bool = False) -> Any:
+    """The session store as the runner's recorder, or None when the store is not available.
+
+    (Filled in by the sessions issue: returns playground.store's recorder.)
+    """
+    return None

@@ -1,0 +1,95 @@
+"""The prompt flags `run` and `estimate` share, and turning them into a RunPlan."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from playground.commands.common import UsageError
+
+
+def add_prompt_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompt_file", nargs="?", metavar="PROMPT_FILE", help="a .prompt file (its model and config become the defaults)")
+    parser.add_argument("-p", "--prompt", metavar="TEXT", help="the user message (a Handlebars template); '-' reads stdin")
+    parser.add_argument("-s", "--system", metavar="TEXT", help="the system message")
+    parser.add_argument("-m", "--model", action="append", metavar="PROVIDER:MODEL", help="a model to run (repeatable)")
+    parser.add_argument("-t", "--temperature", action="append", type=str, metavar="T", help="a temperature (repeatable)")
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="a template variable (repeatable)")
+    parser.add_argument("--repeat", type=int, default=None, metavar="N", help="samples per model and temperature")
+    parser.add_argument("--max-tokens", type=int, default=None, metavar="N", help="output token limit per call")
+    parser.add_argument("--top-p", type=float, default=None, metavar="P")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--stop", action="append", default=None, metavar="TEXT", help="a stop sequence (repeatable)")
+    parser.add_argument("--budget", type=float, default=None, metavar="USD", help="refuse a run whose worst case costs more")
+    parser.add_argument("--yes", action="store_true", help="run even when over budget")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def parse_vars(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var {item!r}: expected NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def parse_temperature(text: str) -> float:
+    try:
+        t = float(text)
+    except ValueError:
+        raise UsageError(f"-t {text!r}: a temperature is a number like 0.7") from None
+    if not 0 <= t <= 2:
+        raise UsageError(f"-t {text}: temperature must be between 0 and 2")
+    return t
+
+
+def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
+    """Build the RunPlan; raises UsageError with a one-line reason on bad input."""
+    from playground.core.plan import RunPlan
+    from playground.core.template import PromptTemplate
+
+    base: RunPlan | None = None
+    if args.prompt_file:
+        from playground.commands.promptfile import plan_from_prompt_file
+
+        base = plan_from_prompt_file(args.prompt_file, settings)
+    user = args.prompt
+    if user == "-":
+        user = sys.stdin.read()
+    if base is None and user is None:
+        raise UsageError("no prompt: give -p TEXT (or -p - for stdin) or a prompt file")
+    if base is None:
+        template = PromptTemplate.from_parts(args.system or "", user or "")
+        plan = RunPlan(template=template, models=list(settings.defaults.models), temperatures=list(settings.defaults.temperatures), max_tokens=settings.defaults.max_tokens)
+    else:
+        plan = base
+        if user is not None or args.system is not None:
+            plan.template = PromptTemplate.from_parts(args.system if args.system is not None else plan.template.system, user if user is not None else plan.template.user)
+    if args.model:
+        plan.models = list(dict.fromkeys(args.model))
+    if args.temperature:
+        plan.temperatures = list(dict.fromkeys(parse_temperature(t) for t in args.temperature))
+    if args.max_tokens is not None:
+        if args.max_tokens < 1:
+            raise UsageError("--max-tokens must be at least 1")
+        plan.max_tokens = args.max_tokens
+    if args.repeat is not None:
+        if not 1 <= args.repeat <= 100:
+            raise UsageError("--repeat must be between 1 and 100")
+        plan.repeats = args.repeat
+    if args.top_p is not None:
+        plan.top_p = args.top_p
+    if args.seed is not None:
+        plan.seed = args.seed
+    if args.stop:
+        plan.stop = list(args.stop)
+    plan.variables = {**plan.variables, **parse_vars(args.var)}
+    for model in plan.models:
+        provider = model.partition(":")[0]
+        if provider not in settings.providers:
+            known = ", ".join(sorted(settings.providers))
+            raise UsageError(f"-m {model}: unknown provider {provider!r} (known: {known}; add one under [providers.NAME])")
+    return plan

@@ -1,0 +1,122 @@
+"""Rich output for the headless commands: live progress on stderr, results side by side."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.columns import Columns
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from playground.core.events import CellDelta, RunEvent
+from playground.core.plan import CellResult
+
+
+def cell_title(r: CellResult) -> str:
+    t = "default" if r.cell.temperature is None else f"{r.cell.temperature:g}"
+    sample = f" #{r.cell.sample}" if r.cell.sample > 1 else ""
+    return f"{r.cell.model} · t={t}{sample}"
+
+
+def format_cost(cost: float | None) -> str:
+    if cost is None:
+        return "unpriced"
+    if cost == 0:
+        return "$0"
+    return f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.6f}"
+
+
+def figures(r: CellResult) -> str:
+    """The one-line stats a cell closes with."""
+    est = "≈" if r.usage_source == "estimate" else ""
+    parts = []
+    if r.ttft_ms is not None:
+        parts.append(f"ttft {r.ttft_ms:.0f} ms")
+    if r.latency_ms is not None:
+        parts.append(f"{r.latency_ms / 1000:.2f} s")
+    if r.input_tokens is not None or r.output_tokens is not None:
+        parts.append(f"{est}{r.input_tokens or 0} in / {est}{r.output_tokens or 0} out")
+    if r.tokens_per_s:
+        parts.append(f"{r.tokens_per_s:.0f} tok/s")
+    parts.append(format_cost(r.cost_usd))
+    if r.cached:
+        parts.append("cached")
+    if r.fallback_used:
+        parts.append(f"fallback {r.fallback_used}")
+    if r.finish_reason and r.finish_reason not in ("stop", "end_turn", "STOP"):
+        parts.append(f"finish: {r.finish_reason}")
+    return " · ".join(parts)
+
+
+STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "interrupted": "yellow", "running": "cyan", "pending": "dim"}
+
+
+def print_results(handle: Any, console: Console | None = None) -> None:
+    console = console or Console()
+    panels = []
+    for r in handle.results:
+        body: list[Any] = [Text(r.output or ("" if r.error else "(no output)"))]
+        if r.error:
+            body.append(Text(f"✗ {r.error}", style="bold red"))
+        panels.append(
+            Panel(
+                Group(*body),
+                title=cell_title(r),
+                subtitle=figures(r),
+                border_style=STATUS_STYLE.get(r.status, "white"),
+                expand=True,
+            )
+        )
+    n = max(1, len(handle.plan.models))
+    width = max(30, console.width // min(n, max(1, console.width // 40)))
+    console.print(Columns(panels, width=width - 1, equal=True))
+    total = sum(r.cost_usd or 0 for r in handle.results)
+    unpriced = sum(1 for r in handle.results if r.cost_usd is None)
+    ok = sum(1 for r in handle.results if r.status == "ok")
+    line = f"{ok}/{len(handle.results)} ok · total {format_cost(total)}"
+    if unpriced:
+        line += f" ({unpriced} unpriced)"
+    if handle.run_id is not None:
+        line += f" · run {handle.run_id}"
+    console.print(line, style="bold")
+
+
+class LiveProgress:
+    """A per-cell status table on stderr while a run streams; refreshed a few times a second."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.chars: dict[int, int] = {}
+        self.console = Console(stderr=True)
+        self.live = Live(self._table(), console=self.console, refresh_per_second=8, transient=True)
+        self._last = 0.0
+
+    def __enter__(self) -> LiveProgress:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.__exit__(*exc)
+
+    def update(self, event: RunEvent) -> None:
+        if type(event) is CellDelta:
+            self.chars[event.cell.index] = self.chars.get(event.cell.index, 0) + len(event.text)
+        now = time.monotonic()
+        if now - self._last > 0.1:
+            self._last = now
+            self.live.update(self._table())
+
+    def _table(self) -> Table:
+        table = Table(box=None, show_header=False, pad_edge=False)
+        for r in self.handle.results:
+            table.add_row(
+                Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+                cell_title(r),
+                f"{self.chars.get(r.cell.index, 0)} chars",
+                Text(r.error or "", style="red"),
+            )
+        return table

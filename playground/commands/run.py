@@ -1,0 +1,76 @@
+"""`playground run`: the matrix, headless. JSON for scripts, side-by-side panels for people."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from playground.commands.common import UsageError, command_parser, fail, load_settings_or_fail
+
+
+def add_parser(sub: Any, name: str) -> None:
+    from playground.commands.planargs import add_prompt_args
+
+    parser = command_parser(sub, name, "run a prompt across models and temperatures")
+    add_prompt_args(parser)
+    parser.add_argument("--no-cache", action="store_true", help="always call the models, never answer from the store")
+    parser.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from playground.commands.budget import budget_guard
+    from playground.commands.common import open_recorder
+    from playground.commands.planargs import plan_from_args
+    from playground.core.template import TemplateError
+
+    settings = load_settings_or_fail(args)
+    try:
+        plan = plan_from_args(args, settings)
+        plan.use_cache = not args.no_cache
+        plan.render()  # a missing variable is exit 2 before anything is sent
+        budget_guard(settings, plan, args.budget, args.yes)
+    except (UsageError, TemplateError) as exc:
+        fail(str(exc))
+    recorder = open_recorder(settings)
+    try:
+        handle = asyncio.run(_execute(settings, plan, recorder, show_progress=sys.stderr.isatty()))
+    finally:
+        close = getattr(recorder, "close", None)
+        if close:
+            close()
+    results = handle.results
+    if args.json:
+        doc = {"session_id": handle.session_id, "run_id": handle.run_id, "cells": [r.to_json() for r in results]}
+        if handle.store_error:
+            doc["store_error"] = handle.store_error
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        from playground.commands.render import print_results
+
+        print_results(handle)
+    if handle.store_error:
+        print(f"playground: warning: the run was not fully recorded: {handle.store_error}", file=sys.stderr)
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+async def _execute(settings: Any, plan: Any, recorder: Any, *, show_progress: bool) -> Any:
+    from playground.core.runner import Runner
+
+    runner = Runner(settings, recorder=recorder)
+    try:
+        handle = runner.start(plan)
+        if show_progress:
+            from playground.commands.render import LiveProgress
+
+            with LiveProgress(handle) as progress:
+                async for event in handle.events():
+                    progress.update(event)
+        else:
+            async for _ in handle.events():
+                pass
+        return handle
+    finally:
+        await runner.aclose()

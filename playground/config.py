@@ -1,0 +1,278 @@
+"""Settings: the config file, the environment, and where the workspace is.
+
+Resolution order follows DESIGN.md: ``--config PATH``, ``$PLAYGROUND_CONFIG``, the workspace's
+``playground.toml``, then the user config dir. Keys never live in config: only the NAME of the
+environment variable that holds one.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+APP_NAME = "prompt-playground"
+CONFIG_NAME = "playground.toml"
+
+
+class ConfigError(Exception):
+    """Bad configuration; the message is one line naming the file (and line when known)."""
+
+
+@dataclass
+class ProviderConfig:
+    """One provider entry: a wire protocol (kind) at an address."""
+
+    name: str
+    kind: str  # openai | anthropic | gemini | ollama | echo
+    base_url: str = ""
+    api_key_env: str | None = None
+    max_concurrency: int = 4
+    free: bool = False
+    models: list[str] = field(default_factory=list)
+    base_url_env: str | None = None
+
+    def api_key(self) -> str | None:
+        if not self.api_key_env:
+            return None
+        return os.environ.get(self.api_key_env) or None
+
+    def resolved_base_url(self) -> str:
+        if self.base_url_env and os.environ.get(self.base_url_env):
+            return os.environ[self.base_url_env].rstrip("/")
+        return self.base_url.rstrip("/")
+
+
+@dataclass
+class ModelConfig:
+    """Per-model settings: fallbacks and an explicit price."""
+
+    fallbacks: list[str] = field(default_factory=list)
+    input_per_mtok: float | None = None
+    output_per_mtok: float | None = None
+
+
+@dataclass
+class Defaults:
+    models: list[str] = field(default_factory=lambda: ["echo"])
+    temperatures: list[float] = field(default_factory=lambda: [0.0, 0.7])
+    max_tokens: int = 512
+    budget_usd: float | None = None
+    concurrency: int = 8
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    max_retries: int = 2
+
+
+def _builtin_providers() -> dict[str, ProviderConfig]:
+    ollama_host = os.environ.get("OLLAMA_HOST", "http://localhost:11434")
+    if not ollama_host.startswith(("http://", "https://")):
+        ollama_host = "http://" + ollama_host
+    return {
+        "openai": ProviderConfig(
+            "openai",
+            "openai",
+            "https://api.openai.com/v1",
+            "OPENAI_API_KEY",
+            max_concurrency=8,
+            base_url_env="OPENAI_BASE_URL",
+            models=["gpt-4.1-mini", "gpt-4.1", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "gpt-5-mini"],
+        ),
+        "anthropic": ProviderConfig(
+            "anthropic",
+            "anthropic",
+            "https://api.anthropic.com",
+            "ANTHROPIC_API_KEY",
+            max_concurrency=8,
+            models=["claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-1"],
+        ),
+        "gemini": ProviderConfig(
+            "gemini",
+            "gemini",
+            "https://generativelanguage.googleapis.com",
+            "GEMINI_API_KEY",
+            max_concurrency=8,
+            models=["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"],
+        ),
+        "openrouter": ProviderConfig(
+            "openrouter",
+            "openai",
+            "https://openrouter.ai/api/v1",
+            "OPENROUTER_API_KEY",
+            max_concurrency=8,
+            models=["openai/gpt-4.1-mini", "anthropic/claude-haiku-4.5", "meta-llama/llama-3.3-70b-instruct"],
+        ),
+        "ollama": ProviderConfig("ollama", "ollama", ollama_host, None, max_concurrency=2, free=True),
+        "echo": ProviderConfig("echo", "echo", "", None, max_concurrency=64, free=True, models=["echo"]),
+    }
+
+
+@dataclass
+class Settings:
+    """Everything the engine and front ends need to know about the user's setup."""
+
+    providers: dict[str, ProviderConfig] = field(default_factory=_builtin_providers)
+    models: dict[str, ModelConfig] = field(default_factory=dict)
+    defaults: Defaults = field(default_factory=Defaults)
+    config_path: Path | None = None
+    workspace: Path | None = None
+    db_path_override: Path | None = None
+    prompts_dir_override: Path | None = None
+
+    def model_config(self, model_id: str) -> ModelConfig:
+        return self.models.get(model_id) or ModelConfig()
+
+    def db_path(self) -> Path:
+        if self.db_path_override:
+            return self.db_path_override
+        if os.environ.get("PLAYGROUND_DB"):
+            return Path(os.environ["PLAYGROUND_DB"])
+        if self.workspace:
+            return self.workspace / "sessions" / "playground.db"
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir(APP_NAME)) / "playground.db"
+
+    def prompts_dir(self) -> Path:
+        if self.prompts_dir_override:
+            return self.prompts_dir_override
+        return (self.workspace or Path.cwd()) / "prompts"
+
+    def state_dir(self) -> Path:
+        """Where small UI state (last selection, theme) is remembered."""
+        if self.workspace:
+            return self.workspace / "sessions"
+        import platformdirs
+
+        return Path(platformdirs.user_state_dir(APP_NAME))
+
+
+def find_workspace(start: Path | None = None) -> Path | None:
+    """The nearest folder, walking up, that holds playground.toml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def find_config(explicit: str | Path | None, workspace: Path | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("PLAYGROUND_CONFIG")
+    if env:
+        return Path(env)
+    if workspace:
+        return workspace / CONFIG_NAME
+    import platformdirs
+
+    user = Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_NAME
+    return user if user.is_file() else None
+
+
+def load_settings(
+    config: str | Path | None = None,
+    *,
+    db: str | Path | None = None,
+    prompts_dir: str | Path | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Build Settings from the discovered config file; raises ConfigError on bad input."""
+    workspace = find_workspace(cwd)
+    path = find_config(config, workspace)
+    data: dict[str, Any] = {}
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from None
+    settings = Settings(config_path=path, workspace=workspace)
+    _apply(settings, data, path)
+    if db:
+        settings.db_path_override = Path(db)
+    if prompts_dir:
+        settings.prompts_dir_override = Path(prompts_dir)
+    return settings
+
+
+KINDS = ("openai", "anthropic", "gemini", "ollama", "echo")
+
+
+def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
+    where = str(path) if path else "config"
+
+    def fail(msg: str) -> ConfigError:
+        return ConfigError(f"{where}: {msg}")
+
+    for name, entry in (data.get("providers") or {}).items():
+        if not isinstance(entry, dict):
+            raise fail(f"[providers.{name}] must be a table")
+        base = settings.providers.get(name)
+        kind = entry.get("kind", base.kind if base else None)
+        if kind not in KINDS:
+            raise fail(f"[providers.{name}] kind must be one of {', '.join(KINDS[:4])}, got {kind!r}")
+        cfg = base or ProviderConfig(name=name, kind=kind)
+        cfg.kind = kind
+        if "base_url" in entry:
+            cfg.base_url = str(entry["base_url"])
+            cfg.base_url_env = None
+        if "api_key_env" in entry:
+            cfg.api_key_env = entry["api_key_env"] or None
+        if "max_concurrency" in entry:
+            value = entry["max_concurrency"]
+            if not isinstance(value, int) or value < 1:
+                raise fail(f"[providers.{name}] max_concurrency must be a positive integer")
+            cfg.max_concurrency = value
+        if "free" in entry:
+            cfg.free = bool(entry["free"])
+        if "models" in entry:
+            cfg.models = [str(m) for m in entry["models"]]
+        if not cfg.base_url and kind != "echo":
+            raise fail(f"[providers.{name}] needs base_url")
+        settings.providers[name] = cfg
+
+    for model_id, entry in (data.get("models") or {}).items():
+        if not isinstance(entry, dict):
+            raise fail(f'[models."{model_id}"] must be a table')
+        mc = ModelConfig(fallbacks=[str(m) for m in entry.get("fallbacks", [])])
+        price = entry.get("price")
+        if price is not None:
+            if not isinstance(price, dict):
+                raise fail(f'[models."{model_id}"] price must be a table')
+            mc.input_per_mtok = float(price.get("input_per_mtok", 0.0))
+            mc.output_per_mtok = float(price.get("output_per_mtok", 0.0))
+        settings.models[model_id] = mc
+
+    d = data.get("defaults") or {}
+    defaults = settings.defaults
+    try:
+        if "models" in d:
+            defaults.models = [str(m) for m in d["models"]]
+        if "temperatures" in d:
+            defaults.temperatures = [float(t) for t in d["temperatures"]]
+        if "max_tokens" in d:
+            defaults.max_tokens = int(d["max_tokens"])
+        if "budget_usd" in d:
+            defaults.budget_usd = float(d["budget_usd"])
+        for key in ("concurrency", "max_retries"):
+            if key in d:
+                setattr(defaults, key, int(d[key]))
+        for key in ("connect_timeout", "read_timeout"):
+            if key in d:
+                setattr(defaults, key, float(d[key]))
+    except (TypeError, ValueError) as exc:
+        raise fail(f"[defaults] {exc}") from None
+
+
+def split_model_id(model_id: str) -> tuple[str, str]:
+    """'openai:gpt-4.1' -> ('openai', 'gpt-4.1'); 'echo' -> ('echo', 'echo')."""
+    if ":" in model_id:
+        provider, _, model = model_id.partition(":")
+        return provider, model
+    return model_id, model_id

@@ -1,0 +1,222 @@
+"""What every provider adapter shares: the request it takes, the events it yields, its errors.
+
+An adapter turns one ``ChatRequest`` into an async stream of small events. It never retries,
+never times, never prices: the runner does that, the same way for every wire protocol.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+
+from playground.config import ProviderConfig
+from playground.core.template import Message
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One call: the provider's own model name plus rendered messages and sampling params."""
+
+    model: str
+    messages: tuple[Message, ...]
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+    def params(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("messages")
+        d.pop("model")
+        d["stop"] = list(self.stop)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """Thinking text: recorded, shown apart, never part of the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    """Token usage as the provider reported it. input_tokens includes cached reads/writes."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    reason: str
+
+
+StreamEvent = TextDelta | ReasoningDelta | UsageReport | Finish
+
+
+@dataclass
+class ProviderError(Exception):
+    """A failed call, with what the runner needs to decide on a retry."""
+
+    message: str
+    status: int | None = None
+    retryable: bool = False
+    retry_after: float | None = None
+    code: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Provider:
+    """Base adapter. Subclasses set ``kind`` and implement ``stream``."""
+
+    kind: ClassVar[str] = ""
+    needs_key: ClassVar[bool] = True
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+        self.name = config.name
+
+    @property
+    def base_url(self) -> str:
+        return self.config.resolved_base_url()
+
+    def api_key(self) -> str | None:
+        return self.config.api_key()
+
+    def missing_key_error(self) -> ProviderError | None:
+        if self.needs_key and self.config.api_key_env and not self.api_key():
+            return ProviderError(
+                f"no API key: set {self.config.api_key_env} in the environment",
+                code="missing_key",
+            )
+        return None
+
+    def endpoint(self, request: ChatRequest) -> str:
+        raise NotImplementedError
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def describe(self, request: ChatRequest) -> dict[str, Any]:
+        """The request as it goes on the wire, with no secret in it (for the store and views)."""
+        return {"url": self.endpoint(request), "body": self.body(request)}
+
+    def stream(self, client: httpx.AsyncClient, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        raise NotImplementedError
+
+    async def list_models(self, client: httpx.AsyncClient) -> list[str]:
+        return list(self.config.models)
+
+    async def check_ready(self, client: httpx.AsyncClient) -> tuple[bool, str]:
+        """(ready, why not). Remote APIs are ready when their key is present."""
+        err = self.missing_key_error()
+        if err:
+            return False, f"set {self.config.api_key_env}"
+        return True, "key present" if self.config.api_key_env else "ready"
+
+
+def parse_retry_after(headers: httpx.Headers) -> float | None:
+    """retry-after-ms, or retry-after in seconds or as an HTTP date; only 0..60 s counts."""
+    value: float | None = None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            value = float(ms) / 1000
+        except ValueError:
+            value = None
+    if value is None and (ra := headers.get("retry-after")):
+        try:
+            value = float(ra)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(ra)
+                value = when.timestamp() - time.time()
+            except (TypeError, ValueError):
+                value = None
+    if value is not None and 0 <= value <= 60:
+        return value
+    return None
+
+
+def error_from_status(status: int, body: bytes, headers: httpx.Headers) -> ProviderError:
+    """Turn an HTTP error response into a ProviderError with a one-line message."""
+    import json
+
+    message = ""
+    code = None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, dict):
+            message = str(err.get("message") or "")
+            code = err.get("code") or err.get("type") or err.get("status")
+            code = str(code) if code is not None else None
+        elif isinstance(err, str):
+            message = err
+    if not message:
+        message = body.decode("utf-8", "replace").strip()[:200] or httpx.codes.get_reason_phrase(status)
+    retryable = status in RETRYABLE_STATUS or status >= 500
+    if code == "insufficient_quota":
+        retryable = False
+    hint = {401: " (check the API key)", 403: " (check the API key's permissions)", 404: " (check the model name)"}.get(status, "")
+    return ProviderError(
+        f"HTTP {status}: {one_line(message)}{hint}",
+        status=status,
+        retryable=retryable,
+        retry_after=parse_retry_after(headers),
+        code=code,
+    )
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def post_stream(
+    client: httpx.AsyncClient, url: str, body: dict[str, Any], headers: dict[str, str]
+) -> AsyncIterator[bytes]:
+    """POST and yield raw body bytes; an HTTP error status becomes a ProviderError."""
+    async with client.stream("POST", url, json=body, headers=headers) as response:
+        if response.status_code >= 400:
+            raise error_from_status(response.status_code, await response.aread(), response.headers)
+        async for chunk in response.aiter_bytes():
+            yield chunk
+
+
+def loads_frame(data: str) -> Any:
+    """Parse one JSON frame; a malformed one is an error that keeps what came before."""
+    import json
+
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise ProviderError(f"malformed data from server: {one_line(data, 80)!r}", code="malformed") from None

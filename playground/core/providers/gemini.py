@@ -1,0 +1,96 @@
+"""Google Gemini streamGenerateContent (SSE); no end marker, cumulative usage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from playground.core.providers.base import (
+    ChatRequest,
+    Finish,
+    Provider,
+    ProviderError,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    UsageReport,
+    loads_frame,
+    one_line,
+    post_stream,
+)
+from playground.core.providers.framing import SSEDecoder
+
+
+class GeminiProvider(Provider):
+    kind = "gemini"
+
+    def endpoint(self, request: ChatRequest) -> str:
+        return f"{self.base_url}/v1beta/models/{request.model}:streamGenerateContent?alt=sse"
+
+    def headers(self) -> dict[str, str]:
+        key = self.api_key()
+        return {"x-goog-api-key": key} if key else {}
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+        contents = [
+            {"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]}
+            for m in request.messages
+            if m.role != "system"
+        ]
+        config: dict[str, Any] = {}
+        if request.temperature is not None:
+            config["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            config["maxOutputTokens"] = request.max_tokens
+        if request.top_p is not None:
+            config["topP"] = request.top_p
+        if request.seed is not None:
+            config["seed"] = request.seed
+        if request.stop:
+            config["stopSequences"] = list(request.stop)
+        body: dict[str, Any] = {"contents": contents}
+        if system:
+            body["systemInstruction"] = {"parts": [{"text": system}]}
+        if config:
+            body["generationConfig"] = config
+        return body
+
+    async def stream(self, client: httpx.AsyncClient, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        decoder = SSEDecoder()
+        async for chunk in post_stream(client, self.endpoint(request), self.body(request), self.headers()):
+            for frame in decoder.feed(chunk):
+                for event in self._frame(frame.data):
+                    yield event
+        for frame in decoder.close():
+            for event in self._frame(frame.data):
+                yield event
+
+    def _frame(self, data: str) -> list[StreamEvent]:
+        if not data.strip():
+            return []
+        obj = loads_frame(data)
+        if not isinstance(obj, dict):
+            return []
+        if obj.get("error"):
+            err = obj["error"]
+            msg = err.get("message") if isinstance(err, dict) else str(err)
+            status = err.get("status") if isinstance(err, dict) else None
+            raise ProviderError(f"error in stream: {status or 'error'}: {one_line(msg or '')}", code=status,
+                                retryable=status in ("UNAVAILABLE", "RESOURCE_EXHAUSTED", "INTERNAL"))
+        events: list[StreamEvent] = []
+        for cand in obj.get("candidates") or ():
+            for part in (cand.get("content") or {}).get("parts") or ():
+                text = part.get("text")
+                if not text:
+                    continue
+                events.append(ReasoningDelta(text) if part.get("thought") else TextDelta(text))
+            if cand.get("finishReason"):
+                events.append(Finish(cand["finishReason"]))
+        meta = obj.get("usageMetadata")
+        if isinstance(meta, dict) and meta.get("promptTokenCount") is not None:
+            output = (meta.get("candidatesTokenCount") or 0) + (meta.get("thoughtsTokenCount") or 0)
+            events.append(UsageReport(meta.get("promptTokenCount"), output, meta.get("cachedContentTokenCount") or 0))
+        return events

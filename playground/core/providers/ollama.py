@@ -1,0 +1,97 @@
+"""Ollama's native /api/chat: newline-delimited JSON, durations in nanoseconds."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from playground.core.providers.base import (
+    ChatRequest,
+    Finish,
+    Provider,
+    ProviderError,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    UsageReport,
+    loads_frame,
+    one_line,
+    post_stream,
+)
+from playground.core.providers.framing import NDJSONDecoder
+
+
+class OllamaProvider(Provider):
+    kind = "ollama"
+    needs_key = False
+
+    def endpoint(self, request: ChatRequest) -> str:
+        return f"{self.base_url}/api/chat"
+
+    def headers(self) -> dict[str, str]:
+        key = self.api_key()
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if request.temperature is not None:
+            options["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            options["num_predict"] = request.max_tokens
+        if request.top_p is not None:
+            options["top_p"] = request.top_p
+        if request.seed is not None:
+            options["seed"] = request.seed
+        if request.stop:
+            options["stop"] = list(request.stop)
+        return {
+            "model": request.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "stream": True,
+            "options": options,
+        }
+
+    async def stream(self, client: httpx.AsyncClient, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        decoder = NDJSONDecoder()
+        async for chunk in post_stream(client, self.endpoint(request), self.body(request), self.headers()):
+            for line in decoder.feed(chunk):
+                for event in self._line(line):
+                    yield event
+        for line in decoder.close():
+            for event in self._line(line):
+                yield event
+
+    def _line(self, line: str) -> list[StreamEvent]:
+        obj = loads_frame(line)
+        if not isinstance(obj, dict):
+            return []
+        if obj.get("error"):
+            raise ProviderError(f"error in stream: {one_line(str(obj['error']))}")
+        events: list[StreamEvent] = []
+        message = obj.get("message") or {}
+        if message.get("thinking"):
+            events.append(ReasoningDelta(message["thinking"]))
+        if message.get("content"):
+            events.append(TextDelta(message["content"]))
+        if obj.get("done"):
+            if obj.get("prompt_eval_count") is not None or obj.get("eval_count") is not None:
+                events.append(UsageReport(obj.get("prompt_eval_count"), obj.get("eval_count")))
+            events.append(Finish(obj.get("done_reason") or "stop"))
+        return events
+
+    async def list_models(self, client: httpx.AsyncClient) -> list[str]:
+        try:
+            r = await client.get(f"{self.base_url}/api/tags", timeout=1.5)
+            r.raise_for_status()
+            return [m["name"] for m in r.json().get("models", [])]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return list(self.config.models)
+
+    async def check_ready(self, client: httpx.AsyncClient) -> tuple[bool, str]:
+        try:
+            r = await client.get(f"{self.base_url}/api/tags", timeout=1.5)
+        except httpx.HTTPError:
+            return False, f"server not reachable at {self.base_url}"
+        return r.status_code < 400, "reachable" if r.status_code < 400 else f"HTTP {r.status_code}"

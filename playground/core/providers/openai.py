@@ -1,0 +1,124 @@
+"""OpenAI Chat Completions, and every server that speaks it (OpenRouter, vLLM, llama.cpp, ...)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from playground.core.providers.base import (
+    ChatRequest,
+    Finish,
+    Provider,
+    ProviderError,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    UsageReport,
+    loads_frame,
+    one_line,
+    post_stream,
+)
+from playground.core.providers.framing import SSEDecoder
+
+# Reasoning models take max_completion_tokens and only the default temperature.
+_REASONING = re.compile(r"^(o\d|gpt-5)")
+
+
+class OpenAIProvider(Provider):
+    kind = "openai"
+
+    def endpoint(self, request: ChatRequest) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    def headers(self) -> dict[str, str]:
+        key = self.api_key()
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        reasoning = self.name == "openai" and _REASONING.match(request.model)
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            body["max_completion_tokens" if reasoning else "max_tokens"] = request.max_tokens
+        if request.top_p is not None:
+            body["top_p"] = request.top_p
+        if request.seed is not None:
+            body["seed"] = request.seed
+        if request.stop:
+            body["stop"] = list(request.stop)
+        return body
+
+    async def stream(self, client: httpx.AsyncClient, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        decoder = SSEDecoder()
+        async for chunk in post_stream(client, self.endpoint(request), self.body(request), self.headers()):
+            for frame in decoder.feed(chunk):
+                for event in self._frame(frame.data):
+                    yield event
+        for frame in decoder.close():
+            for event in self._frame(frame.data):
+                yield event
+
+    def _frame(self, data: str) -> list[StreamEvent]:
+        data = data.strip()
+        if not data or data == "[DONE]":
+            return []
+        obj = loads_frame(data)
+        if not isinstance(obj, dict):
+            return []
+        if obj.get("error"):
+            err = obj["error"]
+            msg = err.get("message") if isinstance(err, dict) else str(err)
+            code = err.get("code") if isinstance(err, dict) else None
+            raise ProviderError(f"error in stream: {one_line(msg or 'unknown error')}", code=code)
+        events: list[StreamEvent] = []
+        for choice in obj.get("choices") or ():
+            delta = choice.get("delta") or {}
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if reasoning:
+                events.append(ReasoningDelta(reasoning))
+            content = delta.get("content")
+            if content:
+                events.append(TextDelta(content))
+            if choice.get("finish_reason"):
+                events.append(Finish(choice["finish_reason"]))
+        usage = obj.get("usage")
+        if isinstance(usage, dict) and usage.get("prompt_tokens") is not None:
+            details = usage.get("prompt_tokens_details") or {}
+            events.append(
+                UsageReport(
+                    input_tokens=usage.get("prompt_tokens"),
+                    output_tokens=usage.get("completion_tokens"),
+                    cached_input_tokens=details.get("cached_tokens") or 0,
+                )
+            )
+        return events
+
+    async def list_models(self, client: httpx.AsyncClient) -> list[str]:
+        if self.config.models or self.name in ("openai", "openrouter"):
+            return list(self.config.models)
+        try:
+            r = await client.get(f"{self.base_url}/models", headers=self.headers(), timeout=2.0)
+            r.raise_for_status()
+            return [m["id"] for m in r.json().get("data", [])]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return []
+
+    async def check_ready(self, client: httpx.AsyncClient) -> tuple[bool, str]:
+        if self.config.api_key_env and not self.api_key():
+            return False, f"set {self.config.api_key_env}"
+        if self.name in ("openai", "openrouter"):
+            return True, "key present"
+        try:
+            r = await client.get(f"{self.base_url}/models", headers=self.headers(), timeout=2.0)
+        except httpx.HTTPError:
+            return False, f"server not reachable at {self.base_url}"
+        return (r.status_code < 500), f"HTTP {r.status_code}" if r.status_code >= 400 else "reachable"

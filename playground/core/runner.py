@@ -1,0 +1,366 @@
+"""The matrix runner: every cell of a plan, concurrently, measured, retried, cancellable.
+
+Both front ends use it the same way::
+
+    handle = runner.start(plan)
+    async for event in handle.events():
+        ...
+    handle.cancel()          # or handle.cancel(cell)
+
+A failed or cancelled cell keeps its partial text; other cells carry on. A ``Recorder``
+(the store) sees every event as it happens and may answer a cell from its cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+import httpx
+
+from playground.config import Settings
+from playground.core import pricing, tokens
+from playground.core.events import (
+    CellDelta,
+    CellFailed,
+    CellFallback,
+    CellFinished,
+    CellRetry,
+    CellStarted,
+    CellUsage,
+    RunEvent,
+    RunFinished,
+    RunStarted,
+)
+from playground.core.plan import Cell, CellResult, RunPlan, cache_key
+from playground.core.providers import Provider, build_providers, resolve
+from playground.core.providers.base import (
+    ChatRequest,
+    Finish,
+    ProviderError,
+    ReasoningDelta,
+    TextDelta,
+    UsageReport,
+    one_line,
+)
+from playground.core.template import Message
+
+
+class Recorder(Protocol):
+    """What the runner needs from a store. All calls are synchronous and quick."""
+
+    def start_run(self, plan: RunPlan, cells: list[Cell]) -> tuple[Any, Any, list[Any]]:
+        """Record the run; return (session_id, run_id, one response id per cell)."""
+
+    def lookup_cache(self, key: str) -> dict[str, Any] | None:
+        """A finished ok response with this cache key, as a dict of CellResult fields."""
+
+    def on_event(self, event: RunEvent, cache_key: str | None = None) -> None:
+        """Record an event (deltas may be buffered and flushed about once a second)."""
+
+
+def backoff(attempt: int) -> float:
+    """The SDKs' wait: min(0.5 * 2**attempt, 8) s, less up to 25% jitter."""
+    base = min(0.5 * 2**attempt, 8.0)
+    return base * (1 - 0.25 * random.random())
+
+
+class Runner:
+    """Runs plans. One instance per app: it owns the HTTP client and the concurrency limits."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        providers: dict[str, Provider] | None = None,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self.settings = settings
+        self.providers = providers if providers is not None else build_providers(settings)
+        self.recorder = recorder
+        self._client: httpx.AsyncClient | None = None
+        self._global: asyncio.Semaphore | None = None
+        self._per_provider: dict[str, asyncio.Semaphore] = {}
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            d = self.settings.defaults
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(connect=d.connect_timeout, read=d.read_timeout, write=30.0, pool=None),
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
+                follow_redirects=True,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _semaphores(self, provider: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
+        if self._global is None:
+            self._global = asyncio.Semaphore(max(1, self.settings.defaults.concurrency))
+        sem = self._per_provider.get(provider)
+        if sem is None:
+            cfg = self.settings.providers.get(provider)
+            sem = asyncio.Semaphore(max(1, cfg.max_concurrency if cfg else 4))
+            self._per_provider[provider] = sem
+        return self._global, sem
+
+    def start(self, plan: RunPlan) -> RunHandle:
+        """Begin a run; raises TemplateError (MissingVariable) before anything is sent."""
+        messages = plan.render()
+        return RunHandle(self, plan, messages)
+
+    async def run(self, plan: RunPlan) -> RunHandle:
+        """Run to the end, discarding events; the handle holds the results."""
+        handle = self.start(plan)
+        async for _ in handle.events():
+            pass
+        return handle
+
+
+class RunHandle:
+    """One run in flight: its cells, their live results, its event stream, and cancel."""
+
+    def __init__(self, runner: Runner, plan: RunPlan, messages: list[Message]) -> None:
+        self.runner = runner
+        self.plan = plan
+        self.messages = messages
+        self.cells = plan.cells()
+        self.results: list[CellResult] = [CellResult(cell=c) for c in self.cells]
+        self.session_id: Any = None
+        self.run_id: Any = None
+        self._queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._keys: dict[int, str] = {}
+        self.store_error: str | None = None  # set when the recorder failed; the run goes on
+        recorder = runner.recorder
+        ids: list[Any] = list(range(1, len(self.cells) + 1))
+        if recorder is not None:
+            self.session_id, self.run_id, ids = recorder.start_run(plan, self.cells)
+        for result, rid in zip(self.results, ids, strict=True):
+            result.id = rid
+        self._emit(RunStarted(self.run_id, self.session_id, tuple(self.cells)))
+        self._main = asyncio.get_running_loop().create_task(self._run_all())
+
+    # -- consuming ---------------------------------------------------------------------------
+    async def events(self) -> AsyncIterator[RunEvent]:
+        while True:
+            event = await self._queue.get()
+            if event is None:
+                return
+            yield event
+
+    async def wait(self) -> list[CellResult]:
+        await asyncio.shield(self._main)
+        return self.results
+
+    @property
+    def finished(self) -> bool:
+        return self._main.done()
+
+    def cancel(self, cell: Cell | int | None = None) -> None:
+        """Cancel one cell (by Cell or index) or, with no argument, every unfinished cell."""
+        if cell is None:
+            targets = list(self._tasks.values())
+        else:
+            index = cell.index if isinstance(cell, Cell) else cell
+            targets = [self._tasks[index]] if index in self._tasks else []
+        for task in targets:
+            if not task.done():
+                task.cancel()
+
+    # -- running -----------------------------------------------------------------------------
+    def _emit(self, event: RunEvent) -> None:
+        recorder = self.runner.recorder
+        if recorder is not None:
+            key = None
+            cell = getattr(event, "cell", None)
+            if cell is not None:
+                key = self._keys.get(cell.index)
+            try:
+                recorder.on_event(event, key)
+            except Exception as exc:  # a store problem must not lose the run
+                self.store_error = one_line(str(exc))
+        self._queue.put_nowait(event)
+
+    async def _run_all(self) -> None:
+        loop = asyncio.get_running_loop()
+        for cell in self.cells:
+            self._tasks[cell.index] = loop.create_task(self._run_cell(cell))
+        try:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        finally:
+            self._emit(RunFinished(self.run_id, tuple(self.results)))
+            self._queue.put_nowait(None)
+
+    def _request_for(self, model: str, cell: Cell) -> ChatRequest:
+        plan = self.plan
+        return ChatRequest(
+            model=model,
+            messages=tuple(self.messages),
+            temperature=cell.temperature,
+            max_tokens=plan.max_tokens,
+            top_p=plan.top_p,
+            seed=plan.seed,
+            stop=tuple(plan.stop),
+        )
+
+    async def _run_cell(self, cell: Cell) -> None:
+        result = self.results[cell.index]
+        result.status = "running"
+        result.started_at = time.time()
+        chain = [cell.model, *self.runner.settings.model_config(cell.model).fallbacks]
+        try:
+            for position, model_id in enumerate(chain):
+                if position:
+                    self._emit(CellFallback(cell, model_id, result.error or "failed"))
+                    result.fallback_used = model_id
+                    result.error = None
+                await self._attempt_model(cell, model_id, result, first=position == 0)
+                if result.status == "ok" or result.output:
+                    break
+        except asyncio.CancelledError:
+            result.status = "cancelled"
+            result.error = "cancelled"
+        except Exception as exc:  # never let one cell take the run down
+            result.status = "error"
+            result.error = f"internal error: {one_line(repr(exc))}"
+        finally:
+            result.ended_at = time.time()
+            if result.status == "running":
+                result.status = "error"
+            self._finalize_usage(result)
+            self._emit(CellFinished(cell, result) if result.status == "ok" else CellFailed(cell, result))
+
+    async def _attempt_model(self, cell: Cell, model_id: str, result: CellResult, *, first: bool) -> None:
+        runner = self.runner
+        result.model_used = model_id
+        try:
+            provider, model = resolve(runner.providers, model_id)
+        except ProviderError as exc:
+            self._fail(result, exc.message)
+            if first:
+                self._emit(CellStarted(cell, result))
+            return
+        request = self._request_for(model, cell)
+        result.request = {"provider": provider.name, **provider.describe(request)}
+        key = None
+        if self.plan.use_cache and runner.recorder is not None:
+            key = cache_key(provider.name, provider.endpoint(request), model, self.messages, request.params() | {"temperature": cell.temperature}, cell.sample)
+            self._keys[cell.index] = key
+        if first:
+            self._emit(CellStarted(cell, result))
+        if key is not None and runner.recorder is not None:
+            hit = runner.recorder.lookup_cache(key)
+            if hit:
+                self._apply_cached(cell, result, hit)
+                return
+        missing = provider.missing_key_error()
+        if missing:
+            self._fail(result, missing.message)
+            return
+        global_sem, provider_sem = runner._semaphores(provider.name)
+        async with global_sem, provider_sem:
+            await self._stream_with_retries(cell, provider, request, result)
+
+    def _apply_cached(self, cell: Cell, result: CellResult, hit: dict[str, Any]) -> None:
+        for name in ("output", "reasoning", "finish_reason", "input_tokens", "output_tokens", "cached_input_tokens", "usage_source", "ttft_ms", "latency_ms"):
+            if name in hit:
+                setattr(result, name, hit[name])
+        result.cached = True
+        result.cost_usd = 0.0
+        result.status = "ok"
+        if result.output:
+            self._emit(CellDelta(cell, result.output))
+
+    def _fail(self, result: CellResult, message: str) -> None:
+        result.status = "error"
+        result.error = message
+
+    async def _stream_with_retries(self, cell: Cell, provider: Provider, request: ChatRequest, result: CellResult) -> None:
+        max_retries = self.runner.settings.defaults.max_retries
+        read_timeout = self.runner.settings.defaults.read_timeout
+        client = self.runner.client
+        for attempt in range(max_retries + 1):
+            result.attempts = attempt + 1
+            t0 = time.perf_counter()
+            result.ttft_ms = None
+            error: ProviderError | None = None
+            try:
+                async for event in provider.stream(client, request):
+                    if type(event) is TextDelta:
+                        if result.ttft_ms is None:
+                            result.ttft_ms = (time.perf_counter() - t0) * 1000
+                        result.output += event.text
+                        self._emit(CellDelta(cell, event.text))
+                    elif type(event) is ReasoningDelta:
+                        if result.ttft_ms is None:
+                            result.ttft_ms = (time.perf_counter() - t0) * 1000
+                        result.reasoning += event.text
+                        self._emit(CellDelta(cell, event.text, reasoning=True))
+                    elif type(event) is UsageReport:
+                        self._apply_usage(result, event)
+                        self._emit(CellUsage(cell, result))
+                    elif type(event) is Finish:
+                        result.finish_reason = event.reason
+                result.latency_ms = (time.perf_counter() - t0) * 1000
+                result.status = "ok"
+                result.error = None
+                return
+            except ProviderError as exc:
+                error = exc
+            except httpx.TimeoutException as exc:
+                what = "connect" if isinstance(exc, httpx.ConnectTimeout) else "no data"
+                secs = self.runner.settings.defaults.connect_timeout if what == "connect" else read_timeout
+                error = ProviderError(f"timed out: {what} for {secs:g} s", retryable=True, code="timeout")
+            except httpx.ConnectError as exc:
+                error = ProviderError(f"cannot connect to {provider.base_url}: {one_line(str(exc)) or 'refused'}", retryable=True, code="connect")
+            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                error = ProviderError(f"connection dropped mid-stream: {one_line(str(exc)) or type(exc).__name__}", retryable=True, code="dropped")
+            except httpx.HTTPError as exc:
+                error = ProviderError(f"HTTP error: {one_line(str(exc)) or type(exc).__name__}", retryable=False)
+            result.latency_ms = (time.perf_counter() - t0) * 1000
+            started = bool(result.output or result.reasoning)
+            suffix = " (partial output kept; not retried)" if started else ""
+            self._fail(result, error.message + suffix)
+            if started or not error.retryable or attempt >= max_retries:
+                if attempt and not started:
+                    result.error = f"{error.message} (after {attempt + 1} attempts)"
+                return
+            wait = error.retry_after if error.retry_after is not None else backoff(attempt)
+            self._emit(CellRetry(cell, attempt + 1, wait, error.message))
+            await asyncio.sleep(wait)
+            result.status = "running"
+
+    def _apply_usage(self, result: CellResult, usage: UsageReport) -> None:
+        if usage.input_tokens is not None:
+            result.input_tokens = usage.input_tokens
+        if usage.output_tokens is not None:
+            result.output_tokens = usage.output_tokens
+        result.cached_input_tokens = usage.cached_input_tokens or result.cached_input_tokens
+        result.cache_write_tokens = usage.cache_write_tokens or result.cache_write_tokens
+        result.usage_source = "provider"
+
+    def _finalize_usage(self, result: CellResult) -> None:
+        """Fill missing counts with marked estimates, then price the call."""
+        if result.cached:
+            return
+        model_id = result.model_used or result.cell.model
+        estimated = False
+        if (result.input_tokens is None and result.status != "error") or (result.input_tokens is None and result.output):
+            result.input_tokens = tokens.count_messages(model_id, self.messages).tokens
+            estimated = True
+        if result.output_tokens is None and (result.output or result.reasoning):
+            result.output_tokens = tokens.count_text(model_id, result.output + result.reasoning).tokens
+            estimated = True
+        if estimated:
+            result.usage_source = "estimate"
+        if result.input_tokens is None and result.output_tokens is None:
+            return
+        usage = UsageReport(result.input_tokens or 0, result.output_tokens or 0, result.cached_input_tokens, result.cache_write_tokens)
+        result.cost_usd = pricing.cost_usd(self.runner.settings, model_id, usage)
