@@ -15,21 +15,39 @@ from playground import __version__
 # command name -> (module, one-line help). Each module has add_parser(subparsers, name).
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("playground.commands.run", "run a prompt across models and temperatures"),
-    "estimate": ("playground.commands.estimate", "tokens and worst-case cost of a run, before running it"),
-    "models": ("playground.commands.models", "list providers, whether each is ready, and their models"),
-    "history": ("playground.commands.history", "list past runs, newest first; QUERY searches prompts and outputs"),
+    "estimate": (
+        "playground.commands.estimate",
+        "tokens and worst-case cost of a run, before running it",
+    ),
+    "models": (
+        "playground.commands.models",
+        "list providers, whether each is ready, and their models",
+    ),
+    "history": (
+        "playground.commands.history",
+        "list past runs, newest first; QUERY searches prompts and outputs",
+    ),
     "show": ("playground.commands.history", "show one run's cells"),
     "export": ("playground.commands.history", "export a run as markdown, json or jsonl"),
-    "promote": ("playground.commands.prompts", "promote a recorded response into a versioned prompt file"),
+    "promote": (
+        "playground.commands.prompts",
+        "promote a recorded response into a versioned prompt file",
+    ),
     "prompts": ("playground.commands.prompts", "list, show, diff, import and export prompt files"),
 }
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options every command (and the TUI) understands."""
-    parser.add_argument("--config", metavar="PATH", help="config file (default: workspace playground.toml)")
-    parser.add_argument("--db", metavar="PATH", help="session database (default: workspace sessions/playground.db)")
-    parser.add_argument("--prompts-dir", metavar="PATH", help="prompt files folder (default: workspace prompts/)")
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: workspace playground.toml)"
+    )
+    parser.add_argument(
+        "--db", metavar="PATH", help="session database (default: workspace sessions/playground.db)"
+    )
+    parser.add_argument(
+        "--prompts-dir", metavar="PATH", help="prompt files folder (default: workspace prompts/)"
+    )
 
 
 def _top_parser() -> argparse.ArgumentParser:
@@ -42,7 +60,9 @@ def _top_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"playground {__version__}")
-    parser.add_argument("prompt_file", nargs="?", metavar="PROMPT_FILE", help="a .prompt file to open")
+    parser.add_argument(
+        "prompt_file", nargs="?", metavar="PROMPT_FILE", help="a .prompt file to open"
+    )
     add_common(parser)
     return parser
 

@@ -78,7 +78,14 @@ def _builtin_providers() -> dict[str, ProviderConfig]:
             "OPENAI_API_KEY",
             max_concurrency=8,
             base_url_env="OPENAI_BASE_URL",
-            models=["gpt-4.1-mini", "gpt-4.1", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "gpt-5-mini"],
+            models=[
+                "gpt-4.1-mini",
+                "gpt-4.1",
+                "gpt-4.1-nano",
+                "gpt-4o",
+                "gpt-4o-mini",
+                "gpt-5-mini",
+            ],
         ),
         "anthropic": ProviderConfig(
             "anthropic",
@@ -102,10 +109,18 @@ def _builtin_providers() -> dict[str, ProviderConfig]:
             "https://openrouter.ai/api/v1",
             "OPENROUTER_API_KEY",
             max_concurrency=8,
-            models=["openai/gpt-4.1-mini", "anthropic/claude-haiku-4.5", "meta-llama/llama-3.3-70b-instruct"],
+            models=[
+                "openai/gpt-4.1-mini",
+                "anthropic/claude-haiku-4.5",
+                "meta-llama/llama-3.3-70b-instruct",
+            ],
         ),
-        "ollama": ProviderConfig("ollama", "ollama", ollama_host, None, max_concurrency=2, free=True),
-        "echo": ProviderConfig("echo", "echo", "", None, max_concurrency=64, free=True, models=["echo"]),
+        "ollama": ProviderConfig(
+            "ollama", "ollama", ollama_host, None, max_concurrency=2, free=True
+        ),
+        "echo": ProviderConfig(
+            "echo", "echo", "", None, max_concurrency=64, free=True, models=["echo"]
+        ),
     }
 
 
@@ -216,7 +231,9 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
         base = settings.providers.get(name)
         kind = entry.get("kind", base.kind if base else None)
         if kind not in KINDS:
-            raise fail(f"[providers.{name}] kind must be one of {', '.join(KINDS[:4])}, got {kind!r}")
+            raise fail(
+                f"[providers.{name}] kind must be one of {', '.join(KINDS[:4])}, got {kind!r}"
+            )
         cfg = base or ProviderConfig(name=name, kind=kind)
         cfg.kind = kind
         if "base_url" in entry:

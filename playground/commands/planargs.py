@@ -10,18 +10,59 @@ from playground.commands.common import UsageError
 
 
 def add_prompt_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("prompt_file", nargs="?", metavar="PROMPT_FILE", help="a .prompt file (its model and config become the defaults)")
-    parser.add_argument("-p", "--prompt", metavar="TEXT", help="the user message (a Handlebars template); '-' reads stdin")
+    parser.add_argument(
+        "prompt_file",
+        nargs="?",
+        metavar="PROMPT_FILE",
+        help="a .prompt file (its model and config become the defaults)",
+    )
+    parser.add_argument(
+        "-p",
+        "--prompt",
+        metavar="TEXT",
+        help="the user message (a Handlebars template); '-' reads stdin",
+    )
     parser.add_argument("-s", "--system", metavar="TEXT", help="the system message")
-    parser.add_argument("-m", "--model", action="append", metavar="PROVIDER:MODEL", help="a model to run (repeatable)")
-    parser.add_argument("-t", "--temperature", action="append", type=str, metavar="T", help="a temperature (repeatable)")
-    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="a template variable (repeatable)")
-    parser.add_argument("--repeat", type=int, default=None, metavar="N", help="samples per model and temperature")
-    parser.add_argument("--max-tokens", type=int, default=None, metavar="N", help="output token limit per call")
+    parser.add_argument(
+        "-m",
+        "--model",
+        action="append",
+        metavar="PROVIDER:MODEL",
+        help="a model to run (repeatable)",
+    )
+    parser.add_argument(
+        "-t",
+        "--temperature",
+        action="append",
+        type=str,
+        metavar="T",
+        help="a temperature (repeatable)",
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a template variable (repeatable)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=None, metavar="N", help="samples per model and temperature"
+    )
+    parser.add_argument(
+        "--max-tokens", type=int, default=None, metavar="N", help="output token limit per call"
+    )
     parser.add_argument("--top-p", type=float, default=None, metavar="P")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--stop", action="append", default=None, metavar="TEXT", help="a stop sequence (repeatable)")
-    parser.add_argument("--budget", type=float, default=None, metavar="USD", help="refuse a run whose worst case costs more")
+    parser.add_argument(
+        "--stop", action="append", default=None, metavar="TEXT", help="a stop sequence (repeatable)"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="refuse a run whose worst case costs more",
+    )
     parser.add_argument("--yes", action="store_true", help="run even when over budget")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -63,11 +104,19 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
         raise UsageError("no prompt: give -p TEXT (or -p - for stdin) or a prompt file")
     if base is None:
         template = PromptTemplate.from_parts(args.system or "", user or "")
-        plan = RunPlan(template=template, models=list(settings.defaults.models), temperatures=list(settings.defaults.temperatures), max_tokens=settings.defaults.max_tokens)
+        plan = RunPlan(
+            template=template,
+            models=list(settings.defaults.models),
+            temperatures=list(settings.defaults.temperatures),
+            max_tokens=settings.defaults.max_tokens,
+        )
     else:
         plan = base
         if user is not None or args.system is not None:
-            plan.template = PromptTemplate.from_parts(args.system if args.system is not None else plan.template.system, user if user is not None else plan.template.user)
+            plan.template = PromptTemplate.from_parts(
+                args.system if args.system is not None else plan.template.system,
+                user if user is not None else plan.template.user,
+            )
     if args.model:
         plan.models = list(dict.fromkeys(args.model))
     if args.temperature:
@@ -91,5 +140,7 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
         provider = model.partition(":")[0]
         if provider not in settings.providers:
             known = ", ".join(sorted(settings.providers))
-            raise UsageError(f"-m {model}: unknown provider {provider!r} (known: {known}; add one under [providers.NAME])")
+            raise UsageError(
+                f"-m {model}: unknown provider {provider!r} (known: {known}; add one under [providers.NAME])"
+            )
     return plan

@@ -52,7 +52,14 @@ def figures(r: CellResult) -> str:
     return " · ".join(parts)
 
 
-STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "interrupted": "yellow", "running": "cyan", "pending": "dim"}
+STATUS_STYLE = {
+    "ok": "green",
+    "error": "red",
+    "cancelled": "yellow",
+    "interrupted": "yellow",
+    "running": "cyan",
+    "pending": "dim",
+}
 
 
 def print_results(handle: Any, console: Console | None = None) -> None:

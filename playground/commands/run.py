@@ -16,7 +16,11 @@ def add_parser(sub: Any, name: str) -> None:
 
     parser = command_parser(sub, name, "run a prompt across models and temperatures")
     add_prompt_args(parser)
-    parser.add_argument("--no-cache", action="store_true", help="always call the models, never answer from the store")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="always call the models, never answer from the store",
+    )
     parser.set_defaults(func=run_command)
 
 
@@ -43,7 +47,11 @@ def run_command(args: argparse.Namespace) -> int:
             close()
     results = handle.results
     if args.json:
-        doc = {"session_id": handle.session_id, "run_id": handle.run_id, "cells": [r.to_json() for r in results]}
+        doc = {
+            "session_id": handle.session_id,
+            "run_id": handle.run_id,
+            "cells": [r.to_json() for r in results],
+        }
         if handle.store_error:
             doc["store_error"] = handle.store_error
         print(json.dumps(doc, ensure_ascii=False, indent=2))
@@ -52,7 +60,10 @@ def run_command(args: argparse.Namespace) -> int:
 
         print_results(handle)
     if handle.store_error:
-        print(f"playground: warning: the run was not fully recorded: {handle.store_error}", file=sys.stderr)
+        print(
+            f"playground: warning: the run was not fully recorded: {handle.store_error}",
+            file=sys.stderr,
+        )
     return 0 if all(r.status == "ok" for r in results) else 1
 
 

@@ -70,4 +70,14 @@ class RunFinished:
     results: tuple[CellResult, ...]
 
 
-RunEvent = RunStarted | CellStarted | CellDelta | CellUsage | CellRetry | CellFallback | CellFinished | CellFailed | RunFinished
+RunEvent = (
+    RunStarted
+    | CellStarted
+    | CellDelta
+    | CellUsage
+    | CellRetry
+    | CellFallback
+    | CellFinished
+    | CellFailed
+    | RunFinished
+)

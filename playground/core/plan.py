@@ -40,7 +40,12 @@ class RunPlan:
         return out
 
     def params(self) -> dict[str, Any]:
-        return {"max_tokens": self.max_tokens, "top_p": self.top_p, "seed": self.seed, "stop": list(self.stop)}
+        return {
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "stop": list(self.stop),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,7 +138,14 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 1)
 
 
-def cache_key(provider: str, endpoint: str, model: str, messages: list[Message], params: dict[str, Any], sample: int) -> str:
+def cache_key(
+    provider: str,
+    endpoint: str,
+    model: str,
+    messages: list[Message],
+    params: dict[str, Any],
+    sample: int,
+) -> str:
     """Identity of a call for the response cache: same key, same question."""
     payload = {
         "provider": provider,
@@ -143,4 +155,6 @@ def cache_key(provider: str, endpoint: str, model: str, messages: list[Message],
         "params": params,
         "sample": sample,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()

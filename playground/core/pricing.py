@@ -14,5 +14,8 @@ def cost_usd(settings: Settings, model_id: str, usage: UsageReport) -> float | N
         return 0.0
     mc = settings.models.get(model_id)
     if mc and mc.input_per_mtok is not None:
-        return ((usage.input_tokens or 0) * mc.input_per_mtok + (usage.output_tokens or 0) * (mc.output_per_mtok or 0)) / 1e6
+        return (
+            (usage.input_tokens or 0) * mc.input_per_mtok
+            + (usage.output_tokens or 0) * (mc.output_per_mtok or 0)
+        ) / 1e6
     return None

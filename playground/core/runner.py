@@ -89,7 +89,9 @@ class Runner:
         if self._client is None:
             d = self.settings.defaults
             self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(connect=d.connect_timeout, read=d.read_timeout, write=30.0, pool=None),
+                timeout=httpx.Timeout(
+                    connect=d.connect_timeout, read=d.read_timeout, write=30.0, pool=None
+                ),
                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
                 follow_redirects=True,
             )
@@ -235,9 +237,13 @@ class RunHandle:
             if result.status == "running":
                 result.status = "error"
             self._finalize_usage(result)
-            self._emit(CellFinished(cell, result) if result.status == "ok" else CellFailed(cell, result))
+            self._emit(
+                CellFinished(cell, result) if result.status == "ok" else CellFailed(cell, result)
+            )
 
-    async def _attempt_model(self, cell: Cell, model_id: str, result: CellResult, *, first: bool) -> None:
+    async def _attempt_model(
+        self, cell: Cell, model_id: str, result: CellResult, *, first: bool
+    ) -> None:
         runner = self.runner
         result.model_used = model_id
         try:
@@ -251,7 +257,14 @@ class RunHandle:
         result.request = {"provider": provider.name, **provider.describe(request)}
         key = None
         if self.plan.use_cache and runner.recorder is not None:
-            key = cache_key(provider.name, provider.endpoint(request), model, self.messages, request.params() | {"temperature": cell.temperature}, cell.sample)
+            key = cache_key(
+                provider.name,
+                provider.endpoint(request),
+                model,
+                self.messages,
+                request.params() | {"temperature": cell.temperature},
+                cell.sample,
+            )
             self._keys[cell.index] = key
         if first:
             self._emit(CellStarted(cell, result))
@@ -269,7 +282,17 @@ class RunHandle:
             await self._stream_with_retries(cell, provider, request, result)
 
     def _apply_cached(self, cell: Cell, result: CellResult, hit: dict[str, Any]) -> None:
-        for name in ("output", "reasoning", "finish_reason", "input_tokens", "output_tokens", "cached_input_tokens", "usage_source", "ttft_ms", "latency_ms"):
+        for name in (
+            "output",
+            "reasoning",
+            "finish_reason",
+            "input_tokens",
+            "output_tokens",
+            "cached_input_tokens",
+            "usage_source",
+            "ttft_ms",
+            "latency_ms",
+        ):
             if name in hit:
                 setattr(result, name, hit[name])
         result.cached = True
@@ -282,7 +305,9 @@ class RunHandle:
         result.status = "error"
         result.error = message
 
-    async def _stream_with_retries(self, cell: Cell, provider: Provider, request: ChatRequest, result: CellResult) -> None:
+    async def _stream_with_retries(
+        self, cell: Cell, provider: Provider, request: ChatRequest, result: CellResult
+    ) -> None:
         max_retries = self.runner.settings.defaults.max_retries
         read_timeout = self.runner.settings.defaults.read_timeout
         client = self.runner.client
@@ -316,14 +341,30 @@ class RunHandle:
                 error = exc
             except httpx.TimeoutException as exc:
                 what = "connect" if isinstance(exc, httpx.ConnectTimeout) else "no data"
-                secs = self.runner.settings.defaults.connect_timeout if what == "connect" else read_timeout
-                error = ProviderError(f"timed out: {what} for {secs:g} s", retryable=True, code="timeout")
+                secs = (
+                    self.runner.settings.defaults.connect_timeout
+                    if what == "connect"
+                    else read_timeout
+                )
+                error = ProviderError(
+                    f"timed out: {what} for {secs:g} s", retryable=True, code="timeout"
+                )
             except httpx.ConnectError as exc:
-                error = ProviderError(f"cannot connect to {provider.base_url}: {one_line(str(exc)) or 'refused'}", retryable=True, code="connect")
+                error = ProviderError(
+                    f"cannot connect to {provider.base_url}: {one_line(str(exc)) or 'refused'}",
+                    retryable=True,
+                    code="connect",
+                )
             except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                error = ProviderError(f"connection dropped mid-stream: {one_line(str(exc)) or type(exc).__name__}", retryable=True, code="dropped")
+                error = ProviderError(
+                    f"connection dropped mid-stream: {one_line(str(exc)) or type(exc).__name__}",
+                    retryable=True,
+                    code="dropped",
+                )
             except httpx.HTTPError as exc:
-                error = ProviderError(f"HTTP error: {one_line(str(exc)) or type(exc).__name__}", retryable=False)
+                error = ProviderError(
+                    f"HTTP error: {one_line(str(exc)) or type(exc).__name__}", retryable=False
+                )
             result.latency_ms = (time.perf_counter() - t0) * 1000
             started = bool(result.output or result.reasoning)
             suffix = " (partial output kept; not retried)" if started else ""
@@ -352,15 +393,24 @@ class RunHandle:
             return
         model_id = result.model_used or result.cell.model
         estimated = False
-        if (result.input_tokens is None and result.status != "error") or (result.input_tokens is None and result.output):
+        if (result.input_tokens is None and result.status != "error") or (
+            result.input_tokens is None and result.output
+        ):
             result.input_tokens = tokens.count_messages(model_id, self.messages).tokens
             estimated = True
         if result.output_tokens is None and (result.output or result.reasoning):
-            result.output_tokens = tokens.count_text(model_id, result.output + result.reasoning).tokens
+            result.output_tokens = tokens.count_text(
+                model_id, result.output + result.reasoning
+            ).tokens
             estimated = True
         if estimated:
             result.usage_source = "estimate"
         if result.input_tokens is None and result.output_tokens is None:
             return
-        usage = UsageReport(result.input_tokens or 0, result.output_tokens or 0, result.cached_input_tokens, result.cache_write_tokens)
+        usage = UsageReport(
+            result.input_tokens or 0,
+            result.output_tokens or 0,
+            result.cached_input_tokens,
+            result.cache_write_tokens,
+        )
         result.cost_usd = pricing.cost_usd(self.runner.settings, model_id, usage)

@@ -72,7 +72,23 @@ class PromptTemplate:
 
 
 _ENGINE = Handlebars(escape_fn=EscapeFunction.NO_ESCAPE, strict=True)
-_BUILTINS = {"if", "unless", "each", "with", "lookup", "log", "else", "this", "role", "json", "history", "section", "media", "ifEquals", "unlessEquals"}
+_BUILTINS = {
+    "if",
+    "unless",
+    "each",
+    "with",
+    "lookup",
+    "log",
+    "else",
+    "this",
+    "role",
+    "json",
+    "history",
+    "section",
+    "media",
+    "ifEquals",
+    "unlessEquals",
+}
 
 
 @lru_cache(maxsize=256)

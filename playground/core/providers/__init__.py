@@ -32,8 +32,17 @@ def resolve(providers: dict[str, Provider], model_id: str) -> tuple[Provider, st
     provider = providers.get(name)
     if provider is None:
         known = ", ".join(sorted(providers))
-        raise ProviderError(f"unknown provider {name!r} in {model_id!r} (known: {known})", code="unknown_provider")
+        raise ProviderError(
+            f"unknown provider {name!r} in {model_id!r} (known: {known})", code="unknown_provider"
+        )
     return provider, model
 
 
-__all__ = ["ChatRequest", "Provider", "ProviderError", "build_providers", "provider_class", "resolve"]
+__all__ = [
+    "ChatRequest",
+    "Provider",
+    "ProviderError",
+    "build_providers",
+    "provider_class",
+    "resolve",
+]

@@ -43,7 +43,11 @@ class AnthropicProvider(Provider):
         body: dict[str, Any] = {
             "model": request.model,
             "max_tokens": request.max_tokens or 1024,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages if m.role != "system"],
+            "messages": [
+                {"role": m.role, "content": m.content}
+                for m in request.messages
+                if m.role != "system"
+            ],
             "stream": True,
         }
         if system:
@@ -56,10 +60,14 @@ class AnthropicProvider(Provider):
             body["stop_sequences"] = list(request.stop)
         return body
 
-    async def stream(self, client: httpx.AsyncClient, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(
+        self, client: httpx.AsyncClient, request: ChatRequest
+    ) -> AsyncIterator[StreamEvent]:
         decoder = SSEDecoder()
         state: dict[str, int] = {}
-        async for chunk in post_stream(client, self.endpoint(request), self.body(request), self.headers()):
+        async for chunk in post_stream(
+            client, self.endpoint(request), self.body(request), self.headers()
+        ):
             for frame in decoder.feed(chunk):
                 for event in self._frame(frame.event, frame.data, state):
                     yield event
@@ -114,4 +122,9 @@ class AnthropicProvider(Provider):
 
     @staticmethod
     def _usage(state: dict[str, int]) -> UsageReport:
-        return UsageReport(state.get("input"), state.get("output"), state.get("cache_read", 0), state.get("cache_write", 0))
+        return UsageReport(
+            state.get("input"),
+            state.get("output"),
+            state.get("cache_read", 0),
+            state.get("cache_write", 0),
+        )

@@ -182,11 +182,17 @@ def error_from_status(status: int, body: bytes, headers: httpx.Headers) -> Provi
         elif isinstance(err, str):
             message = err
     if not message:
-        message = body.decode("utf-8", "replace").strip()[:200] or httpx.codes.get_reason_phrase(status)
+        message = body.decode("utf-8", "replace").strip()[:200] or httpx.codes.get_reason_phrase(
+            status
+        )
     retryable = status in RETRYABLE_STATUS or status >= 500
     if code == "insufficient_quota":
         retryable = False
-    hint = {401: " (check the API key)", 403: " (check the API key's permissions)", 404: " (check the model name)"}.get(status, "")
+    hint = {
+        401: " (check the API key)",
+        403: " (check the API key's permissions)",
+        404: " (check the model name)",
+    }.get(status, "")
     return ProviderError(
         f"HTTP {status}: {one_line(message)}{hint}",
         status=status,
@@ -219,4 +225,6 @@ def loads_frame(data: str) -> Any:
     try:
         return json.loads(data)
     except ValueError:
-        raise ProviderError(f"malformed data from server: {one_line(data, 80)!r}", code="malformed") from None
+        raise ProviderError(
+            f"malformed data from server: {one_line(data, 80)!r}", code="malformed"
+        ) from None

@@ -29,10 +29,15 @@ class EchoProvider(Provider):
         return "echo://local"
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
-        return {"model": request.model, **request.params(),
-                "messages": [{"role": m.role, "content": m.content} for m in request.messages]}
+        return {
+            "model": request.model,
+            **request.params(),
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        }
 
-    async def stream(self, client: httpx.AsyncClient, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(
+        self, client: httpx.AsyncClient, request: ChatRequest
+    ) -> AsyncIterator[StreamEvent]:
         text = echo_text(request)
         limit = request.max_tokens
         words = text.split(" ")

@@ -58,9 +58,13 @@ class GeminiProvider(Provider):
             body["generationConfig"] = config
         return body
 
-    async def stream(self, client: httpx.AsyncClient, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(
+        self, client: httpx.AsyncClient, request: ChatRequest
+    ) -> AsyncIterator[StreamEvent]:
         decoder = SSEDecoder()
-        async for chunk in post_stream(client, self.endpoint(request), self.body(request), self.headers()):
+        async for chunk in post_stream(
+            client, self.endpoint(request), self.body(request), self.headers()
+        ):
             for frame in decoder.feed(chunk):
                 for event in self._frame(frame.data):
                     yield event
@@ -78,8 +82,11 @@ class GeminiProvider(Provider):
             err = obj["error"]
             msg = err.get("message") if isinstance(err, dict) else str(err)
             status = err.get("status") if isinstance(err, dict) else None
-            raise ProviderError(f"error in stream: {status or 'error'}: {one_line(msg or '')}", code=status,
-                                retryable=status in ("UNAVAILABLE", "RESOURCE_EXHAUSTED", "INTERNAL"))
+            raise ProviderError(
+                f"error in stream: {status or 'error'}: {one_line(msg or '')}",
+                code=status,
+                retryable=status in ("UNAVAILABLE", "RESOURCE_EXHAUSTED", "INTERNAL"),
+            )
         events: list[StreamEvent] = []
         for cand in obj.get("candidates") or ():
             for part in (cand.get("content") or {}).get("parts") or ():
@@ -92,5 +99,9 @@ class GeminiProvider(Provider):
         meta = obj.get("usageMetadata")
         if isinstance(meta, dict) and meta.get("promptTokenCount") is not None:
             output = (meta.get("candidatesTokenCount") or 0) + (meta.get("thoughtsTokenCount") or 0)
-            events.append(UsageReport(meta.get("promptTokenCount"), output, meta.get("cachedContentTokenCount") or 0))
+            events.append(
+                UsageReport(
+                    meta.get("promptTokenCount"), output, meta.get("cachedContentTokenCount") or 0
+                )
+            )
         return events

@@ -53,9 +53,13 @@ class OllamaProvider(Provider):
             "options": options,
         }
 
-    async def stream(self, client: httpx.AsyncClient, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(
+        self, client: httpx.AsyncClient, request: ChatRequest
+    ) -> AsyncIterator[StreamEvent]:
         decoder = NDJSONDecoder()
-        async for chunk in post_stream(client, self.endpoint(request), self.body(request), self.headers()):
+        async for chunk in post_stream(
+            client, self.endpoint(request), self.body(request), self.headers()
+        ):
             for line in decoder.feed(chunk):
                 for event in self._line(line):
                     yield event

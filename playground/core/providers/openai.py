@@ -57,9 +57,13 @@ class OpenAIProvider(Provider):
             body["stop"] = list(request.stop)
         return body
 
-    async def stream(self, client: httpx.AsyncClient, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(
+        self, client: httpx.AsyncClient, request: ChatRequest
+    ) -> AsyncIterator[StreamEvent]:
         decoder = SSEDecoder()
-        async for chunk in post_stream(client, self.endpoint(request), self.body(request), self.headers()):
+        async for chunk in post_stream(
+            client, self.endpoint(request), self.body(request), self.headers()
+        ):
             for frame in decoder.feed(chunk):
                 for event in self._frame(frame.data):
                     yield event
@@ -121,4 +125,6 @@ class OpenAIProvider(Provider):
             r = await client.get(f"{self.base_url}/models", headers=self.headers(), timeout=2.0)
         except httpx.HTTPError:
             return False, f"server not reachable at {self.base_url}"
-        return (r.status_code < 500), f"HTTP {r.status_code}" if r.status_code >= 400 else "reachable"
+        return (
+            r.status_code < 500
+        ), f"HTTP {r.status_code}" if r.status_code >= 400 else "reachable"
