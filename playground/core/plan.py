@@ -86,6 +86,7 @@ class CellResult:
     cached_input_tokens: int = 0
     cache_write_tokens: int = 0
     usage_source: str | None = None  # provider | estimate
+    estimated_input_tokens: int | None = None  # our own count, kept to calibrate estimates
     cost_usd: float | None = None
     ttft_ms: float | None = None
     latency_ms: float | None = None

@@ -139,6 +139,7 @@ class RunHandle:
         self._queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._keys: dict[int, str] = {}
+        self._estimates: dict[str, int] = {}
         self.store_error: str | None = None  # set when the recorder failed; the run goes on
         recorder = runner.recorder
         ids: list[Any] = list(range(1, len(self.cells) + 1))
@@ -378,6 +379,15 @@ class RunHandle:
             await asyncio.sleep(wait)
             result.status = "running"
 
+    def _input_estimate(self, model_id: str) -> int:
+        """Our count of the prompt for this model; the same for every cell of a run."""
+        count = self._estimates.get(model_id)
+        if count is None:
+            count = self._estimates[model_id] = tokens.count_messages(
+                model_id, self.messages
+            ).tokens
+        return count
+
     def _apply_usage(self, result: CellResult, usage: UsageReport) -> None:
         if usage.input_tokens is not None:
             result.input_tokens = usage.input_tokens
@@ -393,10 +403,9 @@ class RunHandle:
             return
         model_id = result.model_used or result.cell.model
         estimated = False
-        if (result.input_tokens is None and result.status != "error") or (
-            result.input_tokens is None and result.output
-        ):
-            result.input_tokens = tokens.count_messages(model_id, self.messages).tokens
+        result.estimated_input_tokens = self._input_estimate(model_id)
+        if result.input_tokens is None and (result.status != "error" or result.output):
+            result.input_tokens = result.estimated_input_tokens
             estimated = True
         if result.output_tokens is None and (result.output or result.reasoning):
             result.output_tokens = tokens.count_text(
