@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.columns import Columns
 from rich.console import Console, Group
 from rich.live import Live
 from rich.panel import Panel
@@ -42,7 +41,8 @@ def figures(r: CellResult) -> str:
         parts.append(f"{est}{r.input_tokens or 0} in / {est}{r.output_tokens or 0} out")
     if r.tokens_per_s:
         parts.append(f"{r.tokens_per_s:.0f} tok/s")
-    parts.append(format_cost(r.cost_usd))
+    if r.input_tokens is not None or r.output_tokens is not None or r.cached:
+        parts.append(format_cost(r.cost_usd))
     if r.cached:
         parts.append("cached")
     if r.fallback_used:
@@ -62,25 +62,45 @@ STATUS_STYLE = {
 }
 
 
+def _cell_body(r: CellResult) -> Group:
+    parts: list[Any] = [Text(r.output.rstrip() or ("" if r.error else "(no output)"))]
+    if r.error:
+        parts.append(Text(f"✗ {r.error}", style="bold red"))
+    parts.append(Text(figures(r), style="dim"))
+    return Group(*parts)
+
+
 def print_results(handle: Any, console: Console | None = None) -> None:
+    """Outputs side by side: a column per model, a row per temperature (and sample)."""
     console = console or Console()
-    panels = []
-    for r in handle.results:
-        body: list[Any] = [Text(r.output or ("" if r.error else "(no output)"))]
-        if r.error:
-            body.append(Text(f"✗ {r.error}", style="bold red"))
-        panels.append(
-            Panel(
-                Group(*body),
-                title=cell_title(r),
-                subtitle=figures(r),
-                border_style=STATUS_STYLE.get(r.status, "white"),
-                expand=True,
+    models = list(dict.fromkeys(r.cell.model for r in handle.results))
+    if console.width // max(1, len(models)) >= 28:
+        table = Table(show_lines=True, expand=True)
+        table.add_column("t", justify="right", style="bold", no_wrap=True)
+        for model in models:
+            table.add_column(model, ratio=1)
+        rows: dict[tuple[Any, int], dict[str, CellResult]] = {}
+        for r in handle.results:
+            rows.setdefault((r.cell.temperature, r.cell.sample), {})[r.cell.model] = r
+        for (temp, sample), by_model in rows.items():
+            label = "default" if temp is None else f"{temp:g}"
+            if sample > 1:
+                label += f"\n#{sample}"
+            cells: list[Any] = []
+            for model in models:
+                r = by_model.get(model)
+                cells.append(_cell_body(r) if r else "")
+            table.add_row(label, *cells)
+        console.print(table)
+    else:  # too narrow for a column per model: stack the cells
+        for r in handle.results:
+            console.print(
+                Panel(
+                    _cell_body(r),
+                    title=cell_title(r),
+                    border_style=STATUS_STYLE.get(r.status, "white"),
+                )
             )
-        )
-    n = max(1, len(handle.plan.models))
-    width = max(30, console.width // min(n, max(1, console.width // 40)))
-    console.print(Columns(panels, width=width - 1, equal=True))
     total = sum(r.cost_usd or 0 for r in handle.results)
     unpriced = sum(1 for r in handle.results if r.cost_usd is None)
     ok = sum(1 for r in handle.results if r.status == "ok")

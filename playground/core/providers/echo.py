@@ -12,12 +12,12 @@ from playground.core.providers.base import ChatRequest, Finish, Provider, Stream
 
 
 def echo_text(request: ChatRequest) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in request.params().items() if v not in (None, []))
-    parts = [f"**echo** ({params})", ""]
+    """What would be sent: the parameters, then each rendered message."""
+    params = " ".join(f"{k}={v}" for k, v in request.params().items() if v not in (None, []))
+    parts = [f"[echo {params}]".replace(" ]", "]")]
     for m in request.messages:
-        parts.append(f"**{m.role}:** {m.content}")
-        parts.append("")
-    return "\n".join(parts).rstrip() + "\n"
+        parts.append(f"{m.role}: {m.content}")
+    return "\n\n".join(parts) + "\n"  # blank lines: each part its own Markdown paragraph
 
 
 class EchoProvider(Provider):
