@@ -73,6 +73,13 @@ def parse_vars(items: list[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--var {item!r}: expected NAME=VALUE")
+        if value.startswith("@@"):
+            value = value[1:]
+        elif value.startswith("@"):
+            try:
+                value = open(value[1:], encoding="utf-8").read()  # noqa: SIM115
+            except OSError as exc:
+                raise UsageError(f"--var {name}: cannot read {value[1:]}: {exc.strerror}") from None
         out[name.strip()] = value
     return out
 
