@@ -78,6 +78,7 @@ What it records:
     srv.in_flight         requests being answered right now
     srv.max_in_flight     the most ever answered at once (srv.reset() clears records)
     srv.requests_for(kind=None, model=None)
+    srv.max_in_flight_for(kind=None, model=None)   the same maximum, for some requests only
     srv.wait_requests(n, timeout)       block until n requests arrived (True/False)
     srv.wait_disconnects(n, timeout)    block until n requests saw a disconnect; returns them
     srv.wait_idle(timeout)              block until nothing is in flight
@@ -856,6 +857,18 @@ class LoopbackServer:
                 for r in self.requests
                 if (kind is None or r.kind == kind) and (model is None or r.model == model)
             ]
+
+    def max_in_flight_for(self, kind: str | None = None, model: str | None = None) -> int:
+        """The most requests of this kind/model that were being answered at the same time."""
+        edges: list[tuple[float, int]] = []
+        for r in self.requests_for(kind, model):
+            edges.append((r.started, 1))
+            edges.append((r.ended if r.ended is not None else float("inf"), -1))
+        best = now = 0
+        for _, step in sorted(edges, key=lambda e: (e[0], e[1])):
+            now += step
+            best = max(best, now)
+        return best
 
     def wait_requests(self, n: int, timeout: float = 5.0) -> bool:
         with self._cond:

@@ -148,7 +148,11 @@ class RunHandle:
         for result, rid in zip(self.results, ids, strict=True):
             result.id = rid
         self._emit(RunStarted(self.run_id, self.session_id, tuple(self.cells)))
-        self._main = asyncio.get_running_loop().create_task(self._run_all())
+        loop = asyncio.get_running_loop()
+        # Cell tasks exist from the start, so cancel() right after start() reaches them all.
+        for cell in self.cells:
+            self._tasks[cell.index] = loop.create_task(self._run_cell(cell))
+        self._main = loop.create_task(self._run_all())
 
     # -- consuming ---------------------------------------------------------------------------
     async def events(self) -> AsyncIterator[RunEvent]:
@@ -192,11 +196,13 @@ class RunHandle:
         self._queue.put_nowait(event)
 
     async def _run_all(self) -> None:
-        loop = asyncio.get_running_loop()
-        for cell in self.cells:
-            self._tasks[cell.index] = loop.create_task(self._run_cell(cell))
         try:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            for result in self.results:  # a task cancelled before its first step ran no code
+                if not result.done:
+                    result.status = "cancelled"
+                    result.error = "cancelled"
+                    self._emit(CellFailed(result.cell, result))
         finally:
             self._emit(RunFinished(self.run_id, tuple(self.results)))
             self._queue.put_nowait(None)
@@ -279,7 +285,9 @@ class RunHandle:
             self._fail(result, missing.message)
             return
         global_sem, provider_sem = runner._semaphores(provider.name)
-        async with global_sem, provider_sem:
+        # Provider first: a cell queued behind its provider's limit holds no global slot,
+        # so other providers' cells are not starved.
+        async with provider_sem, global_sem:
             await self._stream_with_retries(cell, provider, request, result)
 
     def _apply_cached(self, cell: Cell, result: CellResult, hit: dict[str, Any]) -> None:

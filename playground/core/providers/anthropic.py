@@ -92,6 +92,8 @@ class AnthropicProvider(Provider):
             return []
         if kind == "message_start":
             usage = (obj.get("message") or {}).get("usage") or {}
+            if not usage:  # some compatible servers send none: leave it to estimates
+                return []
             cache_read = usage.get("cache_read_input_tokens") or 0
             cache_write = usage.get("cache_creation_input_tokens") or 0
             state["input"] = (usage.get("input_tokens") or 0) + cache_read + cache_write

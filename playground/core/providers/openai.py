@@ -25,6 +25,8 @@ from playground.core.providers.framing import SSEDecoder
 
 # Reasoning models take max_completion_tokens and only the default temperature.
 _REASONING = re.compile(r"^(o\d|gpt-5)")
+# Error types/codes inside a 200 stream that a retry can fix (before any answer text).
+_TRANSIENT = frozenset({"server_error", "rate_limit_exceeded", "overloaded_error", "timeout"})
 
 
 class OpenAIProvider(Provider):
@@ -82,7 +84,12 @@ class OpenAIProvider(Provider):
             err = obj["error"]
             msg = err.get("message") if isinstance(err, dict) else str(err)
             code = err.get("code") if isinstance(err, dict) else None
-            raise ProviderError(f"error in stream: {one_line(msg or 'unknown error')}", code=code)
+            etype = err.get("type") if isinstance(err, dict) else None
+            raise ProviderError(
+                f"error in stream: {one_line(msg or 'unknown error')}",
+                code=code,
+                retryable=bool({code, etype} & _TRANSIENT),
+            )
         events: list[StreamEvent] = []
         for choice in obj.get("choices") or ():
             delta = choice.get("delta") or {}
