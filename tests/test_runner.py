@@ -1,0 +1,281 @@
+"""The matrix runner against a loopback server: fallbacks, cancel, concurrency, isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from loopback import LoopbackServer, Reply
+
+from playground.core.events import (
+    CellDelta,
+    CellFailed,
+    CellFallback,
+    CellFinished,
+    CellStarted,
+    RunFinished,
+    RunStarted,
+)
+from playground.core.plan import RunPlan
+from playground.core.runner import RunHandle, Runner
+from playground.core.template import PromptTemplate
+
+ALL = ["lo-openai:m", "lo-anthropic:m", "lo-gemini:m", "lo-ollama:m"]
+
+
+def plan(models: list[str], temperatures: list[float | None] | None = None, **kw: Any) -> RunPlan:
+    return RunPlan(
+        PromptTemplate.from_parts("", "Say hi"),
+        models=models,
+        temperatures=temperatures or [0.0],
+        **kw,
+    )
+
+
+async def wait_for_output(handle: RunHandle, index: int, timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not handle.results[index].output:
+        assert time.monotonic() < deadline, "no output arrived"
+        await asyncio.sleep(0.01)
+
+
+async def test_matrix_runs_every_cell_concurrently(loopback: LoopbackServer) -> None:
+    loopback.default = Reply(chunks=5, duration=0.3)
+    runner = Runner(loopback.settings())
+    t0 = time.monotonic()
+    handle = await runner.run(plan(ALL, [0.0, 0.7]))
+    elapsed = time.monotonic() - t0
+    await runner.aclose()
+    assert [r.status for r in handle.results] == ["ok"] * 8
+    assert {(r.cell.model, r.cell.temperature) for r in handle.results} == {
+        (m, t) for m in ALL for t in (0.0, 0.7)
+    }
+    for r in handle.results:
+        assert r.output.startswith(f"model=m temperature={r.cell.temperature}:")
+    assert elapsed < 0.6  # eight 0.3 s streams side by side, not one after another
+    assert loopback.max_in_flight == 8
+
+
+async def test_events_arrive_in_order_for_each_cell(loopback: LoopbackServer) -> None:
+    runner = Runner(loopback.settings())
+    handle = runner.start(plan(ALL[:2], repeats=2))
+    events = [e async for e in handle.events()]
+    await runner.aclose()
+    assert type(events[0]) is RunStarted and type(events[-1]) is RunFinished
+    for cell in handle.cells:
+        mine = [type(e) for e in events if getattr(e, "cell", None) == cell]
+        assert mine[0] is CellStarted and mine[-1] is CellFinished
+        assert CellDelta in mine
+    assert [c.sample for c in handle.cells] == [1, 2, 1, 2]
+
+
+async def test_ttft_and_latency_are_measured(loopback: LoopbackServer) -> None:
+    loopback.default = Reply(first_delay=0.15, chunks=4, duration=0.2)
+    runner = Runner(loopback.settings())
+    handle = await runner.run(plan(["lo-openai:m"]))
+    await runner.aclose()
+    r = handle.results[0]
+    assert 150 <= r.ttft_ms < 400
+    assert r.latency_ms >= r.ttft_ms + 100
+    assert r.tokens_per_s and r.tokens_per_s > 0
+
+
+async def test_failed_cell_leaves_others_unaffected(loopback: LoopbackServer) -> None:
+    loopback.enqueue(Reply(text="partial answer here", drop_after=2), model="bad")
+    loopback.enqueue(Reply(status=400, error_message="nope"), model="worse")
+    runner = Runner(loopback.settings())
+    handle = await runner.run(plan(["lo-openai:bad", "lo-gemini:worse", *ALL]))
+    await runner.aclose()
+    by_model = {r.cell.model: r for r in handle.results}
+    assert by_model["lo-openai:bad"].status == "error"
+    assert by_model["lo-openai:bad"].output == "partial answer "
+    assert by_model["lo-gemini:worse"].error == "HTTP 400: nope"
+    assert [by_model[m].status for m in ALL] == ["ok"] * 4
+
+
+async def test_connection_refused_is_a_cell_error(loopback: LoopbackServer) -> None:
+    settings = loopback.settings(max_retries=0)
+    settings.providers["lo-ollama"].base_url = "http://127.0.0.1:9"  # nothing listens there
+    runner = Runner(settings)
+    handle = await runner.run(plan(["lo-ollama:m", "lo-openai:m"]))
+    await runner.aclose()
+    down, up = handle.results
+    assert down.status == "error" and "cannot connect to http://127.0.0.1:9" in down.error
+    assert up.status == "ok"
+
+
+# -- fallbacks ------------------------------------------------------------------------------
+
+
+async def test_fallback_answers_when_first_model_fails_before_output(
+    loopback: LoopbackServer,
+) -> None:
+    settings = loopback.settings(fallbacks={"lo-openai:primary": ["lo-anthropic:backup"]})
+    loopback.enqueue(Reply(status=404, error_message="model not found"), model="primary")
+    runner = Runner(settings)
+    handle = runner.start(plan(["lo-openai:primary"]))
+    events = [e async for e in handle.events()]
+    await runner.aclose()
+    r = handle.results[0]
+    assert r.status == "ok", r.error
+    assert r.output.startswith("model=backup ")
+    assert r.fallback_used == "lo-anthropic:backup"
+    assert r.model_used == "lo-anthropic:backup"
+    [fb] = [e for e in events if type(e) is CellFallback]
+    assert fb.model == "lo-anthropic:backup" and "model not found" in fb.reason
+    assert [q.kind for q in loopback.requests] == ["openai", "anthropic"]
+
+
+async def test_fallback_chain_on_missing_key(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LO_OPENAI_KEY")
+    settings = loopback.settings(
+        fallbacks={"lo-openai:a": ["lo-gemini:b", "lo-ollama:c"]}, max_retries=0
+    )
+    loopback.enqueue(Reply(status=503), model="b")
+    runner = Runner(settings)
+    handle = await runner.run(plan(["lo-openai:a"]))
+    await runner.aclose()
+    r = handle.results[0]
+    assert r.status == "ok" and r.model_used == "lo-ollama:c"
+    assert r.output.startswith("model=c ")
+
+
+async def test_no_fallback_once_output_started(loopback: LoopbackServer) -> None:
+    settings = loopback.settings(fallbacks={"lo-openai:a": ["lo-ollama:b"]})
+    loopback.enqueue(Reply(text="half an answer", drop_after=1), model="a")
+    runner = Runner(settings)
+    handle = await runner.run(plan(["lo-openai:a"]))
+    await runner.aclose()
+    r = handle.results[0]
+    assert r.status == "error" and r.output == "half "
+    assert r.fallback_used is None
+    assert [q.kind for q in loopback.requests] == ["openai"]
+
+
+async def test_all_fallbacks_failing_reports_the_last_error(loopback: LoopbackServer) -> None:
+    settings = loopback.settings(fallbacks={"lo-openai:a": ["lo-ollama:b"]}, max_retries=0)
+    loopback.enqueue(Reply(status=400), model="a")
+    loopback.enqueue(Reply(status=400, error_message="b is broken too"), model="b")
+    runner = Runner(settings)
+    handle = await runner.run(plan(["lo-openai:a"]))
+    await runner.aclose()
+    r = handle.results[0]
+    assert r.status == "error" and "b is broken too" in r.error
+
+
+# -- cancel ---------------------------------------------------------------------------------
+
+
+async def test_cancel_one_cell_closes_its_connection_and_keeps_partial_text(
+    loopback: LoopbackServer,
+) -> None:
+    loopback.enqueue(Reply(chunks=100, duration=10), model="slow")
+    loopback.default = Reply(chunks=10, duration=0.4)
+    runner = Runner(loopback.settings())
+    handle = runner.start(plan(["lo-anthropic:slow", "lo-openai:m", "lo-ollama:m"]))
+    await wait_for_output(handle, 0)
+    t_cancel = time.monotonic()
+    handle.cancel(handle.cells[0])
+    [gone] = await asyncio.to_thread(loopback.wait_disconnects, 1, 1.0)
+    assert gone.model == "slow"
+    assert gone.disconnected_at - t_cancel < 0.2
+    results = await handle.wait()
+    await runner.aclose()
+    slow, *others = results
+    assert slow.status == "cancelled"
+    assert slow.output and len(slow.output) < 100  # what had arrived, kept
+    assert [r.status for r in others] == ["ok", "ok"]
+    assert len(loopback.wait_disconnects(2, timeout=0.1)) == 1  # the others were not touched
+
+
+@pytest.mark.parametrize("stalled", [False, True])
+async def test_cancel_whole_run_closes_every_connection_within_200ms(
+    loopback: LoopbackServer, stalled: bool
+) -> None:
+    # Streaming or stalled (no bytes flowing), every connection must close promptly.
+    loopback.default = Reply(chunks=100, duration=10, stall_after=3 if stalled else None)
+    runner = Runner(loopback.settings())
+    handle = runner.start(plan(ALL, [0.0, 1.0]))
+    for i in range(len(handle.cells)):
+        await wait_for_output(handle, i)
+    t_cancel = time.monotonic()
+    handle.cancel()
+    events = [e async for e in handle.events()]
+    assert time.monotonic() - t_cancel < 0.2
+    gone = loopback.wait_disconnects(8, timeout=1)
+    assert len(gone) == 8
+    assert max(r.disconnected_at for r in gone) - t_cancel < 0.2
+    await runner.aclose()
+    for r in handle.results:
+        assert r.status == "cancelled"
+        assert r.output and f"model=m temperature={r.cell.temperature}:".startswith(
+            r.output[:20]
+        )  # partial text kept
+    assert sum(type(e) is CellFailed for e in events) == 8
+    assert type(events[-1]) is RunFinished
+
+
+async def test_cancel_right_after_start(loopback: LoopbackServer) -> None:
+    runner = Runner(loopback.settings())
+    handle = runner.start(plan(ALL))
+    handle.cancel()
+    events = [e async for e in handle.events()]
+    await runner.aclose()
+    assert [r.status for r in handle.results] == ["cancelled"] * 4
+    assert type(events[-1]) is RunFinished
+    assert sum(type(e) is CellFailed for e in events) == 4
+
+
+async def test_cancel_while_waiting_for_a_retry(loopback: LoopbackServer) -> None:
+    loopback.enqueue(Reply(status=429, headers={"retry-after": "30"}))
+    runner = Runner(loopback.settings())
+    handle = runner.start(plan(["lo-openai:m"]))
+    assert await asyncio.to_thread(loopback.wait_requests, 1, 2)
+    await asyncio.sleep(0.05)
+    handle.cancel()
+    results = await asyncio.wait_for(handle.wait(), 1)
+    await runner.aclose()
+    assert results[0].status == "cancelled"
+
+
+# -- concurrency ----------------------------------------------------------------------------
+
+
+async def test_global_concurrency_limit(loopback: LoopbackServer) -> None:
+    loopback.default = Reply(chunks=3, duration=0.1)
+    runner = Runner(loopback.settings(concurrency=3))
+    handle = await runner.run(plan(ALL, [0.0, 0.5, 1.0]))
+    await runner.aclose()
+    assert [r.status for r in handle.results] == ["ok"] * 12
+    assert loopback.max_in_flight == 3  # the limit was reached, never passed
+
+
+async def test_per_provider_concurrency_limit(loopback: LoopbackServer) -> None:
+    loopback.default = Reply(chunks=3, duration=0.15)
+    settings = loopback.settings(max_concurrency={"lo-openai": 2, "lo-gemini": 1}, concurrency=16)
+    runner = Runner(settings)
+    handle = await runner.run(plan(["lo-openai:m", "lo-gemini:m", "lo-ollama:m"], repeats=5))
+    await runner.aclose()
+    assert all(r.status == "ok" for r in handle.results)
+    assert loopback.max_in_flight_for("openai") == 2
+    assert loopback.max_in_flight_for("gemini") == 1
+    assert loopback.max_in_flight_for("ollama") == 5
+
+
+async def test_a_busy_provider_does_not_starve_the_others(loopback: LoopbackServer) -> None:
+    # Global limit 2, lo-openai limited to 1 with four slow cells queued first: the ollama
+    # cell must still get the free global slot at once.
+    loopback.default = Reply(chunks=2, duration=0.3)
+    settings = loopback.settings(max_concurrency={"lo-openai": 1}, concurrency=2)
+    runner = Runner(settings)
+    t0 = time.monotonic()
+    handle = await runner.run(plan(["lo-openai:m", "lo-ollama:m"], repeats=4))
+    await runner.aclose()
+    assert all(r.status == "ok" for r in handle.results)
+    first_ollama = min(r.started for r in loopback.requests_for("ollama"))
+    assert first_ollama - t0 < 0.25
+    assert loopback.max_in_flight <= 2
