@@ -1,0 +1,219 @@
+"""Past runs from the store, newest first, narrowed by a full-text search as you type."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+
+SEARCH_DELAY = 0.15  # seconds of quiet typing before the store is asked
+LIMIT = 200
+SNIPPET = 60
+
+
+def format_when(value: Any) -> str:
+    """A run's time as 'YYYY-MM-DD HH:MM', local; accepts epoch seconds or ISO 8601 text."""
+    if value is None or value == "":
+        return "?"
+    try:
+        if isinstance(value, (int, float)):
+            moment = datetime.fromtimestamp(float(value), tz=UTC)
+        else:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)  # the store writes UTC
+    except (ValueError, OverflowError, OSError):
+        return str(value)[:16]
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def format_models(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(m) for m in value)
+    return str(value or "")
+
+
+def format_cost(value: Any) -> str:
+    if value is None:
+        return "—"
+    try:
+        cost = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    return "$0" if cost == 0 else f"${cost:.4f}"
+
+
+def one_line(text: Any, limit: int) -> str:
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class HistoryScreen(Screen[int | None]):
+    """Type to search; Down or Tab to the list; Enter opens the run; Escape goes back."""
+
+    DEFAULT_CSS = """
+    HistoryScreen {
+        background: $background;
+    }
+    HistoryScreen #history-title {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text;
+        text-style: bold;
+    }
+    HistoryScreen #history-search {
+        margin: 0 0;
+    }
+    HistoryScreen #history-status {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    HistoryScreen #history-status.-error {
+        color: $text-error;
+    }
+    HistoryScreen #history-table {
+        height: 1fr;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back"),
+        Binding("enter", "open", "Open run", show=True),
+        Binding("ctrl+f", "search", "Search"),
+        Binding("down", "to_table", "List", show=False),
+    ]
+
+    def __init__(self, store: Any, *, limit: int = LIMIT) -> None:
+        super().__init__()
+        self.store = store
+        self.limit = limit
+        self.runs: list[dict[str, Any]] = []
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("History: past runs, newest first", id="history-title", markup=False)
+        yield Input(placeholder="search prompts and outputs…", id="history-search")
+        yield Static(id="history-status", markup=False)
+        table: DataTable[Any] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("when", key="when")
+        table.add_column("models", key="models")
+        table.add_column("cells", key="cells")
+        table.add_column("cost", key="cost")
+        table.add_column("prompt / output", key="snippet")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one("#history-search", Input).focus()
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#history-table", DataTable)
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one("#history-search", Input).value.strip()
+
+    def reload(self) -> None:
+        """Ask the store again for the current query (quick: an indexed SQLite query)."""
+        self._timer = None
+        query = self.query_text
+        status = self.query_one("#history-status", Static)
+        try:
+            runs = list(self.store.list_runs(query or None, self.limit))
+        except Exception as exc:  # a bad FTS query, a locked or broken database
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            status.update(Content(f"search failed: {message}"))
+            status.add_class("-error")
+            return
+        status.remove_class("-error")
+        self.runs = runs
+        table = self.table
+        table.clear()
+        for run in runs:
+            table.add_row(
+                Text(format_when(run.get("created_at"))),
+                Text(one_line(format_models(run.get("models")), 40)),
+                Text(str(run.get("cell_count", "")), justify="right"),
+                Text(format_cost(run.get("cost_usd")), justify="right"),
+                Text(one_line(run.get("snippet"), SNIPPET)),
+                key=str(run["id"]),
+            )
+        if runs:
+            more = " (showing the newest)" if len(runs) >= self.limit else ""
+            noun = "run" if len(runs) == 1 else "runs"
+            text = f"{len(runs)} {noun}{more}" + (f" matching {query!r}" if query else "")
+        elif query:
+            text = f"no runs match {query!r}"
+        else:
+            text = "no runs yet: write a prompt and press ctrl+r on the main screen"
+        status.update(Content(text))
+
+    @on(Input.Changed, "#history-search")
+    def _search_changed(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(SEARCH_DELAY, self.reload)
+
+    @on(Input.Submitted, "#history-search")
+    def _search_submitted(self) -> None:
+        if self._timer is not None:  # Enter right after typing: search now, then open
+            self._timer.stop()
+            self.reload()
+        self.action_open()
+
+    @on(DataTable.RowSelected, "#history-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self._dismiss_with(event.row_key.value)
+
+    def selected_run_id(self) -> int | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return _as_id(row_key.value)
+
+    def _dismiss_with(self, key: str | None) -> None:
+        run_id = _as_id(key)
+        if run_id is not None:
+            self.dismiss(run_id)
+
+    def action_open(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id is None:
+            status = self.query_one("#history-status", Static)
+            status.update(Content("no run to open: clear the search, or run a prompt first"))
+            status.add_class("-error")
+            return
+        self.dismiss(run_id)
+
+    def action_search(self) -> None:
+        self.query_one("#history-search", Input).focus()
+
+    def action_to_table(self) -> None:
+        if self.table.row_count:
+            self.table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _as_id(key: str | None) -> int | None:
+    if key is None:
+        return None
+    try:
+        return int(key)
+    except ValueError:
+        return None

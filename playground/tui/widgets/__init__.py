@@ -1,0 +1,1 @@
+"""Reusable widgets; each carries its DEFAULT_CSS built on theme variables."""
