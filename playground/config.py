@@ -202,9 +202,11 @@ def load_settings(
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
+            where = "" if "line" in str(exc) else f" (line {max(1, len(text.splitlines()))})"
+            raise ConfigError(f"{path}: {exc}{where}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read: {exc}") from None
     settings = Settings(config_path=path, workspace=workspace)

@@ -1,0 +1,214 @@
+"""`playground run` as a user runs it: a subprocess, real exit codes, real stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from loopback import LoopbackServer, Reply
+
+# The JSON contract of DESIGN.md: every cell has at least these fields.
+CELL_KEYS = {
+    "id",
+    "model",
+    "temperature",
+    "sample",
+    "status",
+    "output",
+    "error",
+    "input_tokens",
+    "output_tokens",
+    "usage_source",
+    "cost_usd",
+    "ttft_ms",
+    "latency_ms",
+    "cached",
+}
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The user's environment minus anything that could reach a real service or real files."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.endswith(("_API_KEY", "_KEY", "_BASE_URL"))
+        and k not in ("PLAYGROUND_CONFIG", "PLAYGROUND_DB", "OLLAMA_HOST")
+    }
+    env.update(
+        PLAYGROUND_DB=str(tmp_path / "sessions.db"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
+        XDG_STATE_HOME=str(tmp_path / "xdg-state"),
+        HOME=str(tmp_path / "home"),
+        COLUMNS="120",
+    )
+    env.update(extra)
+    return env
+
+
+def playground(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "playground", *args],
+        cwd=tmp_path,
+        env=env or clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("playground: ")
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_readme_line_works_with_no_key(tmp_path: Path) -> None:
+    proc = playground(
+        tmp_path, "run", "-p", "Say hi to {{name}}", "--var", "name=Ada", "-m", "echo", "-t", "0", "-t", "1"
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("Say hi to Ada") == 2
+    assert "2/2 ok" in proc.stdout
+
+
+def test_json_shape(tmp_path: Path) -> None:
+    proc = playground(
+        tmp_path, "run", "-p", "Say hi to {{name}}", "--var", "name=Ada", "-m", "echo",
+        "-t", "0", "-t", "1", "--repeat", "2", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert {"session_id", "run_id", "cells"} <= set(doc)
+    cells = doc["cells"]
+    assert [(c["temperature"], c["sample"]) for c in cells] == [(0, 1), (0, 2), (1, 1), (1, 2)]
+    ids = [c["id"] for c in cells]
+    assert len(set(ids)) == 4 and None not in ids
+    for cell in cells:
+        assert set(cell) >= CELL_KEYS
+        assert cell["model"] == "echo"
+        assert cell["status"] == "ok" and cell["error"] is None
+        assert "Say hi to Ada" in cell["output"]
+        assert cell["usage_source"] in ("provider", "estimate")
+        assert cell["input_tokens"] > 0 and cell["output_tokens"] > 0
+        assert cell["cost_usd"] == 0  # echo is free
+        assert cell["ttft_ms"] is not None and cell["latency_ms"] >= cell["ttft_ms"]
+        assert cell["cached"] is False
+
+
+def test_failed_cell_is_exit_1_and_others_still_answer(
+    tmp_path: Path, loopback: LoopbackServer
+) -> None:
+    loopback.write_config(tmp_path, max_retries=0)
+    loopback.enqueue(Reply(status=400, error_message="no such model"), model="bad")
+    loopback.enqueue(Reply(text="partial answer", drop_after=1), model="dropped")
+    env = clean_env(tmp_path, **loopback.env())
+    proc = playground(
+        tmp_path, "run", "-p", "hi", "-m", "lo-openai:good", "-m", "lo-anthropic:bad",
+        "-m", "lo-gemini:dropped", "-t", "0.2", "--json", env=env,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    good, bad, dropped = json.loads(proc.stdout)["cells"]
+    assert good["status"] == "ok" and good["output"].startswith("model=good temperature=0.2")
+    assert good["usage_source"] == "provider" and good["input_tokens"] == 11
+    assert bad["status"] == "error" and bad["error"] == "HTTP 400: no such model"
+    assert dropped["status"] == "error" and dropped["output"] == "partial "
+    assert "connection dropped" in dropped["error"]
+    for key in loopback.env().values():  # keys never printed
+        assert key not in proc.stdout + proc.stderr
+
+
+def test_failed_cell_shown_in_panels(tmp_path: Path, loopback: LoopbackServer) -> None:
+    loopback.write_config(tmp_path, max_retries=0)
+    loopback.enqueue(Reply(status=400, error_message="no such model"), model="bad")
+    env = clean_env(tmp_path, **loopback.env())
+    proc = playground(tmp_path, "run", "-p", "hi", "-m", "lo-ollama:bad", "-m", "echo", env=env)
+    assert proc.returncode == 1
+    assert "no such model" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_key_is_exit_1_naming_the_variable(
+    tmp_path: Path, loopback: LoopbackServer
+) -> None:
+    loopback.write_config(tmp_path)
+    proc = playground(
+        tmp_path, "run", "-p", "hi", "-m", "lo-openai:m", "-m", "echo", "-t", "0", "--json"
+    )
+    assert proc.returncode == 1, proc.stderr
+    cell, echo = json.loads(proc.stdout)["cells"]
+    assert cell["status"] == "error" and "LO_OPENAI_KEY" in cell["error"]
+    assert echo["status"] == "ok"
+    assert loopback.requests == []
+
+
+def test_no_key_for_a_builtin_provider(tmp_path: Path) -> None:
+    proc = playground(
+        tmp_path, "run", "-p", "hi", "-m", "anthropic:claude-haiku-4-5", "-t", "0", "--json"
+    )
+    assert proc.returncode == 1
+    [cell] = json.loads(proc.stdout)["cells"]
+    assert "ANTHROPIC_API_KEY" in cell["error"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["-p", "Say hi to {{name}}", "-m", "echo"], ["{{name}}", "--var name="]),
+        (["-p", "hi", "-m", "echo", "-t", "warm"], ["-t", "warm"]),
+        (["-p", "hi", "-m", "echo", "-t", "5"], ["between 0 and 2"]),
+        (["-p", "hi", "-m", "echo", "--var", "novalue"], ["--var", "NAME=VALUE"]),
+        (["-p", "hi", "-m", "nosuch:model"], ["unknown provider 'nosuch'"]),
+        (["-m", "echo"], ["no prompt"]),
+        (["-p", "hi", "-m", "echo", "--max-tokens", "0"], ["--max-tokens"]),
+    ],
+)
+def test_bad_input_is_exit_2_with_one_line(
+    tmp_path: Path, args: list[str], needles: list[str]
+) -> None:
+    assert_one_line_error(playground(tmp_path, "run", *args), *needles)
+
+
+def test_malformed_config_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "playground.toml").write_text('[defaults]\nmax_tokens = 5\nmodels = ["a"] ["b"]\n')
+    proc = playground(tmp_path, "run", "-p", "hi", "-m", "echo")
+    assert_one_line_error(proc, str(tmp_path / "playground.toml"), "line 3")
+
+
+def test_config_cut_short_names_file_and_last_line(tmp_path: Path) -> None:
+    (tmp_path / "playground.toml").write_text('[defaults]\nmax_tokens = 5\nmodels = ["a"\n')
+    proc = playground(tmp_path, "run", "-p", "hi", "-m", "echo")
+    assert_one_line_error(proc, str(tmp_path / "playground.toml"), "line 3")
+
+
+def test_bad_provider_kind_in_config(tmp_path: Path) -> None:
+    (tmp_path / "playground.toml").write_text('[providers.x]\nkind = "grpc"\nbase_url = "h"\n')
+    proc = playground(tmp_path, "run", "-p", "hi", "-m", "echo")
+    assert_one_line_error(proc, "playground.toml", "[providers.x]", "kind")
+
+
+def test_config_flag_and_env_are_used(tmp_path: Path, loopback: LoopbackServer) -> None:
+    cfg = loopback.write_config(tmp_path / "elsewhere.toml")
+    env = clean_env(tmp_path, **loopback.env())
+    proc = playground(
+        tmp_path, "run", "--config", str(cfg), "-p", "hi", "-m", "lo-ollama:x", "-t", "0", env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    env["PLAYGROUND_CONFIG"] = str(cfg)
+    proc = playground(
+        tmp_path, "run", "-p", "hi", "-m", "lo-ollama:y", "-t", "0", "--json", env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [r.model for r in loopback.requests] == ["x", "y"]
+    missing = playground(tmp_path, "run", "--config", "nope.toml", "-p", "hi", "-m", "echo")
+    assert_one_line_error(missing, "nope.toml", "not found")
