@@ -1,0 +1,197 @@
+"""The Textual app: services (settings, store, providers, runner) and app-wide commands.
+
+Built through ``make_app(settings, store, providers)`` so tests hand in a temp store and
+loopback providers. Start-up stays near Textual's own import cost: httpx (via the runner),
+the store and tiktoken load after the first frame, when first needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from playground.tui.state import UIState, load_state, save_state
+
+if TYPE_CHECKING:
+    from playground.config import Settings
+    from playground.core.plan import RunPlan
+    from playground.core.runner import Runner
+
+NO_KEYS_HINT = (
+    "No API keys found: export OPENAI_API_KEY=… (or ANTHROPIC_/GEMINI_/OPENROUTER_), "
+    "or use echo / local Ollama"
+)
+
+
+class PlaygroundApp(App[None]):
+    """One prompt, many models and temperatures, streaming side by side."""
+
+    CSS_PATH = "playground.tcss"
+    TITLE = "Prompt Playground"
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Any = None,
+        providers: dict[str, Any] | None = None,
+        *,
+        prompt_file: str | Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self._store = store
+        self._store_given = store is not None
+        self._store_error: str | None = None
+        self._providers = providers
+        self._runner: Runner | None = None
+        self.prompt_file = Path(prompt_file) if prompt_file else None
+        self.state: UIState = load_state(settings)
+        self.bundled_themes: list[str] = []
+
+    # -- services ---------------------------------------------------------------------------
+    @property
+    def providers(self) -> dict[str, Any]:
+        if self._providers is None:
+            from playground.core.providers import build_providers
+
+            self._providers = build_providers(self.settings)
+        return self._providers
+
+    @property
+    def runner(self) -> Runner:
+        if self._runner is None:
+            from playground.core.runner import Runner
+
+            self._runner = Runner(self.settings, self.providers, self.store)
+        return self._runner
+
+    @property
+    def store(self) -> Any:
+        """The session store (also the runner's recorder), opened on first use; None if broken."""
+        if self._store is None and self._store_error is None:
+            try:
+                from playground.store import Store
+
+                self._store = Store.open(self.settings.db_path())
+            except Exception as exc:  # no store module yet, or a bad database: runs still work
+                self._store_error = " ".join(str(exc).split()) or type(exc).__name__
+        return self._store
+
+    @property
+    def store_error(self) -> str | None:
+        return self._store_error
+
+    def estimate(self, plan: RunPlan) -> Any:
+        """The plan's estimate (blocking: call from a thread)."""
+        try:
+            from playground.core.estimate import Estimator
+        except ImportError:
+            return _rough_estimate(self.settings, plan)
+        return Estimator(self.settings, self._stats()).estimate(plan)
+
+    def _stats(self) -> Any:
+        store = self.store
+        getter = getattr(store, "token_stats", None) or getattr(store, "stats", None)
+        try:
+            return getter() if callable(getter) else None
+        except Exception:
+            return None
+
+    def remember(self, **changes: Any) -> None:
+        """Update the remembered UI state and write it (small JSON file)."""
+        for key, value in changes.items():
+            setattr(self.state, key, value)
+        save_state(self.settings, self.state)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        from playground.tui.screens.main import MainScreen
+
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        try:
+            from playground.tui.themes import register_bundled_themes
+
+            self.bundled_themes = register_bundled_themes(self)
+        except ImportError:
+            self.bundled_themes = []
+        if self.state.theme and self.state.theme in self.available_themes:
+            self.theme = self.state.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Any) -> None:
+        self.remember(theme=theme.name)
+
+    async def on_unmount(self) -> None:
+        if self._runner is not None:
+            await self._runner.aclose()
+        close = getattr(self._store, "close", None)
+        if close and not self._store_given:
+            close()
+
+    # -- command palette --------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands = getattr(screen, "palette_commands", None)
+        if commands is not None:
+            yield from commands()
+
+
+def make_app(
+    settings: Settings,
+    store: Any = None,
+    providers: dict[str, Any] | None = None,
+    *,
+    prompt_file: str | Path | None = None,
+) -> PlaygroundApp:
+    """The app with its services; tests pass a temp store and loopback providers."""
+    return PlaygroundApp(settings, store, providers, prompt_file=prompt_file)
+
+
+def any_key(settings: Settings) -> bool:
+    return any(
+        cfg.api_key_env and os.environ.get(cfg.api_key_env) for cfg in settings.providers.values()
+    )
+
+
+def _rough_estimate(settings: Settings, plan: RunPlan) -> Any:
+    """Until core/estimate.py exists: the runner's own token count and the pricing module."""
+    from playground.core import pricing, tokens
+    from playground.core.providers.base import UsageReport
+
+    messages = plan.render()
+    cells = []
+    input_cost: float | None = 0.0
+    worst: float | None = 0.0
+    unpriced: list[str] = []
+    counts: dict[str, Any] = {}
+    for cell in plan.cells():
+        count = counts.get(cell.model) or tokens.count_messages(cell.model, messages)
+        counts[cell.model] = count
+        cells.append(
+            SimpleNamespace(
+                model=cell.model,
+                input_tokens=count.tokens,
+                method="exact" if count.exact else "estimate",
+            )
+        )
+        cin = pricing.cost_usd(settings, cell.model, UsageReport(count.tokens, 0))
+        cmax = pricing.cost_usd(
+            settings, cell.model, UsageReport(count.tokens, plan.max_tokens or 4096)
+        )
+        if cin is None or cmax is None:
+            unpriced.append(cell.model)
+            continue
+        input_cost = (input_cost or 0) + cin
+        worst = (worst or 0) + cmax
+    return SimpleNamespace(
+        cells=cells, input_cost_usd=input_cost, max_cost_usd=worst, unpriced=unpriced
+    )

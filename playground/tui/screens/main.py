@@ -1,0 +1,749 @@
+"""The main screen: write the prompt, choose the matrix, watch it stream, judge the answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Label, Static, TextArea
+from textual.worker import get_current_worker
+
+from playground.tui.widgets.cell import ResultCell, cell_label
+from playground.tui.widgets.editor import PromptEditor
+from playground.tui.widgets.estimate_bar import EstimateBar, money
+from playground.tui.widgets.grid import ResultGrid
+from playground.tui.widgets.model_picker import (
+    ModelEntry,
+    ModelPicker,
+    catalog_from_settings,
+    model_ids_for,
+)
+from playground.tui.widgets.params import ParamsError, ParamsPanel
+from playground.tui.widgets.temperatures import (
+    TemperatureError,
+    TemperatureInput,
+    format_temperatures,
+)
+from playground.tui.widgets.variables import VariablesPanel
+
+if TYPE_CHECKING:
+    from playground.core.plan import CellResult, RunPlan
+    from playground.core.runner import RunHandle
+    from playground.tui.app import PlaygroundApp
+
+DEBOUNCE_S = 0.15
+
+
+class PlanError(ValueError):
+    """The editor's content cannot make a plan; one line for the estimate bar."""
+
+
+class RunDone(Message):
+    """A run (or a re-run of one cell) ended; tests and the bench wait for it."""
+
+    def __init__(self, handle: RunHandle) -> None:
+        super().__init__()
+        self.handle = handle
+
+
+class MainScreen(Screen[None]):
+    """Editor and matrix above, the estimate bar, the results grid below."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "run", "Run", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+o,ctrl+h", "history", "History", key_display="^o"),
+        Binding("ctrl+g", "toggle_grid", "Grid"),
+        Binding("f2", "focus_prompt", "Prompt", show=False),
+    ]
+
+    app: PlaygroundApp  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer: Timer | None = None
+        self._handles: list[RunHandle] = []
+        self._owner: dict[ResultCell, tuple[RunHandle, int]] = {}
+        self._plans: dict[ResultCell, RunPlan] = {}
+        self._loading = False
+        self.modified = False
+        self.viewing_run: Any = None
+        self.prompt_info: Any = None  # the PromptFile opened, if any
+        self.last_estimate: Any = None
+
+    # -- layout -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        app = self.app
+        settings = app.settings
+        state = app.state
+        yield Header(icon="▶")
+        yield Static("", id="notice", markup=False)
+        with Horizontal(id="top"):
+            with Vertical(id="editor-col"):
+                yield PromptEditor(id="editor")
+                yield VariablesPanel(state.variables, id="variables")
+            with Vertical(id="side"):
+                yield Label("Models", classes="section")
+                yield ModelPicker(
+                    catalog_from_settings(settings),
+                    state.models if state.models is not None else self._default_models(),
+                    id="models",
+                )
+                yield Label("Temperatures", classes="section")
+                yield TemperatureInput(
+                    state.temperatures
+                    if state.temperatures is not None
+                    else format_temperatures(list(settings.defaults.temperatures)),
+                    placeholder="0, 0.7, 1.2",
+                    id="temperatures",
+                )
+                params = {"max_tokens": str(settings.defaults.max_tokens), **state.params}
+                yield ParamsPanel(params, id="params")
+        yield EstimateBar(id="estimate")
+        yield ResultGrid(id="results")
+        yield Footer()
+
+    def _default_models(self) -> list[str]:
+        from playground.tui.app import any_key
+
+        settings = self.app.settings
+        if not any_key(settings):
+            return ["echo"]
+        return list(settings.defaults.models)
+
+    def on_mount(self) -> None:
+        from playground.tui.app import NO_KEYS_HINT, any_key
+
+        if not any_key(self.app.settings):
+            self.set_notice(NO_KEYS_HINT)
+        if self.app.prompt_file is not None:
+            self._open_prompt_file()
+        self.editor.user_area.focus()
+        self._rescan_variables()
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self._probe_models()
+        self.schedule_update(0)
+
+    # -- handy handles ----------------------------------------------------------------------
+    @property
+    def editor(self) -> PromptEditor:
+        return self.query_one(PromptEditor)
+
+    @property
+    def picker(self) -> ModelPicker:
+        return self.query_one(ModelPicker)
+
+    @property
+    def grid(self) -> ResultGrid:
+        return self.query_one(ResultGrid)
+
+    @property
+    def estimate_bar(self) -> EstimateBar:
+        return self.query_one(EstimateBar)
+
+    def set_notice(self, text: str, *, warning: bool = True) -> None:
+        notice = self.query_one("#notice", Static)
+        notice.update(text)
+        notice.set_class(bool(text), "-shown")
+        notice.set_class(not warning, "-info")
+
+    def _update_subtitle(self) -> None:
+        parts = []
+        if self.prompt_info is not None:
+            parts.append(f"{self.prompt_info.name} v{self.prompt_info.version}")
+        if self.viewing_run is not None:
+            parts.append(f"run {self.viewing_run} (read-only)")
+        if self.modified and (self.prompt_info is not None or self.viewing_run is not None):
+            parts.append("modified")
+        self.app.sub_title = " · ".join(parts)
+
+    # -- the prompt file --------------------------------------------------------------------
+    def _open_prompt_file(self) -> None:
+        path = self.app.prompt_file
+        try:
+            from playground.library import load_prompt
+
+            prompt = load_prompt(path)
+        except ImportError:
+            self.set_notice(f"{path}: prompt files are not supported yet")
+            return
+        except Exception as exc:
+            self.set_notice(f"{path}: {' '.join(str(exc).split())}")
+            return
+        self.prompt_info = prompt
+        template = prompt.template
+        self._load_texts(template.system, template.user)
+        if getattr(prompt, "model", None):
+            self.picker.set_selected([prompt.model])
+        temperature = getattr(prompt, "temperature", None)
+        if temperature is not None:
+            self.query_one(TemperatureInput).value = format_temperatures([temperature])
+        max_tokens = getattr(prompt, "max_tokens", None)
+        if max_tokens:
+            self.query_one(ParamsPanel).set_values({"max_tokens": str(max_tokens)})
+        self._update_subtitle()
+
+    def _load_texts(self, system: str, user: str) -> None:
+        self._loading = True
+        try:
+            self.editor.set_texts(system, user)
+        finally:
+            self.call_after_refresh(self._done_loading)
+
+    def _done_loading(self) -> None:
+        self._loading = False
+
+    # -- editing: debounce, variables, estimate ------------------------------------------------
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self._loading:
+            return
+        self._mark_edited()
+        self.schedule_update()
+
+    def on_variables_panel_changed(self) -> None:
+        self._mark_edited()
+        self.schedule_update()
+
+    def on_model_picker_changed(self) -> None:
+        self.schedule_update()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in ("temperatures",) or (event.input.id or "").startswith("param-"):
+            self.schedule_update()
+
+    def _mark_edited(self) -> None:
+        if self.viewing_run is not None:
+            self.viewing_run = None
+            self.set_notice("")
+            for cell in self.grid.cells.values():
+                cell.remove_class("-readonly")
+        if not self.modified:
+            self.modified = True
+            self._update_subtitle()
+
+    def schedule_update(self, delay: float = DEBOUNCE_S) -> None:
+        """Restart the debounce clock; the estimate runs in a thread when it fires."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(delay, self._update_now)
+
+    def _rescan_variables(self) -> None:
+        from playground.core.template import template_variables
+
+        names: dict[str, None] = {}
+        for text in (self.editor.system, self.editor.user):
+            for name in template_variables(text):
+                names.setdefault(name, None)
+        self.query_one(VariablesPanel).set_names(list(names))
+
+    def _update_now(self) -> None:
+        self._timer = None
+        self._rescan_variables()
+        try:
+            plan = self.build_plan()
+        except PlanError as exc:
+            self.estimate_bar.show_problem(str(exc))
+            return
+        self._estimate(plan, self._state_snapshot())
+
+    def _state_snapshot(self) -> dict[str, Any]:
+        return {
+            "models": list(self.picker.selected),
+            "temperatures": self.query_one(TemperatureInput).value,
+            "variables": dict(self.query_one(VariablesPanel).memory),
+            "params": self.query_one(ParamsPanel).raw(),
+        }
+
+    @work(thread=True, exclusive=True, group="estimate")
+    def _estimate(self, plan: RunPlan, snapshot: dict[str, Any]) -> None:
+        """Off the UI's path: token counts can take a while on long prompts."""
+        worker = get_current_worker()
+        try:
+            estimate = self.app.estimate(plan)
+        except Exception as exc:
+            if not worker.is_cancelled:
+                self.app.call_from_thread(
+                    self.estimate_bar.show_problem, " ".join(str(exc).split())
+                )
+            return
+        if worker.is_cancelled:
+            return
+        self.last_estimate = estimate
+        budget = self.app.settings.defaults.budget_usd
+        self.app.call_from_thread(self.estimate_bar.show_estimate, estimate, budget)
+        self.app.remember(**snapshot)
+
+    def build_plan(self) -> RunPlan:
+        """The plan the editor describes; raises PlanError with a one-line reason."""
+        from playground.core.plan import RunPlan
+        from playground.core.template import PromptTemplate, TemplateError
+
+        models = list(self.picker.selected)
+        if not models:
+            raise PlanError("no model selected: pick one in Models (space toggles)")
+        try:
+            temperatures = self.query_one(TemperatureInput).temperatures()
+            params = self.query_one(ParamsPanel).params()
+        except (TemperatureError, ParamsError) as exc:
+            raise PlanError(str(exc)) from None
+        template = PromptTemplate.from_parts(self.editor.system, self.editor.user)
+        plan = RunPlan(
+            template=template,
+            variables=self.query_one(VariablesPanel).values(),
+            models=models,
+            temperatures=temperatures,
+            max_tokens=params.max_tokens,
+            top_p=params.top_p,
+            seed=params.seed,
+            repeats=params.repeats,
+        )
+        if self.prompt_info is not None:
+            plan.prompt_name = self.prompt_info.name
+            plan.prompt_version = self.prompt_info.version
+        try:
+            plan.render()
+        except TemplateError as exc:
+            raise PlanError(str(exc)) from None
+        return plan
+
+    # -- the models the providers offer --------------------------------------------------------
+    @work(exclusive=True, group="probe")
+    async def _probe_models(self) -> None:
+        """Ask every provider whether it is ready and what it offers (short timeouts)."""
+        app = self.app
+        settings = app.settings
+        providers = app.providers
+        client = app.runner.client
+
+        async def probe(name: str, provider: Any) -> list[ModelEntry]:
+            cfg = settings.providers.get(name) or provider.config
+            try:
+                ready, why = await provider.check_ready(client)
+                models = await provider.list_models(client) if ready else list(cfg.models)
+            except Exception as exc:
+                ready, why, models = False, " ".join(str(exc).split())[:60], list(cfg.models)
+            ids = model_ids_for(name, cfg.kind, models)
+            if not ids:
+                return [ModelEntry(f"{name}:*", False, why if not ready else "no models")]
+            return [ModelEntry(m, ready, "" if ready else why) for m in ids]
+
+        names = list(providers)
+        results = await asyncio.gather(*(probe(n, providers[n]) for n in names))
+        entries = [e for group in results for e in group]
+        self.picker.set_entries(entries)
+        if app.state.models is None and self.app.prompt_file is None:
+            from playground.tui.app import any_key
+
+            if not any_key(settings):  # first start without keys: echo plus local models
+                local = [
+                    e.model_id
+                    for e in entries
+                    if e.available
+                    and settings.providers[e.model_id.split(":")[0]].free
+                    and e.model_id != "echo"
+                ]
+                self.picker.set_selected(["echo", *local[:2]])
+
+    # -- running ----------------------------------------------------------------------------
+    def action_run(self) -> None:
+        try:
+            plan = self.build_plan()
+        except PlanError as exc:
+            self.estimate_bar.show_problem(str(exc))
+            self.notify(str(exc), severity="error", timeout=4)
+            return
+        self._start_run(plan)
+
+    @work(group="run")
+    async def _start_run(self, plan: RunPlan) -> None:
+        from playground.tui.screens.dialogs import ConfirmScreen
+
+        budget = self.app.settings.defaults.budget_usd
+        if budget is not None:
+            estimate = await asyncio.to_thread(self.app.estimate, plan)
+            worst = getattr(estimate, "max_cost_usd", None)
+            if worst is not None and worst > budget:
+                question = (
+                    f"This run may cost up to {money(worst)}, over your budget of "
+                    f"{money(budget)}. Run anyway?"
+                )
+                if not await self.app.push_screen_wait(ConfirmScreen(question)):
+                    return
+        for handle in self._handles:
+            handle.cancel()
+        try:
+            handle = self.app.runner.start(plan)
+        except Exception as exc:
+            self.notify(" ".join(str(exc).split()), severity="error")
+            return
+        self.viewing_run = None
+        self.set_notice("")
+        self._update_subtitle()
+        cells = await self.grid.build(handle.cells, plan.repeats)
+        mapping = {}
+        for index, widget in cells.items():
+            self._owner[widget] = (handle, index)
+            self._plans[widget] = plan
+            mapping[index] = widget
+        self._owner = {w: o for w, o in self._owner.items() if w.is_attached or w in mapping}
+        await self._consume(handle, mapping)
+
+    async def _consume(self, handle: RunHandle, cells: dict[int, ResultCell]) -> None:
+        from playground.core.events import (
+            CellDelta,
+            CellFailed,
+            CellFallback,
+            CellFinished,
+            CellRetry,
+            CellStarted,
+        )
+
+        self._handles.append(handle)
+        grid = self.grid
+        grid.start_flushing()
+        try:
+            async for event in handle.events():
+                kind = type(event)
+                if kind is CellDelta:
+                    cell = cells.get(event.cell.index)
+                    if cell is not None:
+                        cell.feed(event.text, event.reasoning)
+                elif kind is CellStarted:
+                    if (cell := cells.get(event.cell.index)) is not None:
+                        await cell.begin(event.result)
+                elif kind is CellFinished or kind is CellFailed:
+                    if (cell := cells.get(event.cell.index)) is not None:
+                        await cell.finish(event.result)
+                elif kind is CellRetry:
+                    if (cell := cells.get(event.cell.index)) is not None:
+                        cell.set_notice(
+                            f"retry {event.attempt} in {event.wait_s:.1f} s: {event.reason}"
+                        )
+                elif kind is CellFallback and (cell := cells.get(event.cell.index)) is not None:
+                    cell.set_notice(f"falling back to {event.model}: {event.reason}")
+        finally:
+            self._handles.remove(handle)
+            if not self._handles:
+                grid.stop_flushing()
+        if handle.store_error:
+            self.notify(f"the run was not fully recorded: {handle.store_error}", severity="warning")
+        elif self.app.store_error:
+            self.notify(f"not recorded: {self.app.store_error}", severity="warning", timeout=4)
+        self.post_message(RunDone(handle))
+
+    def action_cancel(self) -> None:
+        """Escape: the focused cell if it is running, else the whole run."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        if isinstance(focused, ResultCell):
+            owner = self._owner.get(focused)
+            if owner and not owner[0].finished:
+                owner[0].cancel(owner[1])
+                return
+        if self._handles:
+            for handle in self._handles:
+                handle.cancel()
+            self.notify("run cancelled", timeout=2)
+
+    # -- judging ----------------------------------------------------------------------------
+    def on_result_cell_action_requested(self, event: ResultCell.ActionRequested) -> None:
+        cell = event.cell
+        action = event.action
+        if action == "zoom":
+            if self.maximized is cell:
+                self.minimize()
+            else:
+                self.maximize(cell, container=False)
+            return
+        result = cell.result
+        if result is None:
+            return
+        if action == "copy":
+            self.app.copy_to_clipboard(result.output)
+            self.notify(f"copied {len(result.output)} characters", timeout=2)
+        elif action == "rerun":
+            self._rerun(cell)
+        else:
+            self._judge(cell, action)
+
+    @work(group="judge")
+    async def _judge(self, cell: ResultCell, action: str) -> None:
+        result = cell.result
+        if result is None:
+            return
+        if action == "rate":
+            await self._rate(cell, result)
+        elif action == "inspect":
+            try:
+                from playground.tui.screens.inspect import InspectScreen
+            except ImportError:
+                self.notify("inspect is not available yet", severity="warning")
+                return
+            await self.app.push_screen_wait(InspectScreen(result))
+        elif action == "diff":
+            await self._diff(cell, result)
+        elif action == "promote":
+            await self._promote(cell, result)
+
+    async def _rate(self, cell: ResultCell, result: CellResult) -> None:
+        try:
+            from playground.tui.screens.rate import RateScreen
+        except ImportError:
+            self.notify("rating is not available yet", severity="warning")
+            return
+        answer = await self.app.push_screen_wait(RateScreen(result))
+        if answer is None:
+            return
+        score, note = answer
+        store = self.app.store
+        if store is None or result.id is None:
+            self.notify(f"not saved: {self.app.store_error or 'no store'}", severity="error")
+            return
+        try:
+            await asyncio.to_thread(store.rate, result.id, score, note)
+        except Exception as exc:
+            self.notify(f"rating not saved: {' '.join(str(exc).split())}", severity="error")
+            return
+        cell.set_rating(score, note)
+        self.notify(f"rated {score}", timeout=2)
+
+    async def _diff(self, cell: ResultCell, result: CellResult) -> None:
+        from playground.tui.screens.dialogs import PickCellScreen
+
+        others = [
+            (i, cell_label(c.cell, 2 if c.cell.sample > 1 else 1))
+            for i, c in self.grid.cells.items()
+            if c is not cell and c.result is not None
+        ]
+        if not others:
+            self.notify("no other cell to compare with", severity="warning")
+            return
+        if len(others) == 1:
+            pick: int | None = others[0][0]
+        else:
+            pick = await self.app.push_screen_wait(
+                PickCellScreen(f"Diff {cell_label(cell.cell)} against…", others)
+            )
+        if pick is None:
+            return
+        other = self.grid.cells[pick].result
+        try:
+            from playground.tui.screens.diff import DiffScreen
+        except ImportError:
+            self.notify("diff is not available yet", severity="warning")
+            return
+        if other is not None:
+            await self.app.push_screen_wait(DiffScreen(result, other))
+
+    async def _promote(self, cell: ResultCell, result: CellResult) -> None:
+        try:
+            from playground.tui.screens.promote import PromoteScreen
+        except ImportError:
+            self.notify("promote is not available yet", severity="warning")
+            return
+        plan = self._plans.get(cell)
+        if plan is None:
+            try:
+                plan = self.build_plan()
+            except PlanError as exc:
+                self.notify(str(exc), severity="error")
+                return
+        message = await self.app.push_screen_wait(
+            PromoteScreen(self.app.settings, plan.template, result, plan)
+        )
+        if message:
+            self.notify(message, timeout=5)
+
+    @work(group="rerun")
+    async def _rerun(self, cell: ResultCell) -> None:
+        """Run this one cell again (never from the cache), in place."""
+        from dataclasses import replace
+
+        base = self._plans.get(cell)
+        if base is None:
+            try:
+                base = self.build_plan()
+            except PlanError as exc:
+                self.notify(str(exc), severity="error")
+                return
+        plan = replace(
+            base,
+            models=[cell.cell.model],
+            temperatures=[cell.cell.temperature],
+            repeats=1,
+            use_cache=False,
+        )
+        owner = self._owner.get(cell)
+        if owner and not owner[0].finished:
+            owner[0].cancel(owner[1])
+        try:
+            handle = self.app.runner.start(plan)
+        except Exception as exc:
+            self.notify(" ".join(str(exc).split()), severity="error")
+            return
+        self._owner[cell] = (handle, 0)
+        self._plans[cell] = plan
+        await self._consume(handle, {0: cell})
+
+    # -- history ----------------------------------------------------------------------------
+    def action_history(self) -> None:
+        self._history()
+
+    @work(group="history")
+    async def _history(self) -> None:
+        store = await asyncio.to_thread(lambda: self.app.store)
+        if store is None:
+            self.notify(f"no history: {self.app.store_error}", severity="error")
+            return
+        try:
+            from playground.tui.screens.history import HistoryScreen
+        except ImportError:
+            self.notify("history is not available yet", severity="warning")
+            return
+        run_id = await self.app.push_screen_wait(HistoryScreen(store))
+        if run_id is None:
+            return
+        try:
+            plan, results = await asyncio.to_thread(_load_run, store, run_id)
+        except Exception as exc:
+            self.notify(f"cannot open run {run_id}: {' '.join(str(exc).split())}", "error")
+            return
+        await self.restore(run_id, plan, results)
+
+    async def restore(self, run_id: Any, plan: RunPlan, results: list[CellResult]) -> None:
+        """Show a past run: its prompt, variables, matrix and results, read-only until edited."""
+        for handle in self._handles:
+            handle.cancel()
+        self._load_texts(plan.template.system, plan.template.user)
+        self.query_one(VariablesPanel).set_values(
+            {k: str(v) for k, v in (plan.variables or {}).items()}
+        )
+        self.picker.set_selected(list(plan.models))
+        self.query_one(TemperatureInput).value = format_temperatures(list(plan.temperatures))
+        self.query_one(ParamsPanel).set_values(
+            {
+                "max_tokens": "" if plan.max_tokens is None else str(plan.max_tokens),
+                "top_p": "" if plan.top_p is None else f"{plan.top_p:g}",
+                "seed": "" if plan.seed is None else str(plan.seed),
+                "repeats": str(plan.repeats),
+            }
+        )
+        cells = await self.grid.build([r.cell for r in results], plan.repeats)
+        for result in results:
+            widget = cells.get(result.cell.index)
+            if widget is not None:
+                await widget.show_result(result)
+                self._plans[widget] = plan
+        self.viewing_run = run_id
+        self.modified = False
+        self._update_subtitle()
+        self.set_notice(
+            f"Run {run_id} from the history, read-only: edit the prompt and press Ctrl+R to run "
+            "again.",
+            warning=False,
+        )
+        self._rescan_variables()
+        self.schedule_update()
+
+    # -- other actions ----------------------------------------------------------------------
+    def action_toggle_grid(self) -> None:
+        self.toggle_class("-grid-only")
+        if self.has_class("-grid-only"):
+            first = next(iter(self.grid.cells.values()), None)
+            if first is not None:
+                first.focus()
+        else:
+            self.editor.user_area.focus()
+
+    def action_focus_prompt(self) -> None:
+        self.remove_class("-grid-only")
+        self.editor.user_area.focus()
+
+    def palette_commands(self) -> Iterator[SystemCommand]:
+        """Everything this screen does, for the command palette."""
+        yield SystemCommand("Run", "Run the prompt across the matrix (ctrl+r)", self.action_run)
+        yield SystemCommand(
+            "Cancel", "Cancel the focused cell, or the whole run (escape)", self.action_cancel
+        )
+        yield SystemCommand("History", "Open a past run (ctrl+o)", self.action_history)
+        yield SystemCommand(
+            "Toggle grid", "Give the results the whole screen (ctrl+g)", self.action_toggle_grid
+        )
+        yield SystemCommand(
+            "Focus prompt", "Back to the user message (f2)", self.action_focus_prompt
+        )
+        cell = self.focused if isinstance(self.focused, ResultCell) else None
+        if cell is None or cell.result is None:
+            return
+        label = cell_label(cell.cell)
+        for action, title, help in (
+            ("rate", "Rate cell", "Score the focused answer 1–5 with a note (r)"),
+            ("copy", "Copy cell", "Copy the focused answer to the clipboard (c)"),
+            ("inspect", "Inspect cell", "The exact request and raw response (i)"),
+            ("diff", "Diff cell", "Compare the focused answer with another, word by word (d)"),
+            ("rerun", "Re-run cell", "Run the focused cell again (x)"),
+            ("promote", "Promote cell", "Save this prompt as a new prompt-file version (p)"),
+        ):
+            yield SystemCommand(
+                title,
+                f"{help}: {label}",
+                lambda a=action, c=cell: c.post_message(ResultCell.ActionRequested(c, a)),
+            )
+
+
+def _load_run(store: Any, run_id: Any) -> tuple[RunPlan, list[CellResult]]:
+    """A past run from the store as (plan, results)."""
+    run = store.get_run(run_id)
+    plan = store.plan_from_run(run)
+    rows = store.responses_for_run(run_id)
+    return plan, [_result_from(row, i) for i, row in enumerate(rows)]
+
+
+def _result_from(row: Any, index: int) -> CellResult:
+    from playground.core.plan import Cell, CellResult
+
+    if isinstance(row, CellResult):
+        return row
+    data = dict(row)
+    cell = Cell(
+        int(data.get("cell_index", data.get("index", index)) or index),
+        data.get("model", "?"),
+        data.get("temperature"),
+        int(data.get("sample", 1) or 1),
+    )
+    result = CellResult(cell=cell)
+    for name in (
+        "id",
+        "status",
+        "output",
+        "reasoning",
+        "error",
+        "finish_reason",
+        "input_tokens",
+        "output_tokens",
+        "cached_input_tokens",
+        "usage_source",
+        "cost_usd",
+        "ttft_ms",
+        "latency_ms",
+        "model_used",
+        "fallback_used",
+        "request",
+    ):
+        if name in data and data[name] is not None:
+            setattr(result, name, data[name])
+    result.cached = bool(data.get("cached"))
+    result.output = result.output or ""
+    return result

@@ -1,0 +1,80 @@
+"""Small UI memory per workspace: the model selection, temperatures, variables and theme.
+
+Kept as JSON in ``settings.state_dir()``, keyed by workspace (or the current folder when
+there is none), so two projects keep their own matrix. Never holds a secret. A damaged file
+is ignored rather than stopping the app; writes are atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = "tui-state.json"
+
+
+@dataclass
+class UIState:
+    """What the app remembers between starts."""
+
+    models: list[str] | None = None
+    temperatures: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    theme: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UIState:
+        state = cls()
+        if isinstance(data.get("models"), list):
+            state.models = [str(m) for m in data["models"]]
+        if isinstance(data.get("temperatures"), str):
+            state.temperatures = data["temperatures"]
+        if isinstance(data.get("variables"), dict):
+            state.variables = {str(k): str(v) for k, v in data["variables"].items()}
+        if isinstance(data.get("theme"), str):
+            state.theme = data["theme"]
+        if isinstance(data.get("params"), dict):
+            state.params = {str(k): str(v) for k, v in data["params"].items()}
+        return state
+
+
+def _key(settings: Any) -> str:
+    return str(settings.workspace or Path.cwd())
+
+
+def state_path(settings: Any) -> Path:
+    return Path(settings.state_dir()) / STATE_FILE
+
+
+def _read_all(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def load_state(settings: Any) -> UIState:
+    """The remembered state for this workspace (empty when none or unreadable)."""
+    entry = _read_all(state_path(settings)).get(_key(settings))
+    return UIState.from_dict(entry) if isinstance(entry, dict) else UIState()
+
+
+def save_state(settings: Any, state: UIState) -> None:
+    """Write atomically; a failure (read-only disk) is silently skipped: it is only memory."""
+    path = state_path(settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = _read_all(path)
+        data[_key(settings)] = asdict(state)
+        fd, tmp = tempfile.mkstemp(prefix=".tui-state.", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass

@@ -1,0 +1,227 @@
+"""One result in the grid: a header, the streamed Markdown answer, the error, the figures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Markdown, Static
+
+if TYPE_CHECKING:
+    from textual.widgets.markdown import MarkdownStream
+
+    from playground.core.plan import Cell, CellResult
+
+
+def cell_label(cell: Cell, repeats: int = 1) -> str:
+    """model · t=0.7 (#2 when repeated)."""
+    t = "default" if cell.temperature is None else f"{cell.temperature:g}"
+    sample = f" #{cell.sample}" if repeats > 1 else ""
+    return f"{cell.model} · t={t}{sample}"
+
+
+def cell_figures(result: CellResult) -> str:
+    """The figures line, the same as `playground run` prints."""
+    from playground.commands.render import figures
+
+    return figures(result)
+
+
+_STATUS_MARK = {
+    "pending": "○",
+    "running": "●",
+    "ok": "✓",
+    "error": "✗",
+    "cancelled": "■",
+    "interrupted": "■",
+}
+
+
+class ResultCell(Vertical, can_focus=True):
+    """Focusable; keys act on its result (rate, copy, inspect, diff, re-run, promote)."""
+
+    DEFAULT_CSS = """
+    ResultCell {
+        height: 1fr;
+        min-height: 4;
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+        padding: 0 1;
+        background: $surface;
+        &:focus { border: round $primary; border-title-color: $primary; background-tint: $foreground 3%; }
+        &.-running { border-title-color: $primary; }
+        &.-ok { border-title-color: $success; }
+        &.-error { border: round $error 70%; border-title-color: $error; }
+        &.-cancelled { border-title-color: $warning; }
+        &.-readonly { border: round $panel; }
+    }
+    ResultCell > .cell-body { height: 1fr; scrollbar-size-vertical: 1; }
+    ResultCell > .cell-body > Markdown { margin: 0; padding: 0; background: transparent; }
+    ResultCell .cell-reasoning { color: $text-muted; text-style: italic; max-height: 2; display: none; }
+    ResultCell .cell-reasoning.-shown { display: block; }
+    ResultCell > .cell-error { color: $text-error; display: none; height: auto; max-height: 3; }
+    ResultCell > .cell-error.-shown { display: block; }
+    ResultCell > .cell-notice { color: $text-warning; display: none; height: 1; }
+    ResultCell > .cell-notice.-shown { display: block; }
+    ResultCell > .cell-figures { color: $text-muted; height: auto; max-height: 2; }
+    ResultCell.-rated > .cell-figures { color: $text-accent; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "cell('rate')", "Rate"),
+        Binding("c", "cell('copy')", "Copy"),
+        Binding("i", "cell('inspect')", "Inspect"),
+        Binding("d", "cell('diff')", "Diff"),
+        Binding("x,ctrl+shift+r", "cell('rerun')", "Re-run", key_display="x"),
+        Binding("p", "cell('promote')", "Promote"),
+        Binding("z", "cell('zoom')", "Zoom"),
+    ]
+
+    class ActionRequested(Message):
+        """The user asked for an action on this cell; the screen carries it out."""
+
+        def __init__(self, cell: ResultCell, action: str) -> None:
+            super().__init__()
+            self.cell = cell
+            self.action = action
+
+    def __init__(self, cell: Cell, *, repeats: int = 1, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.cell = cell
+        self.result: CellResult | None = None
+        self.border_title = cell_label(cell, repeats)
+        self._label = self.border_title
+        self._pending: list[str] = []
+        self._reasoning = ""
+        self._stream: MarkdownStream | None = None
+        self.rating: str | None = None
+        self.notice = ""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="cell-body"):
+            yield Static("", classes="cell-reasoning")
+            yield Markdown("", classes="cell-md")
+        yield Static("", classes="cell-notice", markup=False)
+        yield Static("", classes="cell-error", markup=False)
+        yield Static("waiting…", classes="cell-figures", markup=False)
+
+    @property
+    def markdown(self) -> Markdown:
+        return self.query_one(".cell-md", Markdown)
+
+    @property
+    def text(self) -> str:
+        """What the cell shows as its answer (partial while streaming)."""
+        if self.result is not None:
+            return self.result.output
+        return ""
+
+    def _set_status(self, status: str) -> None:
+        for s in _STATUS_MARK:
+            self.remove_class(f"-{s}")
+        self.add_class(f"-{status}")
+        self.border_title = f"{_STATUS_MARK.get(status, '')} {self._label}"
+
+    # -- streaming ------------------------------------------------------------------------
+    async def begin(self, result: CellResult) -> None:
+        """A (re-)run of this cell starts: clear what was there."""
+        self.result = result
+        self._pending.clear()
+        self._reasoning = ""
+        self.remove_class("-readonly", "-rated")
+        self.rating = None
+        self._set_status("running")
+        self.query_one(".cell-error", Static).remove_class("-shown")
+        self.query_one(".cell-reasoning", Static).remove_class("-shown")
+        self.set_notice("")
+        self.query_one(".cell-figures", Static).update("waiting for the first token…")
+        if self.markdown.source:
+            await self.markdown.update("")
+        self.query_one(".cell-body", VerticalScroll).anchor()
+        self._stream = Markdown.get_stream(self.markdown)
+
+    def feed(self, text: str, reasoning: bool = False) -> None:
+        """Queue a delta; the grid flushes queued text a few times a second."""
+        if reasoning:
+            self._reasoning += text
+        else:
+            self._pending.append(text)
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._pending) or bool(self._reasoning)
+
+    async def flush(self) -> None:
+        if self._reasoning:
+            shown = self._reasoning[-300:].replace("\n", " ")
+            static = self.query_one(".cell-reasoning", Static)
+            static.update(f"thinking… {shown}")
+            static.add_class("-shown")
+            self._reasoning = ""
+        if self._pending and self._stream is not None:
+            text = "".join(self._pending)
+            self._pending.clear()
+            await self._stream.write(text)
+            if self.result is not None and self.result.status == "running":
+                n = len(self.result.output)
+                self.query_one(".cell-figures", Static).update(f"streaming… {n} chars")
+
+    def set_notice(self, text: str) -> None:
+        """A transient line (retrying, falling back); empty hides it."""
+        self.notice = text
+        notice = self.query_one(".cell-notice", Static)
+        notice.update(text)
+        notice.set_class(bool(text), "-shown")
+
+    async def finish(self, result: CellResult) -> None:
+        """The cell ended (ok, error or cancelled): final text, error and figures."""
+        self.result = result
+        await self.flush()
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        if not result.output and result.status == "ok":
+            await self.markdown.update("*(no output)*")
+        self._show_end(result)
+
+    def _show_end(self, result: CellResult) -> None:
+        self._set_status(result.status)
+        self.set_notice("")
+        error = self.query_one(".cell-error", Static)
+        if result.error and result.status != "ok":
+            error.update(f"✗ {result.error}" if result.status == "error" else f"■ {result.error}")
+            error.add_class("-shown")
+        else:
+            error.remove_class("-shown")
+        self._update_figures()
+
+    def _update_figures(self) -> None:
+        if self.result is None:
+            return
+        line = cell_figures(self.result) or self.result.status
+        if self.rating:
+            line += f" · rated {self.rating}"
+        self.query_one(".cell-figures", Static).update(line)
+
+    async def show_result(self, result: CellResult, *, readonly: bool = True) -> None:
+        """Show a finished result at once (a past run from the store)."""
+        self.result = result
+        await self.markdown.update(result.output or "*(no output)*")
+        self._show_end(result)
+        self.set_class(readonly, "-readonly")
+
+    def set_rating(self, score: int, note: str | None) -> None:
+        self.rating = f"{score}" + (f" “{note}”" if note else "")
+        self.add_class("-rated")
+        self._update_figures()
+
+    def action_cell(self, action: str) -> None:
+        self.post_message(self.ActionRequested(self, action))
+
+    def check_action(self, action: str, parameters: tuple[Any, ...]) -> bool | None:
+        if action == "cell" and parameters and parameters[0] != "zoom":
+            return self.result is not None
+        return True

@@ -1,0 +1,95 @@
+"""The prompt editor: system and user messages, with cheap template highlighting."""
+
+from __future__ import annotations
+
+import re
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, TextArea
+
+_VAR = re.compile(r"\{\{[^}]*\}\}")
+_HEADING = re.compile(r"^#{1,6} ")
+
+
+class TemplateArea(TextArea):
+    """A TextArea that marks ``{{variables}}`` and Markdown headings with a regex.
+
+    No tree-sitter needed: prompts are short, so one pass over the text per edit is cheap.
+    """
+
+    DEFAULT_CSS = """
+    TemplateArea {
+        height: 1fr;
+        min-height: 3;
+        border: tall $panel;
+        padding: 0 1;
+        &:focus { border: tall $primary; }
+    }
+    """
+
+    def __init__(self, text: str = "", *, id: str | None = None, placeholder: str = "") -> None:
+        super().__init__(
+            text,
+            id=id,
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            placeholder=placeholder,
+            highlight_cursor_line=False,
+        )
+
+    def _build_highlight_map(self) -> None:
+        self._line_cache.clear()
+        highlights = self._highlights
+        highlights.clear()
+        for row, line in enumerate(self.document.lines):
+            if "{{" in line:
+                for match in _VAR.finditer(line):
+                    highlights[row].append((match.start(), match.end(), "keyword"))
+            if line.startswith("#") and _HEADING.match(line):
+                highlights[row].append((0, None, "heading"))
+
+
+class PromptEditor(Vertical):
+    """System above user; the user message takes the room."""
+
+    DEFAULT_CSS = """
+    PromptEditor { height: 1fr; }
+    PromptEditor > Label { color: $text-muted; padding: 0 1; height: 1; }
+    PromptEditor > #system { height: 5; }
+    """
+
+    def __init__(self, system: str = "", user: str = "", **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self._system = system
+        self._user = user
+
+    def compose(self) -> ComposeResult:
+        yield Label("System", id="system-label")
+        yield TemplateArea(self._system, id="system", placeholder="optional system message")
+        yield Label("User  (ctrl+r runs)", id="user-label")
+        yield TemplateArea(
+            self._user, id="user", placeholder="Write the prompt; {{name}} makes a variable"
+        )
+
+    @property
+    def system_area(self) -> TemplateArea:
+        return self.query_one("#system", TemplateArea)
+
+    @property
+    def user_area(self) -> TemplateArea:
+        return self.query_one("#user", TemplateArea)
+
+    @property
+    def system(self) -> str:
+        return self.system_area.text
+
+    @property
+    def user(self) -> str:
+        return self.user_area.text
+
+    def set_texts(self, system: str, user: str) -> None:
+        """Replace both messages (loading a file or a past run)."""
+        self.system_area.load_text(system)
+        self.user_area.load_text(user)

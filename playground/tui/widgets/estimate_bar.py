@@ -1,0 +1,84 @@
+"""The live estimate: prompt tokens per model, the matrix's input cost and worst case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Static
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "unpriced"
+    if value == 0:
+        return "$0"
+    if value < 0.0001:
+        return "<$0.0001"
+    return f"${value:.4f}" if value < 1 else f"${value:.2f}"
+
+
+def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
+    """(one line, over budget?) from a PlanEstimate-shaped object."""
+    per_model: dict[str, str] = {}
+    for cell in getattr(estimate, "cells", ()):
+        model = getattr(cell, "model", None) or getattr(getattr(cell, "cell", None), "model", "?")
+        if model in per_model:
+            continue
+        approx = "" if getattr(cell, "method", "estimate") == "exact" else "≈"
+        per_model[model] = f"{_short(model)} {approx}{cell.input_tokens} tok"
+    parts = [" · ".join(per_model.values()) or "no models selected"]
+    n = len(getattr(estimate, "cells", ()))
+    worst = getattr(estimate, "max_cost_usd", None)
+    money_part = f"{n} call{'s' if n != 1 else ''} · in {money(estimate.input_cost_usd)}"
+    money_part += f" · worst {money(worst)}"
+    unpriced = getattr(estimate, "unpriced", None)
+    if unpriced:
+        count = len(unpriced) if isinstance(unpriced, (list, tuple, set)) else int(unpriced)
+        money_part += f" ({count} unpriced)"
+    parts.append(money_part)
+    over = budget is not None and worst is not None and worst > budget
+    if over:
+        parts.append(f"⚠ over budget {money(budget)}")
+    elif budget is not None:
+        parts.append(f"budget {money(budget)}")
+    return "  │  ".join(parts), over
+
+
+def _short(model: str) -> str:
+    return model.split(":", 1)[1] if ":" in model else model
+
+
+class EstimateBar(Static):
+    """One line under the editor; a warning colour when the worst case is over budget."""
+
+    DEFAULT_CSS = """
+    EstimateBar {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+        text-overflow: ellipsis;
+        text-wrap: nowrap;
+        &.-over { background: $warning 30%; color: $text-warning; text-style: bold; }
+        &.-error { color: $text-error; }
+    }
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__("estimating…", markup=False, **kw)
+        self.over_budget = False
+        self.line = "estimating…"
+
+    def show_estimate(self, estimate: Any, budget: float | None) -> None:
+        self.line, self.over_budget = summarize(estimate, budget)
+        self.set_class(self.over_budget, "-over")
+        self.remove_class("-error")
+        self.update(self.line)
+
+    def show_problem(self, message: str) -> None:
+        """The prompt cannot be estimated (bad temperature list, template syntax...)."""
+        self.line = message
+        self.over_budget = False
+        self.remove_class("-over")
+        self.add_class("-error")
+        self.update(message)

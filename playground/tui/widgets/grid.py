@@ -1,0 +1,102 @@
+"""The results grid: a column per model, a row per temperature; repeats stack in a slot."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Grid, ScrollableContainer, Vertical
+from textual.timer import Timer
+from textual.widgets import Static
+
+from playground.tui.widgets.cell import ResultCell
+
+if TYPE_CHECKING:
+    from playground.core.plan import Cell
+
+MIN_COLUMN = 28
+MIN_CELL_HEIGHT = 6
+FLUSH_HZ = 15
+
+
+class ResultGrid(ScrollableContainer):
+    """Holds the cells of the latest run; scrolls when they do not fit."""
+
+    DEFAULT_CSS = """
+    ResultGrid { height: 1fr; }
+    ResultGrid > #grid-hint { color: $text-muted; padding: 1 2; }
+    ResultGrid > Grid { grid-gutter: 0 0; width: 100%; height: 100%; }
+    ResultGrid .slot { height: 1fr; }
+    """
+
+    can_focus = False
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.cells: dict[int, ResultCell] = {}
+        self._shape = (0, 0, 1)
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "Ctrl+R runs the prompt: one column per model, one row per temperature.",
+            id="grid-hint",
+        )
+
+    async def build(self, cells: list[Cell], repeats: int = 1) -> dict[int, ResultCell]:
+        """Replace the grid with fresh cells for this plan."""
+        models = list(dict.fromkeys(c.model for c in cells))
+        temps = list(dict.fromkeys(c.temperature for c in cells))
+        await self.remove_children()
+        grid = Grid(id="grid")
+        grid.styles.grid_size_columns = max(1, len(models))
+        slots: dict[tuple[str, float | None], list[ResultCell]] = {}
+        self.cells = {}
+        for c in cells:
+            widget = ResultCell(c, repeats=repeats, id=f"cell-{c.index}")
+            self.cells[c.index] = widget
+            slots.setdefault((c.model, c.temperature), []).append(widget)
+        await self.mount(grid)
+        for t in temps:
+            for m in models:
+                await grid.mount(Vertical(*slots.get((m, t), []), classes="slot"))
+        self._shape = (len(models), len(temps), repeats)
+        self.fit()
+        return self.cells
+
+    def fit(self) -> None:
+        """Fill the space when the cells fit; otherwise give each a minimum and scroll."""
+        try:
+            grid = self.query_one("#grid", Grid)
+        except Exception:
+            return
+        cols, rows, repeats = self._shape
+        width, height = self.size.width, self.size.height
+        if cols * MIN_COLUMN > width > 0:
+            grid.styles.width = cols * MIN_COLUMN
+        else:
+            grid.styles.width = "100%"
+        need = rows * repeats * MIN_CELL_HEIGHT
+        grid.styles.height = need if need > height > 0 else "100%"
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def focused_cell(self) -> ResultCell | None:
+        focused = self.app.focused
+        return focused if isinstance(focused, ResultCell) else None
+
+    # -- the flush clock: deltas reach the Markdown widgets a few times a second -------------
+    def start_flushing(self) -> None:
+        if self._timer is None:
+            self._timer = self.set_interval(1 / FLUSH_HZ, self._flush)
+
+    def stop_flushing(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    async def _flush(self) -> None:
+        for cell in list(self.cells.values()):
+            if cell.dirty:
+                await cell.flush()

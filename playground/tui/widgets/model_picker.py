@@ -1,0 +1,153 @@
+"""Pick models across every configured provider; unavailable ones say why."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, SelectionList
+from textual.widgets.selection_list import Selection
+
+
+@dataclass
+class ModelEntry:
+    """One model id, or a provider placeholder (``model_id`` ending in ``:*``)."""
+
+    model_id: str
+    available: bool = True
+    reason: str = ""
+
+
+def model_ids_for(name: str, kind: str, models: list[str]) -> list[str]:
+    if kind == "echo":
+        return [name] if name == "echo" else [f"{name}:{m}" for m in models or ["echo"]]
+    return [f"{name}:{m}" for m in models]
+
+
+def catalog_from_settings(settings: Any) -> list[ModelEntry]:
+    """What we know without the network: configured models, and which lack a key."""
+    out: list[ModelEntry] = []
+    for name, cfg in settings.providers.items():
+        missing = bool(cfg.api_key_env) and not os.environ.get(cfg.api_key_env or "")
+        reason = f"set {cfg.api_key_env}" if missing else ""
+        ids = model_ids_for(name, cfg.kind, list(cfg.models))
+        if not ids:
+            out.append(ModelEntry(f"{name}:*", False, reason or "checking…"))
+        out += [ModelEntry(m, not missing, reason) for m in ids]
+    return out
+
+
+def any_key_present(settings: Any) -> bool:
+    return any(
+        cfg.api_key_env and os.environ.get(cfg.api_key_env) for cfg in settings.providers.values()
+    )
+
+
+class ModelPicker(Vertical):
+    """A search field over a checkbox list. The selection survives filtering."""
+
+    DEFAULT_CSS = """
+    ModelPicker { height: 1fr; min-height: 4; }
+    ModelPicker > Input { border: none; height: 1; padding: 0 1; background: $boost; }
+    ModelPicker > Input:focus { background: $primary 20%; }
+    ModelPicker > SelectionList { height: 1fr; border: none; padding: 0; background: $surface; }
+    ModelPicker > SelectionList:focus { background-tint: $foreground 4%; }
+    """
+
+    class Changed(Message):
+        """The selection changed."""
+
+    def __init__(self, entries: list[ModelEntry], selected: list[str], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.entries: dict[str, ModelEntry] = {e.model_id: e for e in entries}
+        self.selected: list[str] = list(dict.fromkeys(selected))
+        for model in self.selected:
+            self.entries.setdefault(model, ModelEntry(model, True, ""))
+        self._query = ""
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="search models…", id="model-search")
+        yield SelectionList[str](id="model-list")
+
+    def on_mount(self) -> None:
+        self._rebuild()
+
+    @property
+    def selection_list(self) -> SelectionList[str]:
+        return self.query_one("#model-list", SelectionList)
+
+    def _label(self, entry: ModelEntry) -> Text:
+        text = Text(entry.model_id.removesuffix(":*"))
+        if entry.reason and not entry.available:
+            text.append(f"  {entry.reason}", style="italic dim")
+        return text
+
+    def _visible(self) -> list[ModelEntry]:
+        words = self._query.lower().split()
+        order = sorted(
+            self.entries.values(),
+            key=lambda e: (e.model_id not in self.selected, not e.available),
+        )
+        return [e for e in order if all(w in e.model_id.lower() for w in words)]
+
+    def _rebuild(self) -> None:
+        sl = self.selection_list
+        highlighted = sl.highlighted
+        with sl.prevent(SelectionList.SelectedChanged):
+            sl.clear_options()
+            sl.add_options(
+                [
+                    Selection(
+                        self._label(e),
+                        e.model_id,
+                        e.model_id in self.selected,
+                        disabled=not e.available and e.model_id not in self.selected,
+                    )
+                    for e in self._visible()
+                ]
+            )
+        if highlighted is not None and sl.option_count:
+            sl.highlighted = min(highlighted, sl.option_count - 1)
+
+    def set_entries(self, entries: list[ModelEntry]) -> None:
+        """Replace what is known about the models (after the readiness check)."""
+        self.entries = {e.model_id: e for e in entries}
+        for model in self.selected:
+            self.entries.setdefault(model, ModelEntry(model, True, ""))
+        self._rebuild()
+
+    def set_selected(self, models: list[str]) -> None:
+        self.selected = list(dict.fromkeys(models))
+        for model in self.selected:
+            self.entries.setdefault(model, ModelEntry(model, True, ""))
+        self._rebuild()
+        self.post_message(self.Changed())
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._query = event.value
+        self._rebuild()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the search field toggles the first match."""
+        event.stop()
+        visible = [e for e in self._visible() if e.available or e.model_id in self.selected]
+        if visible:
+            self._toggle(visible[0].model_id)
+            self._rebuild()
+
+    def _toggle(self, model_id: str) -> None:
+        if model_id in self.selected:
+            self.selected.remove(model_id)
+        else:
+            self.selected.append(model_id)
+        self.post_message(self.Changed())
+
+    def on_selection_list_selection_toggled(self, event: SelectionList.SelectionToggled) -> None:
+        event.stop()
+        self._toggle(event.selection.value)

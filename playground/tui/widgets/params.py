@@ -1,0 +1,104 @@
+"""Sampling parameters shared by every cell: max tokens, top_p, seed, repeats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Label
+
+
+class ParamsError(ValueError):
+    """A parameter that does not parse; the message is one line."""
+
+
+@dataclass
+class Params:
+    max_tokens: int | None = 512
+    top_p: float | None = None
+    seed: int | None = None
+    repeats: int = 1
+
+
+_FIELDS = (
+    ("max_tokens", "max tok", "512"),
+    ("top_p", "top_p", "-"),
+    ("seed", "seed", "-"),
+    ("repeats", "repeat", "1"),
+)
+
+
+def parse_params(raw: dict[str, str]) -> Params:
+    """Field texts -> Params; empty means 'not set' (repeats: 1)."""
+    p = Params(max_tokens=None)
+    text = raw.get("max_tokens", "").strip()
+    if text:
+        try:
+            p.max_tokens = int(text)
+        except ValueError:
+            raise ParamsError(f"max tokens {text!r} is not a whole number") from None
+        if p.max_tokens < 1:
+            raise ParamsError("max tokens must be at least 1")
+    text = raw.get("top_p", "").strip()
+    if text:
+        try:
+            p.top_p = float(text)
+        except ValueError:
+            raise ParamsError(f"top_p {text!r} is not a number") from None
+        if not 0 < p.top_p <= 1:
+            raise ParamsError("top_p must be in (0, 1]")
+    text = raw.get("seed", "").strip()
+    if text:
+        try:
+            p.seed = int(text)
+        except ValueError:
+            raise ParamsError(f"seed {text!r} is not a whole number") from None
+    text = raw.get("repeats", "").strip()
+    if text:
+        try:
+            p.repeats = int(text)
+        except ValueError:
+            raise ParamsError(f"repeats {text!r} is not a whole number") from None
+        if not 1 <= p.repeats <= 20:
+            raise ParamsError("repeats must be between 1 and 20")
+    return p
+
+
+class ParamsPanel(Horizontal):
+    """Four small fields on one or two lines."""
+
+    DEFAULT_CSS = """
+    ParamsPanel { height: auto; layout: grid; grid-size: 4; grid-gutter: 0 1; padding: 0 1; }
+    ParamsPanel > .param { height: 2; layout: vertical; }
+    ParamsPanel Label { color: $text-muted; height: 1; }
+    ParamsPanel Input { border: none; height: 1; padding: 0; background: $boost; }
+    ParamsPanel Input:focus { background: $primary 20%; }
+    """
+
+    def __init__(self, values: dict[str, str] | None = None, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self._initial = values or {}
+
+    def compose(self) -> ComposeResult:
+        for key, label, placeholder in _FIELDS:
+            with Horizontal(classes="param"):
+                yield Label(label)
+                yield Input(
+                    self._initial.get(key, ""),
+                    placeholder=placeholder,
+                    id=f"param-{key}",
+                    name=key,
+                    restrict=r"[0-9.\-]*",
+                )
+
+    def raw(self) -> dict[str, str]:
+        return {inp.name or "": inp.value for inp in self.query(Input)}
+
+    def params(self) -> Params:
+        return parse_params(self.raw())
+
+    def set_values(self, values: dict[str, str]) -> None:
+        for inp in self.query(Input):
+            if inp.name in values:
+                inp.value = values[inp.name]
