@@ -227,6 +227,10 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
     def fail(msg: str) -> ConfigError:
         return ConfigError(f"{where}: {msg}")
 
+    for table in ("providers", "models", "defaults"):
+        if not isinstance(data.get(table, {}), dict):
+            raise fail(f"{table} must be a table ([{table}...])")
+
     for name, entry in (data.get("providers") or {}).items():
         if not isinstance(entry, dict):
             raise fail(f"[providers.{name}] must be a table")
@@ -259,7 +263,10 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
     for model_id, entry in (data.get("models") or {}).items():
         if not isinstance(entry, dict):
             raise fail(f'[models."{model_id}"] must be a table')
-        mc = ModelConfig(fallbacks=[str(m) for m in entry.get("fallbacks", [])])
+        fallbacks = entry.get("fallbacks", [])
+        if not isinstance(fallbacks, list):
+            raise fail(f'[models."{model_id}"] fallbacks must be a list of model ids')
+        mc = ModelConfig(fallbacks=[str(m) for m in fallbacks])
         price = entry.get("price")
         if price is not None:
             if not isinstance(price, dict):
