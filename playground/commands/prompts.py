@@ -1,0 +1,341 @@
+"""`playground promote` and `playground prompts list|show|diff|import|export`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from playground.commands.common import command_parser, fail, load_settings_or_fail
+
+
+def _common_suppressed(parser: argparse.ArgumentParser) -> None:
+    """The shared options again after the sub-command, without clobbering earlier values."""
+    for flag in ("--config", "--db", "--prompts-dir"):
+        parser.add_argument(flag, metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def add_parser(sub: Any, name: str) -> None:
+    if name == "promote":
+        parser = command_parser(
+            sub, name, "promote a recorded response into a versioned prompt file"
+        )
+        parser.add_argument(
+            "response_id", metavar="RESPONSE_ID", help="a response id (see run --json)"
+        )
+        parser.add_argument(
+            "--name", required=True, help="the prompt's name (a slug; / for folders)"
+        )
+        parser.add_argument("--note", metavar="TEXT", help="why this version (kept in the file)")
+        parser.add_argument(
+            "--commit", action="store_true", help="git commit the new version's files"
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.set_defaults(func=promote_command)
+        return
+
+    parser = command_parser(sub, name, "list, show, diff, import and export prompt files")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    p = actions.add_parser("list", help="prompts: name, current version, model, last promoted")
+    _common_suppressed(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=list_command)
+
+    p = actions.add_parser("show", help="print a prompt file (current, or --version N)")
+    _common_suppressed(p)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--version", type=int, metavar="N")
+    p.set_defaults(func=show_command)
+
+    p = actions.add_parser(
+        "diff", help="unified diff of two versions (default: previous vs current)"
+    )
+    _common_suppressed(p)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("a", nargs="?", metavar="A", help="a version (N or vN)")
+    p.add_argument("b", nargs="?", metavar="B", help="a version (default: current)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.set_defaults(func=diff_command)
+
+    p = actions.add_parser("import", help="import a Prompty file or an llm YAML template")
+    _common_suppressed(p)
+    p.add_argument("file", metavar="FILE", help="a .prompty file or an llm template (.yaml)")
+    p.add_argument("--name", required=True)
+    p.add_argument("--note", metavar="TEXT")
+    p.set_defaults(func=import_command)
+
+    p = actions.add_parser("export", help="export a prompt for another tool")
+    _common_suppressed(p)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--format", choices=("promptfoo",), required=True)
+    p.add_argument(
+        "--out", metavar="DIR", default=".", help="where to write promptfooconfig.yaml (default .)"
+    )
+    p.set_defaults(func=export_command)
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        print(f"playground: warning: {line}", file=sys.stderr)
+
+
+def _rel(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# ---------------------------------------------------------------- promote
+
+
+def _open_store(settings: Any) -> Any:
+    try:
+        from playground.store import Store, StoreError
+    except ImportError:
+        fail("the session store is not available in this build")
+    path = settings.db_path()
+    if not Path(path).exists():
+        fail(f"no session database at {path} (run something first, or pass --db)")
+    try:
+        return Store.open(path)
+    except StoreError as exc:
+        fail(f"{path}: {exc}")
+
+
+def promote_command(args: argparse.Namespace) -> int:
+    from playground.library import LibraryError, promote_response
+    from playground.library.gitcommit import commit_files
+
+    settings = load_settings_or_fail(args)
+    store = _open_store(settings)
+    response_id: Any = int(args.response_id) if args.response_id.isdigit() else args.response_id
+    try:
+        promotion = promote_response(settings, store, response_id, args.name, args.note)
+    except LibraryError as exc:
+        fail(str(exc))
+    finally:
+        close = getattr(store, "close", None)
+        if close:
+            close()
+    _warn(promotion.warnings)
+    sha = None
+    commit_error = None
+    if args.commit and promotion.created and promotion.version_path is not None:
+        message = f"prompt {promotion.name} v{promotion.version}"
+        if args.note:
+            message += f": {args.note}"
+        try:
+            sha = commit_files([promotion.version_path, promotion.path], message)
+        except LibraryError as exc:
+            commit_error = str(exc)
+    if args.json:
+        doc = {
+            "name": promotion.name,
+            "version": promotion.version,
+            "created": promotion.created,
+            "identical": promotion.identical,
+            "path": str(promotion.path),
+            "version_path": str(promotion.version_path) if promotion.version_path else None,
+            "commit": sha,
+        }
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    elif promotion.created:
+        print(
+            f"promoted response {response_id} as {promotion.label}: "
+            f"{_rel(promotion.path)} (kept as {_rel(promotion.version_path)})"
+        )
+    else:
+        print(f"{promotion.label} already has this content; no new version")
+    if sha and not args.json:
+        print(f"committed {sha[:10]}")
+    if commit_error:
+        fail(f"the files are written but not committed: {commit_error}", 1)
+    return 0
+
+
+# ---------------------------------------------------------------- prompts
+
+
+def _prompts_dir(args: argparse.Namespace) -> tuple[Any, Path]:
+    settings = load_settings_or_fail(args)
+    return settings, Path(settings.prompts_dir())
+
+
+def list_command(args: argparse.Namespace) -> int:
+    from playground.library import list_problems, list_prompts
+
+    _, folder = _prompts_dir(args)
+    prompts = list_prompts(folder)
+    _warn(list_problems(folder))
+    if args.json:
+        doc = [
+            {
+                "name": pf.name,
+                "version": pf.version,
+                "model": pf.model,
+                "promoted_at": pf.provenance.get("promoted_at"),
+                "path": str(pf.path),
+                **{k: v for k, v in pf.params().items() if v not in (None, [])},
+                "variables": pf.variables,
+            }
+            for pf in prompts
+        ]
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return 0
+    if not prompts:
+        print(
+            f"no prompts in {folder} (promote a response with `playground promote ID --name NAME`)"
+        )
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for col in ("name", "version", "model", "last promoted"):
+        table.add_column(col)
+    for pf in prompts:
+        table.add_row(
+            pf.name,
+            f"v{pf.version}" if pf.version else "-",
+            pf.model or "-",
+            str(pf.provenance.get("promoted_at") or "-"),
+        )
+    Console().print(table)
+    return 0
+
+
+def show_command(args: argparse.Namespace) -> int:
+    from playground.library import LibraryError, load_prompt
+
+    _, folder = _prompts_dir(args)
+    try:
+        pf = load_prompt(args.name, folder, version=args.version)
+    except LibraryError as exc:
+        fail(str(exc))
+    _warn(pf.warnings)
+    sys.stdout.write(pf.raw if pf.raw.endswith("\n") else pf.raw + "\n")
+    return 0
+
+
+def _version_arg(text: str) -> int:
+    value = text[1:] if text[:1] in ("v", "V") else text
+    if not value.isdigit() or int(value) < 1:
+        fail(f"{text!r} is not a version (use N or vN)")
+    return int(value)
+
+
+def diff_command(args: argparse.Namespace) -> int:
+    from playground.library import LibraryError, current_path, list_versions, version_path
+    from playground.library.versions import unified_diff
+
+    _, folder = _prompts_dir(args)
+    try:
+        current = current_path(folder, args.name)
+        versions = list_versions(folder, args.name)
+    except LibraryError as exc:
+        fail(str(exc))
+    if not current.is_file() and not versions:
+        fail(f"no prompt {args.name} in {folder}")
+
+    def side(version: int | None) -> tuple[str, str]:
+        if version is None:
+            path, label = current, f"{args.name} (current)"
+        else:
+            path, label = version_path(folder, args.name, version), f"{args.name} v{version}"
+        try:
+            return path.read_text(encoding="utf-8"), label
+        except FileNotFoundError:
+            have = ", ".join(f"v{v}" for v in versions) or "none"
+            fail(f"{args.name} has no version {version} (versions: {have})")
+
+    if args.a is None:
+        if len(versions) >= 2:
+            old, new = side(versions[-2]), side(versions[-1])
+        elif versions:
+            old, new = ("", "/dev/null"), side(versions[-1])
+        else:
+            old, new = ("", "/dev/null"), side(None)
+    else:
+        old = side(_version_arg(args.a))
+        new = side(_version_arg(args.b) if args.b else None)
+    text = unified_diff(old[0], new[0], old[1], new[1])
+    colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    sys.stdout.write(_coloured(text) if colour else text)
+    return 0
+
+
+def _coloured(diff: str) -> str:
+    out = []
+    for line in diff.splitlines(keepends=True):
+        if line.startswith(("+++", "---")):
+            out.append(f"\x1b[1m{line.rstrip(chr(10))}\x1b[0m\n")
+        elif line.startswith("+"):
+            out.append(f"\x1b[32m{line.rstrip(chr(10))}\x1b[0m\n")
+        elif line.startswith("-"):
+            out.append(f"\x1b[31m{line.rstrip(chr(10))}\x1b[0m\n")
+        elif line.startswith("@@"):
+            out.append(f"\x1b[36m{line.rstrip(chr(10))}\x1b[0m\n")
+        else:
+            out.append(line)
+    return "".join(out)
+
+
+def import_command(args: argparse.Namespace) -> int:
+    from playground.library import LibraryError, promote
+    from playground.library.interop import import_file
+
+    _, folder = _prompts_dir(args)
+    try:
+        imported = import_file(Path(args.file))
+        _warn(imported.warnings)
+        params = imported.params
+        promotion = promote(
+            folder,
+            args.name,
+            template=imported.template,
+            model=imported.model,
+            temperature=params.get("temperature"),
+            max_tokens=params.get("max_tokens"),
+            top_p=params.get("top_p"),
+            seed=params.get("seed"),
+            stop=params.get("stop"),
+            variables=imported.variables,
+            provenance={"imported_from": str(args.file)},
+            note=args.note,
+        )
+    except LibraryError as exc:
+        fail(str(exc))
+    _warn(promotion.warnings)
+    if promotion.created:
+        print(f"imported {args.file} as {promotion.label}: {_rel(promotion.path)}")
+    else:
+        print(f"{promotion.label} already has this content; no new version")
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from playground.library import LibraryError, load_prompt
+    from playground.library.interop import export_promptfoo
+    from playground.library.versions import atomic_write
+
+    settings, folder = _prompts_dir(args)
+    out = Path(args.out)
+    try:
+        pf = load_prompt(args.name, folder)
+        tests = Path(pf.path).with_suffix("").with_name(Path(pf.path).stem + ".tests.yaml")
+        config, loader_name, loader = export_promptfoo(pf, out, settings, tests)
+        atomic_write(out / "promptfooconfig.yaml", config)
+        atomic_write(out / loader_name, loader)
+    except LibraryError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{out}: cannot write: {exc.strerror or exc}")
+    print(f"wrote {_rel(out / 'promptfooconfig.yaml')} and {_rel(out / loader_name)}")
+    print("run it with: npx promptfoo eval (the loader needs `pip install dotpromptz`)")
+    return 0
