@@ -72,6 +72,10 @@ class PromptTemplate:
 
 
 _ENGINE = Handlebars(escape_fn=EscapeFunction.NO_ESCAPE, strict=True)
+for _name in ("json", "ifEquals", "unlessEquals"):  # Dotprompt's helpers, as prompt files use them
+    from dotpromptz._helpers import BUILTIN_HELPERS
+
+    _ENGINE.register_helper(_name, BUILTIN_HELPERS[_name])
 _BUILTINS = {
     "if",
     "unless",
