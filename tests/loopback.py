@@ -750,6 +750,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # the default 5 drops bursts of connects (1 s SYN retry)
     owner: LoopbackServer
 
     def server_bind(self) -> None:
