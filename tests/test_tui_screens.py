@@ -90,9 +90,10 @@ async def test_diff_screen_colours_additions_and_deletions() -> None:
         content = view.render()
         variables = app.get_css_variables()
         styles = {content.plain[s.start : s.end]: s.style for s in content.spans}
-        assert styles[" paws"].foreground == Color.parse(variables["text-success"])
-        assert styles[" hands"].foreground == Color.parse(variables["text-error"])
-        assert styles[" hands"].strike
+        assert styles["paws"].foreground == Color.parse(variables["text-success"])
+        assert styles["hands"].foreground == Color.parse(variables["text-error"])
+        assert styles["hands"].strike
+        assert content.plain.startswith("Otters hold hands paws while they sleep nap.")
         assert "+2 words, −2 words" in str(screen.query_one("#diff-summary", Static).render())
 
         await pilot.press("w")  # line mode: one changed line each side

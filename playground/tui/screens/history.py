@@ -16,7 +16,6 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the store is asked
 LIMIT = 200
-SNIPPET = 60
 
 
 def format_when(value: Any) -> str:
@@ -88,7 +87,7 @@ class HistoryScreen(Screen[int | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back"),
-        Binding("enter", "open", "Open run", show=True),
+        Binding("enter", "open", "Open run", priority=True),
         Binding("ctrl+f", "search", "Search"),
         Binding("down", "to_table", "List", show=False),
     ]
@@ -139,17 +138,7 @@ class HistoryScreen(Screen[int | None]):
             return
         status.remove_class("-error")
         self.runs = runs
-        table = self.table
-        table.clear()
-        for run in runs:
-            table.add_row(
-                Text(format_when(run.get("created_at"))),
-                Text(one_line(format_models(run.get("models")), 40)),
-                Text(str(run.get("cell_count", "")), justify="right"),
-                Text(format_cost(run.get("cost_usd")), justify="right"),
-                Text(one_line(run.get("snippet"), SNIPPET)),
-                key=str(run["id"]),
-            )
+        self._fill_table()
         if runs:
             more = " (showing the newest)" if len(runs) >= self.limit else ""
             noun = "run" if len(runs) == 1 else "runs"
@@ -160,23 +149,36 @@ class HistoryScreen(Screen[int | None]):
             text = "no runs yet: write a prompt and press ctrl+r on the main screen"
         status.update(Content(text))
 
+    def _fill_table(self) -> None:
+        """Rows for self.runs, cut to the screen's width so nothing scrolls sideways."""
+        table = self.table
+        cursor = table.cursor_row
+        table.clear()
+        width = self.size.width or 80
+        models_w = max(12, min(40, width // 4))
+        # when 16, cells 5, cost 8, plus two cells of padding per column and the scrollbar
+        snippet_w = max(16, width - 16 - models_w - 5 - 8 - 5 * 2 - 2)
+        for run in self.runs:
+            table.add_row(
+                Text(format_when(run.get("created_at"))),
+                Text(one_line(format_models(run.get("models")), models_w)),
+                Text(str(run.get("cell_count", "")), justify="right"),
+                Text(format_cost(run.get("cost_usd")), justify="right"),
+                Text(one_line(run.get("snippet"), snippet_w)),
+                key=str(run["id"]),
+            )
+        if self.runs:
+            table.move_cursor(row=min(cursor, len(self.runs) - 1))
+
+    def on_resize(self) -> None:
+        if self.runs:
+            self._fill_table()
+
     @on(Input.Changed, "#history-search")
     def _search_changed(self) -> None:
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(SEARCH_DELAY, self.reload)
-
-    @on(Input.Submitted, "#history-search")
-    def _search_submitted(self) -> None:
-        if self._timer is not None:  # Enter right after typing: search now, then open
-            self._timer.stop()
-            self.reload()
-        self.action_open()
-
-    @on(DataTable.RowSelected, "#history-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self._dismiss_with(event.row_key.value)
 
     def selected_run_id(self) -> int | None:
         table = self.table
@@ -191,6 +193,9 @@ class HistoryScreen(Screen[int | None]):
             self.dismiss(run_id)
 
     def action_open(self) -> None:
+        if self._timer is not None:  # Enter right after typing: search now, then open
+            self._timer.stop()
+            self.reload()
         run_id = self.selected_run_id()
         if run_id is None:
             status = self.query_one("#history-status", Static)

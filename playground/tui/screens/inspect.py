@@ -149,9 +149,15 @@ class InspectScreen(Screen[None]):
         background: $panel;
         text-style: bold;
     }
+    InspectScreen #inspect-tabs {
+        height: 1fr;
+    }
+    InspectScreen TabPane {
+        height: 1fr;
+        padding: 0;
+    }
     InspectScreen TextArea {
         height: 1fr;
-        border: none;
     }
     """
 

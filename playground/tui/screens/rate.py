@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -83,7 +82,7 @@ class RateScreen(ModalScreen[tuple[int, str | None] | None]):
         Binding("3", "score(3, True)", show=False),
         Binding("4", "score(4, True)", show=False),
         Binding("5", "score(5, True)", show=False),
-        Binding("enter", "save", "Save"),
+        Binding("enter", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -96,7 +95,7 @@ class RateScreen(ModalScreen[tuple[int, str | None] | None]):
         with Vertical(id="rate-box") as box:
             box.border_title = f"Rate: {cell_label(self.result)}"
             yield Static(
-                "+ good   − bad   or 1–5 stars; then a note (optional) and Enter",
+                "+ good  − bad  1–5 stars · note optional · Enter saves",
                 classes="rate-help",
                 markup=False,
             )
@@ -112,10 +111,6 @@ class RateScreen(ModalScreen[tuple[int, str | None] | None]):
         self.query_one("#rate-score", ScoreChoice).update(Content(f"score: {label}"))
         self._error("")
         self.query_one("#rate-note", Input).focus()
-
-    @on(Input.Submitted, "#rate-note")
-    def _note_submitted(self) -> None:
-        self.action_save()
 
     def action_save(self) -> None:
         if self.score is None:

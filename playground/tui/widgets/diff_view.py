@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from textual.content import Content
 from textual.reactive import reactive
@@ -90,11 +90,89 @@ class DiffView(Widget):
     def toggle_mode(self) -> None:
         self.mode = "line" if self.mode == "word" else "word"
 
+    def _word_parts(self, styles: dict[str, Any]) -> list[str | tuple[str, Any]]:
+        """Changed words highlighted without their leading space; a removed word and the word
+        that replaces it are kept apart by a space even when the text had none."""
+        parts: list[str | tuple[str, Any]] = []
+        previous = "equal"
+        for span in self.spans:
+            text = span.text
+            if span.op == "equal":
+                parts.append(text)
+            else:
+                word = text.lstrip()
+                space = text[: len(text) - len(word)]
+                if not space and previous not in ("equal", span.op):
+                    space = " "
+                if space:
+                    parts.append(space)
+                parts.append((word, styles[span.op]))
+            previous = span.op
+        return parts
+
     def render(self) -> Content:
         styles = {op: self.get_visual_style(cls) for op, cls in _CLASS.items()}
         if not self.left and not self.right:
             return Content("(both outputs are empty)")
         if self.mode == "word":
-            return Content.assemble(*((s.text, styles[s.op]) for s in self.spans))
+            return Content.assemble(*self._word_parts(styles))
         lines = [Content.styled(_MARK[s.op] + s.text, styles[s.op]) for s in self.spans]
+        return Content("\n").join(lines)
+
+
+class UnifiedDiffView(Widget):
+    """A unified diff (``+``/``-`` lines), coloured like DiffView; for file-to-file previews."""
+
+    DEFAULT_CSS = """
+    UnifiedDiffView {
+        height: auto;
+        padding: 0 1;
+    }
+    UnifiedDiffView > .diff--insert {
+        color: $text-success;
+        background: $success 20%;
+    }
+    UnifiedDiffView > .diff--delete {
+        color: $text-error;
+        background: $error 20%;
+    }
+    UnifiedDiffView > .diff--equal {
+    }
+    UnifiedDiffView > .diff--hunk {
+        color: $text-muted;
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "diff--insert",
+        "diff--delete",
+        "diff--equal",
+        "diff--hunk",
+    }
+
+    def __init__(
+        self, text: str = "", *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.text = text
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        self.refresh(layout=True)
+
+    @staticmethod
+    def line_kind(line: str) -> str:
+        if line.startswith(("+++", "---", "@@")):
+            return "hunk"
+        if line.startswith("+"):
+            return "insert"
+        if line.startswith("-"):
+            return "delete"
+        return "equal"
+
+    def render(self) -> Content:
+        lines = [
+            Content.styled(line, self.get_visual_style(f"diff--{self.line_kind(line)}"))
+            for line in self.text.splitlines()
+        ]
         return Content("\n").join(lines)
