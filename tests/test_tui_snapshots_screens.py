@@ -52,10 +52,10 @@ def test_diff_word_mode(snap_compare: Any) -> None:
     """Diff, word mode, dark theme, 80×24.
 
     Top bar: "− openai:gpt-4.1-mini · t=0" in red and "+ anthropic:claude-haiku-4-5 · t=0.7"
-    in green. Summary: "word mode: +8 words, −1 word, 22 unchanged". In the bordered body:
-    "Sea" green at the start, "hands" red and struck through, "paws" green, the whole last
-    sentence about the raft green; everything else plain. Footer: esc Close, w Word/line,
-    s Swap sides.
+    in green. Summary: "word mode: +12 words, −2 words, 22 unchanged". In the bordered body:
+    "Otters" red and struck through, then "Sea otters" green; "hands" red struck, "paws"
+    green; the whole last sentence about the raft green; everything else plain.
+    Footer: esc Close, w Word/line, s Swap sides.
     """
     assert snap_compare(diff_host(), terminal_size=(80, 24))
 
