@@ -17,8 +17,8 @@ from typing import Literal
 Op = Literal["equal", "insert", "delete"]
 
 # difflib's work grows with the pairs of equal words across the two sides; past this many
-# pairs (about 0.3 s), very common words are skipped (autojunk) to stay interactive
-EXACT_LIMIT = 2_000_000
+# pairs (about 0.2 s at worst), very common words are skipped (autojunk) to stay interactive
+EXACT_LIMIT = 1_000_000
 
 # a word is a run of word characters or a run of punctuation, with the whitespace before it
 _TOKEN = re.compile(r"\s*(?:\w+|[^\w\s]+)|\s+$", re.UNICODE)
