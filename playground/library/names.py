@@ -35,11 +35,23 @@ def check_name(name: str) -> str:
 
 
 def current_path(prompts_dir: Path, name: str) -> Path:
-    return Path(prompts_dir) / (check_name(name) + SUFFIX)
+    path = Path(prompts_dir) / (check_name(name) + SUFFIX)
+    _check_inside(Path(prompts_dir), path)
+    return path
+
+
+def _check_inside(root: Path, path: Path) -> None:
+    """Refuse a path that a symlinked folder would carry outside the prompts folder."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        raise LibraryError(f"{path} is outside the prompts folder {root}") from None
 
 
 def versions_dir(prompts_dir: Path, name: str) -> Path:
-    return Path(prompts_dir) / check_name(name)
+    path = Path(prompts_dir) / check_name(name)
+    _check_inside(Path(prompts_dir), path)
+    return path
 
 
 def version_path(prompts_dir: Path, name: str, version: int) -> Path:

@@ -53,7 +53,8 @@ _OPEN_BLOCK = re.compile(r"\{\{~?\s*#")
 # a tag the Handlebars engine treats as "standalone" when alone on its line, at the start of a
 # message: alone it would drop its line end, right after a role marker it cannot
 _LEAD_TAG = re.compile(
-    r"\A[ \t]*(\{\{~?\s*(?:[!#/>^]|else\b)(?:[^}]|\}(?!\}))*\}\})[ \t]*(?:\r?\n|\Z)"
+    r"\A[ \t]*(\{\{~?\s*(?:[!#/>^]|else\b)(?:[^}]|\}(?!\}))*\}\})"
+    r"(?:[ \t]*(\r?\n|\Z)|[ \t]+(?=\{\{))"  # the engine counts spaces before a tag as line end
 )
 NOT_STANDALONE = '{{""}}'
 _CLOSE_BLOCK = re.compile(r"\{\{~?\s*/")
@@ -151,9 +152,7 @@ def render_body(template: PromptTemplate) -> str:
                 f"message {i + 1}: role {m.role!r} cannot be written to a prompt file"
             )
         content = m.content
-        lead = _LEAD_TAG.match(content)
-        if lead:  # render it as it renders alone: without that line end
-            content = lead.group(1) + content[lead.end() :]
+        content = _without_lead_line_ends(content)
         if not content.strip():
             raise LibraryError(f"message {i + 1} ({m.role}) is empty; remove it before promoting")
         lead_ws = content[0].isspace()
@@ -169,6 +168,23 @@ def render_body(template: PromptTemplate) -> str:
     if prev_trailing_ws:
         out.append(END_GUARD)
     return "".join(out) + "\n"
+
+
+def _without_lead_line_ends(content: str) -> str:
+    """Drop the indent and line end of the tags standing alone on the message's first lines.
+
+    Alone, the engine drops them (standalone tags); after a role marker it cannot, so the
+    file carries the text as it renders alone. Each dropped line end is one the next
+    standalone tag counted on, so the rule repeats down the leading run of such lines.
+    """
+    kept: list[str] = []
+    rest = content
+    while m := _LEAD_TAG.match(rest):
+        kept.append(m.group(1))
+        rest = rest[m.end() :]
+        if not m.group(2):  # the next tag shares this line: it was never alone on one
+            break
+    return "".join(kept) + rest if kept else content
 
 
 def render_prompt_file(
@@ -389,7 +405,13 @@ def parse_prompt_text(
     try:
         parsed = Dotprompt().parse(text)
     except FrontmatterError as exc:
-        raise LibraryError(exc.reason, where, exc.line) from None
+        reason = exc.reason
+        if reason == "invalid recognized field type":  # say which field
+            lines = ident.frontmatter.splitlines()
+            index = exc.line - ident.content_line
+            key = lines[index].split(":", 1)[0].strip(" -") if 0 <= index < len(lines) else ""
+            reason = f"{key or 'a field'} has the wrong type for Dotprompt"
+        raise LibraryError(reason, where, exc.line) from None
     except ValueError as exc:  # pydantic or a shape dotpromptz refuses
         raise LibraryError(f"invalid front matter: {str(exc).splitlines()[0]}", where) from None
 
