@@ -170,6 +170,37 @@ def test_rate_dialog(snap_compare: Any) -> None:
     assert snap_compare(app, press=["4"], terminal_size=(80, 24))
 
 
+def test_promote_dialog(snap_compare: Any, tmp_path: Path) -> None:
+    """Promote dialog, 90×30, after typing the name "otter-facts": a box titled
+    "Promote: openai:gpt-4.1-mini · t=0.7", the name field, no error, the note field, the bold
+    line "will create prompts/otter-facts.prompt v1 (a new prompt)", and below a diff from
+    /dev/null whose + lines (green) are the new file: model, config with temperature 0.7 and
+    maxOutputTokens 200, the input schema and default for topic, playground.version: 1, and
+    a scrollbar for the rest. Footer: enter Promote, esc Cancel."""
+    from playground.config import Settings
+    from playground.core.plan import RunPlan
+    from playground.core.template import PromptTemplate
+    from playground.tui.screens.promote import PromoteScreen
+
+    settings = Settings(prompts_dir_override=tmp_path / "prompts")
+    plan = RunPlan(
+        PromptTemplate.from_parts("Be brief.", "Tell me about {{topic}}."),
+        {"topic": "otters"},
+        models=["openai:gpt-4.1-mini"],
+        temperatures=[0.7],
+        max_tokens=200,
+    )
+    cell = result("openai:gpt-4.1-mini", 0.7, "Otters are…", id=7)
+
+    async def name_it(pilot: Any) -> None:
+        await pilot.press(*"otter-facts")
+        pilot.app.screen.update_preview()  # what the debounce timer does
+        await pilot.pause()
+
+    app = Host(lambda: PromoteScreen(settings, plan.template, cell, plan))
+    assert snap_compare(app, run_before=name_it, terminal_size=(90, 30))
+
+
 def test_snapshots_never_show_a_key() -> None:
     """Runs after the snapshots above (file order): none of the SVGs holds the test keys."""
     svgs = list(SNAPSHOTS.glob("*.svg"))

@@ -76,7 +76,7 @@ class PromoteScreen(ModalScreen[str | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "promote", "Promote"),
+        Binding("enter", "promote", "Promote", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -155,14 +155,6 @@ class PromoteScreen(ModalScreen[str | None]):
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(PREVIEW_DELAY, self.update_preview)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if self._timer is not None:  # Enter right after typing: preview what will be written
-            self._timer.stop()
-            self.update_preview()
-        self.action_promote()
 
     @property
     def name_text(self) -> str:
@@ -243,6 +235,9 @@ class PromoteScreen(ModalScreen[str | None]):
 
     # -- actions ---------------------------------------------------------------------------------
     def action_promote(self) -> None:
+        if self._timer is not None:  # Enter right after typing: preview what will be written
+            self._timer.stop()
+            self.update_preview()
         name = self._check_name()
         if name is None:
             self.query_one("#promote-name", Input).focus()
