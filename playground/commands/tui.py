@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from typing import Any
 
 from playground.commands.common import fail, load_settings_or_fail
 
 
 def open_tui(args: argparse.Namespace) -> int:
-    """Load settings, check the prompt file exists, run the app; bad input is one line, exit 2."""
+    """Load settings and the prompt file (bad input: one line, exit 2), then run the app."""
     settings = load_settings_or_fail(args)
+    prompt: Any = None
     prompt_file = getattr(args, "prompt_file", None)
     if prompt_file:
-        path = Path(prompt_file)
-        if not path.is_file():
-            fail(f"{prompt_file}: no such prompt file")
+        from playground.library import LibraryError, load_prompt
+
+        try:
+            prompt = load_prompt(prompt_file, settings.prompts_dir())
+        except LibraryError as exc:
+            fail(str(exc))
     from playground.tui.app import make_app
 
-    make_app(settings, prompt_file=prompt_file).run()
+    make_app(settings, prompt_file=prompt_file, prompt=prompt).run()
     return 0

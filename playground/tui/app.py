@@ -43,8 +43,10 @@ class PlaygroundApp(App[None]):
         providers: dict[str, Any] | None = None,
         *,
         prompt_file: str | Path | None = None,
+        prompt: Any = None,
     ) -> None:
         super().__init__()
+        self.prompt = prompt  # a loaded PromptFile (playground PROMPT_FILE)
         self.settings = settings
         self._store = store
         self._store_given = store is not None
@@ -151,9 +153,10 @@ def make_app(
     providers: dict[str, Any] | None = None,
     *,
     prompt_file: str | Path | None = None,
+    prompt: Any = None,
 ) -> PlaygroundApp:
     """The app with its services; tests pass a temp store and loopback providers."""
-    return PlaygroundApp(settings, store, providers, prompt_file=prompt_file)
+    return PlaygroundApp(settings, store, providers, prompt_file=prompt_file, prompt=prompt)
 
 
 def any_key(settings: Settings) -> bool:

@@ -124,7 +124,7 @@ class MainScreen(Screen[None]):
 
         if not any_key(self.app.settings):
             self.set_notice(NO_KEYS_HINT)
-        if self.app.prompt_file is not None:
+        if self.app.prompt_file is not None or self.app.prompt is not None:
             self._open_prompt_file()
         self.editor.user_area.focus()
         self._rescan_variables()
@@ -132,7 +132,7 @@ class MainScreen(Screen[None]):
 
     def _after_first_frame(self) -> None:
         self._probe_models()
-        self.schedule_update(0)
+        self.schedule_update(0.01)
 
     # -- handy handles ----------------------------------------------------------------------
     @property
@@ -160,7 +160,8 @@ class MainScreen(Screen[None]):
     def _update_subtitle(self) -> None:
         parts = []
         if self.prompt_info is not None:
-            parts.append(f"{self.prompt_info.name} v{self.prompt_info.version}")
+            info = self.prompt_info
+            parts.append(getattr(info, "label", None) or f"{info.name} v{info.version}")
         if self.viewing_run is not None:
             parts.append(f"run {self.viewing_run} (read-only)")
         if self.modified and (self.prompt_info is not None or self.viewing_run is not None):
@@ -169,28 +170,35 @@ class MainScreen(Screen[None]):
 
     # -- the prompt file --------------------------------------------------------------------
     def _open_prompt_file(self) -> None:
-        path = self.app.prompt_file
-        try:
-            from playground.library import load_prompt
+        """`playground PROMPT_FILE`: its messages, model, parameters and default variables."""
+        prompt = self.app.prompt
+        if prompt is None:
+            try:
+                from playground.library import load_prompt
 
-            prompt = load_prompt(path)
-        except ImportError:
-            self.set_notice(f"{path}: prompt files are not supported yet")
-            return
-        except Exception as exc:
-            self.set_notice(f"{path}: {' '.join(str(exc).split())}")
-            return
+                prompt = load_prompt(self.app.prompt_file, self.app.settings.prompts_dir())
+            except Exception as exc:
+                self.set_notice(f"{self.app.prompt_file}: {' '.join(str(exc).split())}")
+                return
         self.prompt_info = prompt
         template = prompt.template
         self._load_texts(template.system, template.user)
+        defaults = {k: str(v) for k, v in (getattr(prompt, "variables", None) or {}).items()}
+        if defaults:
+            panel = self.query_one(VariablesPanel)
+            panel.set_values({**defaults, **{k: v for k, v in panel.memory.items() if v}})
         if getattr(prompt, "model", None):
             self.picker.set_selected([prompt.model])
-        temperature = getattr(prompt, "temperature", None)
-        if temperature is not None:
-            self.query_one(TemperatureInput).value = format_temperatures([temperature])
-        max_tokens = getattr(prompt, "max_tokens", None)
-        if max_tokens:
-            self.query_one(ParamsPanel).set_values({"max_tokens": str(max_tokens)})
+        if prompt.temperature is not None:
+            self.query_one(TemperatureInput).value = format_temperatures([prompt.temperature])
+        values = {
+            "max_tokens": prompt.max_tokens,
+            "top_p": getattr(prompt, "top_p", None),
+            "seed": getattr(prompt, "seed", None),
+        }
+        self.query_one(ParamsPanel).set_values(
+            {k: f"{v:g}" if isinstance(v, float) else str(v) for k, v in values.items() if v}
+        )
         self._update_subtitle()
 
     def _load_texts(self, system: str, user: str) -> None:
@@ -264,7 +272,7 @@ class MainScreen(Screen[None]):
             "params": self.query_one(ParamsPanel).raw(),
         }
 
-    @work(thread=True, exclusive=True, group="estimate")
+    @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
     def _estimate(self, plan: RunPlan, snapshot: dict[str, Any]) -> None:
         """Off the UI's path: token counts can take a while on long prompts."""
         worker = get_current_worker()
@@ -272,16 +280,32 @@ class MainScreen(Screen[None]):
             estimate = self.app.estimate(plan)
         except Exception as exc:
             if not worker.is_cancelled:
-                self.app.call_from_thread(
-                    self.estimate_bar.show_problem, " ".join(str(exc).split())
-                )
+                self._from_thread(self._show_problem, " ".join(str(exc).split()))
             return
         if worker.is_cancelled:
             return
         self.last_estimate = estimate
-        budget = self.app.settings.defaults.budget_usd
-        self.app.call_from_thread(self.estimate_bar.show_estimate, estimate, budget)
+        self._from_thread(self._show_estimate, estimate)
         self.app.remember(**snapshot)
+
+    def _from_thread(self, callback: Any, *args: Any) -> None:
+        """Hand a result to the UI; quietly dropped when the app is closing."""
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass
+
+    def _show_estimate(self, estimate: Any) -> None:
+        if self.is_attached:
+            bars = self.query(EstimateBar)
+            if bars:
+                bars.first().show_estimate(estimate, self.app.settings.defaults.budget_usd)
+
+    def _show_problem(self, message: str) -> None:
+        if self.is_attached:
+            bars = self.query(EstimateBar)
+            if bars:
+                bars.first().show_problem(message)
 
     def build_plan(self) -> RunPlan:
         """The plan the editor describes; raises PlanError with a one-line reason."""
@@ -341,7 +365,7 @@ class MainScreen(Screen[None]):
         results = await asyncio.gather(*(probe(n, providers[n]) for n in names))
         entries = [e for group in results for e in group]
         self.picker.set_entries(entries)
-        if app.state.models is None and self.app.prompt_file is None:
+        if app.state.models is None and self.prompt_info is None:
             from playground.tui.app import any_key
 
             if not any_key(settings):  # first start without keys: echo plus local models

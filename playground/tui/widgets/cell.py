@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -28,6 +29,24 @@ def cell_figures(result: CellResult) -> str:
     from playground.commands.render import figures
 
     return figures(result)
+
+
+async def _stop_stream(stream: MarkdownStream) -> None:
+    """Stop a Markdown stream, even one whose task never got to run.
+
+    Textual's ``MarkdownStream.stop`` cancels its task and awaits it; a task cancelled before
+    its first step re-raises CancelledError into the caller (and loses queued text).
+    """
+    pending = list(stream._pending)
+    try:
+        await stream.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        stream._stopped = True
+        if pending:
+            await stream.markdown_widget.append("".join(pending))
 
 
 _STATUS_MARK = {
@@ -99,6 +118,7 @@ class ResultCell(Vertical, can_focus=True):
         self._stream: MarkdownStream | None = None
         self.rating: str | None = None
         self.notice = ""
+        self.ended = False  # the end of this cell's latest run has been shown
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="cell-body"):
@@ -129,6 +149,7 @@ class ResultCell(Vertical, can_focus=True):
     async def begin(self, result: CellResult) -> None:
         """A (re-)run of this cell starts: clear what was there."""
         self.result = result
+        self.ended = False
         self._pending.clear()
         self._reasoning = ""
         self.remove_class("-readonly", "-rated")
@@ -141,7 +162,7 @@ class ResultCell(Vertical, can_focus=True):
         if self.markdown.source:
             await self.markdown.update("")
         self.query_one(".cell-body", VerticalScroll).anchor()
-        self._stream = Markdown.get_stream(self.markdown)
+        self._stream = None  # made on the first text, so a cell that fails at once has none
 
     def feed(self, text: str, reasoning: bool = False) -> None:
         """Queue a delta; the grid flushes queued text a few times a second."""
@@ -161,7 +182,9 @@ class ResultCell(Vertical, can_focus=True):
             static.update(f"thinking… {shown}")
             static.add_class("-shown")
             self._reasoning = ""
-        if self._pending and self._stream is not None:
+        if self._pending:
+            if self._stream is None:
+                self._stream = Markdown.get_stream(self.markdown)
             text = "".join(self._pending)
             self._pending.clear()
             await self._stream.write(text)
@@ -181,13 +204,14 @@ class ResultCell(Vertical, can_focus=True):
         self.result = result
         await self.flush()
         if self._stream is not None:
-            await self._stream.stop()
+            await _stop_stream(self._stream)
             self._stream = None
         if not result.output and result.status == "ok":
             await self.markdown.update("*(no output)*")
         self._show_end(result)
 
     def _show_end(self, result: CellResult) -> None:
+        self.ended = True
         self._set_status(result.status)
         self.set_notice("")
         error = self.query_one(".cell-error", Static)

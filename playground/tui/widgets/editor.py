@@ -22,9 +22,11 @@ class TemplateArea(TextArea):
     TemplateArea {
         height: 1fr;
         min-height: 3;
-        border: tall $panel;
+        border: none;
+        border-left: outer $panel;
         padding: 0 1;
-        &:focus { border: tall $primary; }
+        background: $boost;
+        &:focus { border: none; border-left: outer $primary; background-tint: $primary 6%; }
     }
     """
 
@@ -57,7 +59,7 @@ class PromptEditor(Vertical):
     DEFAULT_CSS = """
     PromptEditor { height: 1fr; }
     PromptEditor > Label { color: $text-muted; padding: 0 1; height: 1; }
-    PromptEditor > #system { height: 5; }
+    PromptEditor > #system { height: 3; max-height: 25%; }
     """
 
     def __init__(self, system: str = "", user: str = "", **kw: object) -> None:

@@ -54,7 +54,7 @@ class ModelPicker(Vertical):
     DEFAULT_CSS = """
     ModelPicker { height: 1fr; min-height: 4; }
     ModelPicker > Input { border: none; height: 1; padding: 0 1; background: $boost; }
-    ModelPicker > Input:focus { background: $primary 20%; }
+    ModelPicker > Input:focus { border: none; background: $primary 20%; }
     ModelPicker > SelectionList { height: 1fr; border: none; padding: 0; background: $surface; }
     ModelPicker > SelectionList:focus { background-tint: $foreground 4%; }
     """

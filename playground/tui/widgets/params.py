@@ -73,7 +73,7 @@ class ParamsPanel(Horizontal):
     ParamsPanel > .param { height: 2; layout: vertical; }
     ParamsPanel Label { color: $text-muted; height: 1; }
     ParamsPanel Input { border: none; height: 1; padding: 0; background: $boost; }
-    ParamsPanel Input:focus { background: $primary 20%; }
+    ParamsPanel Input:focus { border: none; background: $primary 20%; }
     """
 
     def __init__(self, values: dict[str, str] | None = None, **kw: object) -> None:

@@ -39,7 +39,7 @@ class TemperatureInput(Input):
 
     DEFAULT_CSS = """
     TemperatureInput { border: none; height: 1; padding: 0 1; background: $boost; }
-    TemperatureInput:focus { background: $primary 20%; }
+    TemperatureInput:focus { border: none; background: $primary 20%; }
     TemperatureInput.-invalid { background: $error 25%; }
     """
 

@@ -23,7 +23,7 @@ class VariablesPanel(Vertical):
     VariablesPanel > .var-row { height: 1; margin: 0 1; }
     VariablesPanel .var-name { width: 14; color: $secondary; text-overflow: ellipsis; }
     VariablesPanel Input { border: none; height: 1; padding: 0 1; width: 1fr; background: $boost; }
-    VariablesPanel Input:focus { background: $primary 20%; }
+    VariablesPanel Input:focus { border: none; background: $primary 20%; }
     """
 
     class Changed(Message):

@@ -1,0 +1,332 @@
+"""The main screen driven like a user would, against loopback servers speaking real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from loopback import LoopbackServer, Reply
+from textual.widgets import Static
+from tui_main_helpers import (
+    all_done,
+    cells_of,
+    isolate,
+    loopback_settings,
+    open_store,
+    type_text,
+    wait_for,
+)
+
+from playground.tui.app import make_app
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate(monkeypatch, tmp_path)
+
+
+def error_text(cell) -> str:
+    return str(cell.query_one(".cell-error", Static).render())
+
+
+def figures_text(cell) -> str:
+    return str(cell.query_one(".cell-figures", Static).render())
+
+
+async def test_first_start_without_keys_is_usable_with_echo(tmp_path: Path) -> None:
+    from playground.config import load_settings
+
+    app = make_app(load_settings(cwd=tmp_path), store=open_store(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "user"
+        notice = str(app.screen.query_one("#notice", Static).render())
+        assert "No API keys found: export OPENAI_API_KEY=" in notice
+        assert app.screen.picker.selected == ["echo"]
+        await type_text(pilot, "hi")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 2))
+        assert [c.result.status for c in cells_of(app)] == ["ok", "ok"]
+        assert "user: hi" in cells_of(app)[0].result.output
+
+
+async def test_two_by_two_matrix_streams_into_four_cells(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path)
+    store = open_store(tmp_path)
+    loopback.default = Reply(chunks=8, duration=0.2)
+    app = make_app(settings, store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "Say hello")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 4))
+        cells = cells_of(app)
+        seen = {(c.cell.model, c.cell.temperature) for c in cells}
+        assert seen == {
+            ("lo-openai:gpt-a", 0.0),
+            ("lo-openai:gpt-a", 0.7),
+            ("lo-anthropic:claude-b", 0.0),
+            ("lo-anthropic:claude-b", 0.7),
+        }
+        for cell in cells:
+            model = cell.cell.model.split(":")[1]
+            t = "0.0" if cell.cell.temperature == 0 else "0.7"
+            assert cell.result.output.startswith(f"model={model} temperature={t}:")
+            assert cell.border_title.startswith("✓ ")
+            figures = figures_text(cell)
+            assert "ttft" in figures and "11 in / 8 out" in figures and "tok/s" in figures
+            assert "unpriced" in figures  # loopback models have no price
+            markdown = cell.markdown.source
+            assert markdown.startswith(f"model={model}")  # streamed into the Markdown widget
+        # the grid: one column per model, one row per temperature
+        assert cells[0].region.x < cells[2].region.x  # gpt-a left of claude-b
+        assert cells[0].region.y < cells[1].region.y  # t=0 above t=0.7
+        # the store holds the run with its four responses
+        runs = store.list_runs(None, 10)
+        assert len(runs) == 1
+        responses = store.responses_for_run(runs[0]["id"])
+        assert len(responses) == 4
+
+
+async def test_escape_cancels_the_focused_slow_cell_and_keeps_its_text(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0])
+    loopback.enqueue(Reply(text="one two three four five six", stall_after=3), model="gpt-a")
+    loopback.enqueue(Reply(chunks=4, duration=0.3), model="claude-b")
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        slow = await wait_for(
+            pilot, lambda: [c for c in cells_of(app) if c.cell.model == "lo-openai:gpt-a"]
+        )
+        slow = slow[0]
+        await wait_for(pilot, lambda: slow.result and slow.result.output == "one two three ")
+        slow.focus()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: all_done(app, 2))
+        assert slow.result.status == "cancelled"
+        assert slow.result.output == "one two three "
+        assert "one two three" in slow.markdown.source
+        assert slow.border_title.startswith("■ ")
+        fast = next(c for c in cells_of(app) if c is not slow)
+        assert fast.result.status == "ok"
+        assert loopback.wait_disconnects(1, timeout=2)
+
+
+async def test_escape_in_the_editor_cancels_the_whole_run(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0])
+    loopback.default = Reply(text="a b c d e f", stall_after=2)
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: loopback.wait_requests(2, timeout=0) and cells_of(app))
+        await wait_for(pilot, lambda: all(c.result and c.result.output for c in cells_of(app)))
+        assert app.focused.id == "user"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: all_done(app, 2))
+        assert [c.result.status for c in cells_of(app)] == ["cancelled", "cancelled"]
+        assert all(c.result.output == "a b " for c in cells_of(app))
+
+
+async def test_a_failing_model_shows_its_error_while_the_others_finish(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(
+        loopback, tmp_path, temperatures=[0.0], models=["lo-openai:bad", "lo-gemini:good"]
+    )
+    loopback.enqueue(Reply(status=400, error_message="model bad does not exist"), model="bad")
+    loopback.enqueue(Reply(text="partial words then", error_after=2), model="bad")
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 2))
+        bad, good = cells_of(app)
+        assert bad.result.status == "error"
+        assert "HTTP 400: model bad does not exist" in error_text(bad)
+        assert bad.has_class("-error") and bad.border_title.startswith("✗ ")
+        assert good.result.status == "ok" and "model=good" in good.markdown.source
+        # a mid-stream error keeps the partial text in the cell
+        bad.focus()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: bad.ended and "partial words" in bad.markdown.source)
+        assert bad.result.status == "error" and bad.result.output == "partial words "
+        assert "error in stream" in error_text(bad)
+
+
+async def test_the_estimate_updates_after_typing(loopback: LoopbackServer, tmp_path: Path) -> None:
+    settings = loopback_settings(loopback, tmp_path)
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        bar = app.screen.estimate_bar
+        await wait_for(pilot, lambda: "tok" in bar.line)
+        before = bar.line
+        assert "4 calls" in before and "gpt-a ≈" in before
+        await type_text(pilot, "tell me about otters and rivers")
+        await wait_for(pilot, lambda: bar.line != before and "tok" in bar.line)
+        tokens = lambda line: int(line.split("gpt-a ≈")[1].split(" ")[0])  # noqa: E731
+        assert tokens(bar.line) > tokens(before) + 4
+        # a bad temperature list says so in the bar instead of estimating
+        app.screen.query_one("#temperatures").value = "0, hot"
+        await wait_for(pilot, lambda: "not a number" in bar.line)
+
+
+async def test_running_over_budget_asks_first(loopback: LoopbackServer, tmp_path: Path) -> None:
+    extra = '[models."lo-openai:gpt-a"]\nprice = { input_per_mtok = 1000.0, output_per_mtok = 1000.0 }\n'
+    settings = loopback_settings(
+        loopback, tmp_path, models=["lo-openai:gpt-a"], temperatures=[0.0], extra=extra
+    )
+    settings.defaults.budget_usd = 0.01
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        bar = app.screen.estimate_bar
+        await wait_for(pilot, lambda: bar.over_budget)
+        assert "over budget $0.0100" in bar.line
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert not cells_of(app) and not loopback.requests_for(kind="openai")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: all_done(app, 1))
+
+
+async def test_rating_a_cell_stores_it(loopback: LoopbackServer, tmp_path: Path) -> None:
+    settings = loopback_settings(loopback, tmp_path, models=["lo-openai:gpt-a"], temperatures=[0])
+    store = open_store(tmp_path)
+    app = make_app(settings, store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 1))
+        cell = cells_of(app)[0]
+        cell.focus()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "RateScreen")
+        await pilot.press("4")
+        await type_text(pilot, "crisp")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: cell.rating)
+        assert "rated 4 “crisp”" in figures_text(cell)
+        rid = cell.result.id
+        if hasattr(store, "ratings"):
+            assert store.ratings[rid] == (4, "crisp")
+        else:
+            rows = list(
+                store.db.query("select score, note from ratings where response_id = ?", [rid])
+            )
+            assert rows and rows[-1]["score"] == 4 and rows[-1]["note"] == "crisp"
+
+
+async def test_history_reopens_a_run_read_only_until_edited(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0, 1.0])
+    store = open_store(tmp_path)
+    app = make_app(settings, store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "first prompt")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 4))
+        outputs = sorted(c.result.output for c in cells_of(app))
+        # change everything, then reopen the run from the history
+        app.screen.editor.user_area.load_text("something else")
+        app.screen.picker.set_selected(["echo"])
+        app.screen.query_one("#temperatures").value = "0.3"
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, 4))
+        screen = app.screen
+        assert screen.editor.user == "first prompt"
+        assert screen.picker.selected == ["lo-openai:gpt-a", "lo-anthropic:claude-b"]
+        assert screen.query_one("#temperatures").value == "0, 1"
+        assert sorted(c.result.output for c in cells_of(app)) == outputs
+        assert all(c.has_class("-readonly") for c in cells_of(app))
+        assert "read-only" in app.sub_title
+        screen.editor.user_area.focus()
+        await type_text(pilot, "!")
+        await wait_for(pilot, lambda: screen.viewing_run is None)
+        assert not any(c.has_class("-readonly") for c in cells_of(app))
+
+
+async def test_selection_and_variables_are_remembered_per_workspace(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path)
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "About {{topic}}")
+        await wait_for(pilot, lambda: app.screen.query("#var-topic"))
+        app.screen.query_one("#var-topic").value = "otters"
+        app.screen.picker.set_selected(["lo-gemini:gem-c"])
+        app.screen.query_one("#temperatures").value = "0.2, 0.9"
+        await wait_for(pilot, lambda: app.state.models == ["lo-gemini:gem-c"])
+        await wait_for(pilot, lambda: app.state.variables.get("topic") == "otters")
+    again = make_app(loopback_settings(loopback, tmp_path), store=open_store(tmp_path))
+    async with again.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "{{topic}}")
+        await wait_for(pilot, lambda: again.screen.query("#var-topic"))
+        assert again.screen.picker.selected == ["lo-gemini:gem-c"]
+        assert again.screen.query_one("#temperatures").value == "0.2, 0.9"
+        assert again.screen.query_one("#var-topic").value == "otters"
+    assert (tmp_path / "sessions" / "tui-state.json").is_file()
+
+
+async def test_unavailable_models_say_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from playground.config import load_settings
+
+    app = make_app(load_settings(cwd=tmp_path), store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        picker = app.screen.picker
+        await wait_for(
+            pilot,
+            lambda: (
+                "ollama:*" in picker.entries and "checking" not in picker.entries["ollama:*"].reason
+            ),
+        )
+        assert picker.entries["openai:gpt-4.1-mini"].reason == "set OPENAI_API_KEY"
+        assert not picker.entries["openai:gpt-4.1-mini"].available
+        assert "not reachable" in picker.entries["ollama:*"].reason
+        await type_text(pilot, "x")
+        picker.query_one("#model-search").value = "claude"
+        await pilot.pause(0.1)
+        shown = [str(o.prompt) for o in picker.selection_list._options]
+        assert shown and all("claude" in s for s in shown)
+        assert "set ANTHROPIC_API_KEY" in shown[0]
+
+
+async def test_a_prompt_file_opens_with_its_name_and_version(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path)
+    from playground.library import load_prompt
+
+    path = tmp_path / "greet.prompt"
+    path.write_text(
+        "---\nmodel: lo-openai:gpt-a\nconfig:\n  temperature: 0.3\n  maxOutputTokens: 99\n"
+        'playground.version: 3\n---\n{{role "system"}}\nBe brief.\n{{role "user"}}\n'
+        "Hello {{name}}\n",
+        encoding="utf-8",
+    )
+    prompt = load_prompt(path)
+    app = make_app(settings, store=open_store(tmp_path), prompt_file=path, prompt=prompt)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert app.sub_title == f"{prompt.name} v3"
+        assert screen.editor.user.strip() == "Hello {{name}}"
+        assert screen.editor.system.strip() == "Be brief."
+        assert screen.picker.selected == ["lo-openai:gpt-a"]
+        assert screen.query_one("#temperatures").value == "0.3"
+        await type_text(pilot, "!")
+        await wait_for(pilot, lambda: app.sub_title.endswith("· modified"))
