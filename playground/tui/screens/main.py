@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -290,10 +291,8 @@ class MainScreen(Screen[None]):
 
     def _from_thread(self, callback: Any, *args: Any) -> None:
         """Hand a result to the UI; quietly dropped when the app is closing."""
-        try:
+        with contextlib.suppress(RuntimeError):
             self.app.call_from_thread(callback, *args)
-        except RuntimeError:
-            pass
 
     def _show_estimate(self, estimate: Any) -> None:
         if self.is_attached:
