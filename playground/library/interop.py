@@ -106,6 +106,16 @@ _JINJA_VAR = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 
 def _jinja_to_handlebars(text: str, where: str) -> str:
     """The Jinja subset Prompty files use (variables, if/else, for) as Handlebars."""
+
+    def var(m: re.Match[str]) -> str:
+        expr = m.group(1)
+        if not re.fullmatch(r"[A-Za-z_][\w.]*", expr):
+            raise LibraryError(
+                f"Jinja expression {{{{ {expr} }}}} has no Handlebars equivalent", where
+            )
+        return "{{" + expr + "}}"
+
+    text = _JINJA_VAR.sub(var, text)
     loops: list[str] = []
     out: list[str] = []
     pos = 0
@@ -134,15 +144,6 @@ def _jinja_to_handlebars(text: str, where: str) -> str:
     out.append(text[pos:])
     converted = "".join(out)
 
-    def var(m: re.Match[str]) -> str:
-        expr = m.group(1)
-        if not re.fullmatch(r"[A-Za-z_][\w.]*", expr):
-            raise LibraryError(
-                f"Jinja expression {{{{ {expr} }}}} has no Handlebars equivalent", where
-            )
-        return "{{" + expr + "}}"
-
-    converted = _JINJA_VAR.sub(var, converted)
     # loop variables: {{item.x}} inside {{#each items}} reads the item as {{this.x}}
     for name in set(_loop_names(text)):
         converted = re.sub(r"\{\{" + re.escape(name) + r"(\.|\}\})", r"{{this\1", converted)
