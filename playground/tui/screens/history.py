@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -35,6 +37,10 @@ def format_when(value: Any) -> str:
 
 
 def format_models(value: Any) -> str:
+    """Model ids, comma separated; accepts a list or its JSON text."""
+    if isinstance(value, str) and value.startswith("["):
+        with contextlib.suppress(ValueError):
+            value = json.loads(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(m) for m in value)
     return str(value or "")
