@@ -21,7 +21,7 @@ import yaml
 
 from playground.core.template import Message, PromptTemplate
 from playground.library.errors import LibraryError
-from playground.library.names import SUFFIX, name_of_path, version_of_path
+from playground.library.names import name_of_path, version_of_path
 
 EXT = "playground"
 # our field -> Dotprompt config key (the names Genkit uses)
@@ -389,7 +389,7 @@ def parse_prompt_text(
     from dotpromptz import Dotprompt, FrontmatterError
     from dotpromptz._parse import identify_frontmatter
 
-    where = str(path) if path is not None else "<prompt>"
+    where = display_path(path) if path is not None else "<prompt>"
     try:
         ident = identify_frontmatter(text)
     except FrontmatterError as exc:
@@ -497,5 +497,9 @@ def content_key(text: str) -> tuple[Any, ...]:
     return (yaml.safe_dump(raw, sort_keys=True, allow_unicode=True), parsed.template)
 
 
-def is_prompt_path(value: str) -> bool:
-    return value.endswith(SUFFIX) or "\\" in value or Path(value).is_file()
+def display_path(path: Path | str) -> str:
+    """A path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
