@@ -86,6 +86,7 @@ async def one_run(settings: object, models: list[str], temps: list[float]) -> di
     )
     runner = Runner(settings)  # type: ignore[arg-type]
     chunks = 0
+    times0 = os.times()
     cpu0, t0 = time.process_time(), time.perf_counter()
     handle = runner.start(plan)
     async for event in handle.events():  # consumed as a front end would
@@ -93,12 +94,21 @@ async def one_run(settings: object, models: list[str], temps: list[float]) -> di
             chunks += 1
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
+    times1 = os.times()
+    user, system = times1.user - times0.user, times1.system - times0.system
     await runner.aclose()
     bad = [r for r in handle.results if r.status != "ok"]
     if bad:
         raise SystemExit(f"{len(bad)} cells failed, e.g. {bad[0].error}")
     slowest = max(r.latency_ms for r in handle.results) / 1000  # type: ignore[type-var]
-    return {"wall": wall, "slowest": slowest, "cpu": cpu, "chunks": chunks}
+    return {
+        "wall": wall,
+        "slowest": slowest,
+        "cpu": cpu,
+        "chunks": chunks,
+        "user": user,
+        "system": system,
+    }
 
 
 def main() -> int:
@@ -132,7 +142,8 @@ def main() -> int:
         print(
             f"round {i}: wall {r['wall']:.3f} s, slowest cell {r['slowest']:.3f} s, "
             f"ratio {r['wall'] / r['slowest']:.3f}, chunks {r['chunks']:.0f}, "
-            f"engine CPU {r['cpu'] * 1000:.0f} ms = {r['cpu'] / r['chunks'] * 1e6:.1f} µs/chunk"
+            f"engine CPU {r['cpu'] * 1000:.0f} ms = {r['cpu'] / r['chunks'] * 1e6:.1f} µs/chunk "
+            f"(user {r['user'] * 1000:.0f} ms, system {r['system'] * 1000:.0f} ms)"
         )
     ratio = statistics.median(r["wall"] / r["slowest"] for r in rounds)
     per_chunk = statistics.median(r["cpu"] / r["chunks"] for r in rounds) * 1e6

@@ -74,7 +74,8 @@ What it records:
                           temperature, reply, started/ended (time.monotonic()), pieces_sent,
                           disconnected (client went away before the response ended) and
                           disconnected_at (monotonic time it was noticed; noticed within
-                          ~5 ms while the server waits between pieces or stalls)
+                          ~5 ms while the server waits between pieces or stalls),
+                          peer (client host, port: the same port means a reused connection)
     srv.in_flight         requests being answered right now
     srv.max_in_flight     the most ever answered at once (srv.reset() clears records)
     srv.requests_for(kind=None, model=None)
@@ -183,6 +184,7 @@ class RecordedRequest:
     pieces_sent: int = 0
     disconnected: bool = False
     disconnected_at: float | None = None
+    peer: tuple[str, int] | None = None  # the client's address: same port = reused connection
 
 
 # -- what each protocol sends ---------------------------------------------------------------
@@ -588,6 +590,7 @@ class _Handler(BaseHTTPRequestHandler):
             model=model,
             temperature=_temperature(kind, body),
             started=time.monotonic(),
+            peer=tuple(self.client_address[:2]),
         )
         owner._begin(rec)
         try:

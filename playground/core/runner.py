@@ -87,6 +87,8 @@ class Runner:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
+            from playground.core.providers.transport import StreamingTransport, wants_proxy
+
             d = self.settings.defaults
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(
@@ -94,6 +96,9 @@ class Runner:
                 ),
                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
                 follow_redirects=True,
+                # Streams read through asyncio directly (a fraction of the CPU per chunk);
+                # behind a proxy, httpx's own transport does the work.
+                transport=None if wants_proxy() else StreamingTransport(),
             )
         return self._client
 

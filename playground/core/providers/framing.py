@@ -28,6 +28,10 @@ class _Lines:
 
     def feed(self, chunk: bytes) -> list[str]:
         text = self._buf + self._decoder.decode(chunk)
+        if "\r" not in text:  # the common case, done with one split
+            lines = text.split("\n")
+            self._buf = lines.pop()
+            return lines
         lines: list[str] = []
         pos = 0
         end = len(text)

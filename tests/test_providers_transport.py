@@ -1,0 +1,168 @@
+"""The streaming transport under httpx: HTTP/1.1 framings, keep-alive, timeouts, errors.
+
+Odd framings come from a tiny canned-response server; streaming behaviour from the loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from loopback import LoopbackServer, Reply
+
+from playground.core.providers.transport import StreamingTransport
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], object]
+
+
+async def serve(handler: Handler) -> tuple[asyncio.Server, str]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}"
+
+
+def canned(*responses: bytes, close: bool = False) -> Handler:
+    """Answer each request on a connection with the next canned bytes."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for response in responses:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            writer.write(response)
+            await writer.drain()
+        if close:
+            writer.close()
+        else:
+            await reader.read()  # hold the connection until the client lets go
+
+    return handler
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=StreamingTransport(), timeout=2.0) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"b\r\nhello world\r\n0\r\nX-Trailer: 1\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world",
+        b"HTTP/1.0 200 OK\r\n\r\nhello world",
+    ],
+    ids=["sized", "chunked", "trailers", "100-continue", "to-close"],
+)
+async def test_body_framings(client: httpx.AsyncClient, response: bytes) -> None:
+    server, url = await serve(canned(response, close=True))
+    async with server:
+        r = await client.post(url + "/x?q=1", json={"a": 1})
+        assert r.status_code == 200
+        assert r.text == "hello world"
+
+
+async def test_request_goes_out_intact(loopback: LoopbackServer, client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        loopback.base_url + "/api/chat?x=1", json={"model": "m", "ü": "✓"}, headers={"X-A": "b"}
+    )
+    assert r.status_code == 200
+    [req] = loopback.requests
+    assert (req.path, req.query, req.body) == ("/api/chat", "x=1", {"model": "m", "ü": "✓"})
+    assert req.headers["x-a"] == "b" and req.headers["host"] == f"127.0.0.1:{loopback.port}"
+
+
+async def test_keep_alive_reuses_the_connection(
+    loopback: LoopbackServer, client: httpx.AsyncClient
+) -> None:
+    for _ in range(3):
+        async with client.stream("POST", loopback.base_url + "/api/chat", json={}) as r:
+            assert "loopback" in (await r.aread()).decode()
+    assert len({req.peer for req in loopback.requests}) == 1
+
+
+async def test_stream_cut_short_is_not_reused(
+    loopback: LoopbackServer, client: httpx.AsyncClient
+) -> None:
+    loopback.enqueue(Reply(drop_after=1))
+    with pytest.raises(httpx.RemoteProtocolError):
+        async with client.stream("POST", loopback.base_url + "/api/chat", json={}) as r:
+            await r.aread()
+    r = await client.post(loopback.base_url + "/api/chat", json={})
+    assert r.status_code == 200
+    first, second = loopback.requests
+    assert first.peer != second.peer
+
+
+async def test_stale_pooled_connection_is_replaced(client: httpx.AsyncClient) -> None:
+    # The server answers once per connection and then hangs up: the next request finds the
+    # pooled connection dead and must go out on a fresh one, invisibly.
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    server, url = await serve(canned(ok, close=True))
+    async with server:
+        assert (await client.post(url, json={})).text == "ok"
+        await asyncio.sleep(0.05)
+        assert (await client.post(url, json={})).text == "ok"
+
+
+async def test_error_status_body_is_readable(
+    loopback: LoopbackServer, client: httpx.AsyncClient
+) -> None:
+    loopback.enqueue(Reply(status=429, headers={"retry-after": "7"}, error_message="slow"))
+    r = await client.post(loopback.base_url + "/v1/messages", json={})
+    assert r.status_code == 429 and r.headers["retry-after"] == "7"
+    assert r.json()["error"]["message"] == "slow"
+
+
+async def test_read_timeout_between_chunks(loopback: LoopbackServer) -> None:
+    loopback.enqueue(Reply(stall_after=2))
+    timeout = httpx.Timeout(5.0, read=0.2)
+    async with httpx.AsyncClient(transport=StreamingTransport(), timeout=timeout) as c:
+        t0 = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            async with c.stream("POST", loopback.base_url + "/api/chat", json={}) as r:
+                async for _ in r.aiter_bytes():
+                    pass
+        assert 0.2 <= time.monotonic() - t0 < 0.6
+
+
+async def test_connection_refused(client: httpx.AsyncClient) -> None:
+    with pytest.raises(httpx.ConnectError):
+        await client.post("http://127.0.0.1:9/x", json={})
+
+
+async def test_gathering_never_delays_first_reads_or_slow_streams(
+    loopback: LoopbackServer, client: httpx.AsyncClient
+) -> None:
+    # Chunks 50 ms apart (slower than the 20 ms tick): each must arrive when sent.
+    loopback.default = Reply(text="a b c d e", delay=0.05, first_delay=0.05)
+    arrivals: list[float] = []
+    async with client.stream("POST", loopback.base_url + "/api/chat", json={}) as r:
+        t0 = time.monotonic()
+        async for chunk in r.aiter_bytes():
+            arrivals += [time.monotonic() - t0] * chunk.count(b'"done": false')
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert len(arrivals) == 5
+    assert 0.05 <= arrivals[0] < 0.08
+    assert all(0.03 < g < 0.075 for g in gaps), gaps
+
+
+async def test_fast_stream_arrives_whole(
+    loopback: LoopbackServer, client: httpx.AsyncClient
+) -> None:
+    loopback.default = Reply(chunks=200, duration=0.4)
+    async with client.stream("POST", loopback.base_url + "/api/chat", json={}) as r:
+        reads = [c async for c in r.aiter_bytes()]
+    body = b"".join(reads)
+    assert len(reads) < 60  # gathered on the 20 ms tick, not one wakeup per piece
+    assert body.count(b'"done": false') == 200 and body.endswith(b'"eval_duration": 400000000}\n')
