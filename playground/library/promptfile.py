@@ -394,18 +394,18 @@ def parse_prompt_text(
         ident = identify_frontmatter(text)
     except FrontmatterError as exc:
         raise LibraryError(exc.reason, where, exc.line) from None
-    if ident.declared:
-        try:  # a plain safe_load first: its message says what is wrong
-            yaml.safe_load(ident.frontmatter)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = ident.content_line + mark.line if mark is not None else ident.content_line
-            problem = getattr(exc, "problem", None) or "invalid YAML"
-            raise LibraryError(f"invalid YAML: {problem}", where, line) from None
     try:
         parsed = Dotprompt().parse(text)
     except FrontmatterError as exc:
         reason = exc.reason
+        if reason == "invalid YAML":  # PyYAML's own words say what is wrong
+            try:
+                yaml.safe_load(ident.frontmatter)
+            except yaml.YAMLError as yerr:
+                mark = getattr(yerr, "problem_mark", None)
+                line = ident.content_line + mark.line if mark is not None else exc.line
+                problem = getattr(yerr, "problem", None) or "invalid YAML"
+                raise LibraryError(f"invalid YAML: {problem}", where, line) from None
         if reason == "invalid recognized field type":  # say which field
             lines = ident.frontmatter.splitlines()
             index = exc.line - ident.content_line
