@@ -131,6 +131,9 @@ class MainScreen(Screen[None]):
         self._rescan_variables()
         self.call_after_refresh(self._after_first_frame)
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= 140, "-wide")
+
     def _after_first_frame(self) -> None:
         self._probe_models()
         self.schedule_update(0.01)

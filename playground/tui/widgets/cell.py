@@ -161,7 +161,7 @@ class ResultCell(Vertical, can_focus=True):
         self.query_one(".cell-figures", Static).update("waiting for the first token…")
         if self.markdown.source:
             await self.markdown.update("")
-        self.query_one(".cell-body", VerticalScroll).anchor()
+        self.query_one(".cell-body", VerticalScroll).anchor(False)
         self._stream = None  # made on the first text, so a cell that fails at once has none
 
     def feed(self, text: str, reasoning: bool = False) -> None:
@@ -188,6 +188,10 @@ class ResultCell(Vertical, can_focus=True):
             text = "".join(self._pending)
             self._pending.clear()
             await self._stream.write(text)
+            body = self.query_one(".cell-body", VerticalScroll)
+            if not body.is_anchored and body.max_scroll_y > 0:
+                body.anchor()  # follow the end once the answer outgrows the cell (not before:
+                # an anchored short answer would sit at the bottom)
             if self.result is not None and self.result.status == "running":
                 n = len(self.result.output)
                 self.query_one(".cell-figures", Static).update(f"streaming… {n} chars")

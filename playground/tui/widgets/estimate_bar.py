@@ -29,12 +29,15 @@ def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
     parts = [" · ".join(per_model.values()) or "no models selected"]
     n = len(getattr(estimate, "cells", ()))
     worst = getattr(estimate, "max_cost_usd", None)
-    money_part = f"{n} call{'s' if n != 1 else ''} · in {money(estimate.input_cost_usd)}"
-    money_part += f" · worst {money(worst)}"
-    unpriced = getattr(estimate, "unpriced", None)
-    if unpriced:
-        count = len(unpriced) if isinstance(unpriced, (list, tuple, set)) else int(unpriced)
-        money_part += f" ({count} unpriced)"
+    unpriced = getattr(estimate, "unpriced", None) or ()
+    count = len(unpriced) if isinstance(unpriced, (list, tuple, set)) else int(unpriced)
+    money_part = f"{n} call{'s' if n != 1 else ''}"
+    if n and count >= n:
+        money_part += " · unpriced"
+    else:
+        money_part += f" · in {money(estimate.input_cost_usd)} · worst {money(worst)}"
+        if count:
+            money_part += f" ({count} unpriced)"
     parts.append(money_part)
     over = budget is not None and worst is not None and worst > budget
     if over:
