@@ -6,7 +6,9 @@ Odd framings come from a tiny canned-response server; streaming behaviour from t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -41,7 +43,8 @@ def canned(*responses: bytes, close: bool = False) -> Handler:
         if close:
             writer.close()
         else:
-            await reader.read()  # hold the connection until the client lets go
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await reader.read()  # hold the connection until the client lets go
 
     return handler
 
@@ -166,3 +169,30 @@ async def test_fast_stream_arrives_whole(
     body = b"".join(reads)
     assert len(reads) < 60  # gathered on the 20 ms tick, not one wakeup per piece
     assert body.count(b'"done": false') == 200 and body.endswith(b'"eval_duration": 400000000}\n')
+
+
+async def test_https_with_keep_alive() -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    ok = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhey\r\n0\r\n\r\n"
+    connections: list[object] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        await canned(ok, ok)(reader, writer)
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=server_ctx)
+    port = server.sockets[0].getsockname()[1]
+    transport = StreamingTransport(ssl_context=client_ctx)
+    async with server, httpx.AsyncClient(transport=transport) as client:
+        for _ in range(2):
+            r = await client.post(f"https://localhost:{port}/v1/x", json={"a": 1})
+            assert r.text == "hey"
+        with pytest.raises(httpx.ConnectError):  # an untrusted certificate is refused
+            async with httpx.AsyncClient(transport=StreamingTransport()) as other:
+                await other.post(f"https://localhost:{port}/v1/x", json={})
+    assert len(connections) == 1  # both requests on one kept-alive TLS connection

@@ -278,13 +278,14 @@ class StreamingTransport(httpx.AsyncBaseTransport):
         max_idle_per_host: int = 32,
         keepalive_expiry: float = 5.0,
         tick: float | None = 0.02,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.tick = tick
+        self._ssl = ssl_context
         self._ticker: _Ticker | None = None
         self.max_idle_per_host = max_idle_per_host
         self.keepalive_expiry = keepalive_expiry
         self._idle: dict[tuple[str, str, int], list[_Conn]] = {}
-        self._ssl: ssl.SSLContext | None = None
         self._closed = False
 
     def _ssl_context(self) -> ssl.SSLContext:
