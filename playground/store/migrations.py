@@ -1,0 +1,169 @@
+"""Named, append-only schema migrations, recorded in a table (the ``llm`` CLI's model).
+
+Never edit or reorder a migration once released: add a new one. A database whose table lists
+a migration this code does not know was written by a newer playground and is refused.
+Migrations take a sqlite-utils ``Database``; it is imported only when one is pending, so
+opening an up-to-date database stays cheap.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+MIGRATIONS_TABLE = "_playground_migrations"
+
+Migration = Callable[[Any], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def known_names() -> list[str]:
+    return [name for name, _ in MIGRATIONS]
+
+
+@migration
+def m001_initial(db: Any) -> None:
+    """Sessions (one per CLI invocation or TUI launch), runs (the plan), responses (cells)."""
+    db["sessions"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "source": str,
+            "label": str,
+            "pid": int,
+            "host": str,
+            "cwd": str,
+            "version": str,
+        },
+        pk="id",
+    )
+    db["runs"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "created_at": str,
+            "finished_at": str,
+            "status": str,  # running | done | interrupted
+            "template": str,  # JSON: PromptTemplate.to_dict()
+            "variables": str,  # JSON
+            "models": str,  # JSON list
+            "temperatures": str,  # JSON list
+            "params": str,  # JSON: max_tokens, top_p, seed, stop
+            "repeats": int,
+            "use_cache": int,
+            "prompt_name": str,
+            "prompt_version": int,
+            "system": str,  # rendered, for search and display
+            "prompt": str,  # rendered user message(s)
+            "messages": str,  # JSON: the rendered messages
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+    )
+    db["responses"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "cell_index": int,
+            "model": str,
+            "temperature": float,
+            "sample": int,
+            "provider": str,
+            "model_used": str,
+            "fallback_used": str,
+            "status": str,  # pending | running | ok | error | cancelled | interrupted
+            "output": str,
+            "reasoning": str,
+            "error": str,
+            "finish_reason": str,
+            "input_tokens": int,
+            "output_tokens": int,
+            "cached_input_tokens": int,
+            "cache_write_tokens": int,
+            "usage_source": str,
+            "estimated_input_tokens": int,
+            "cost_usd": float,
+            "ttft_ms": float,
+            "latency_ms": float,
+            "cached": int,
+            "cached_from": int,
+            "cache_key": str,
+            "attempts": int,
+            "request": str,  # JSON: the wire request, no secrets
+            "started_at": str,
+            "ended_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        defaults={"output": "", "reasoning": "", "cached": 0, "attempts": 0},
+    )
+    db["responses"].create_index(["run_id"])
+    db["responses"].create_index(["cache_key"])
+    db["responses"].create_index(["model_used", "usage_source"])
+    # in-flight rows, found at every open to mark the ones a dead process left behind
+    db.execute(
+        "CREATE INDEX responses_in_flight ON responses(run_id) "
+        "WHERE status IN ('pending', 'running')"
+    )
+    db.execute("CREATE INDEX runs_running ON runs(session_id) WHERE status = 'running'")
+
+
+@migration
+def m002_ratings(db: Any) -> None:
+    """One rating per response (rating again replaces it): -1/+1 or 1..5, and a note."""
+    db["ratings"].create(
+        {"response_id": int, "score": int, "note": str, "created_at": str},
+        pk="response_id",
+        foreign_keys=[("response_id", "responses", "id")],
+    )
+
+
+@migration
+def m003_search(db: Any) -> None:
+    """Full-text search (FTS5, porter stemming) over prompts and outputs, kept by triggers."""
+    db["runs"].enable_fts(["system", "prompt"], create_triggers=True, tokenize="porter")
+    db["responses"].enable_fts(["output"], create_triggers=True, tokenize="porter")
+
+
+def applied(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(f"SELECT name FROM [{MIGRATIONS_TABLE}] ORDER BY rowid").fetchall()
+    return [r[0] for r in rows]
+
+
+def migrate(conn: sqlite3.Connection, upto: str | None = None) -> list[str]:
+    """Apply pending migrations in one IMMEDIATE transaction (so two processes opening a new
+    database at once do not both create it). ``upto`` stops after that one (for tests)."""
+    from sqlite_utils import Database
+
+    db = Database(conn, execute_plugins=False)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS [{MIGRATIONS_TABLE}] "
+            "(name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        done = set(applied(conn))
+        ran: list[str] = []
+        for name, fn in MIGRATIONS:
+            if name not in done:
+                fn(db)
+                conn.execute(
+                    f"INSERT INTO [{MIGRATIONS_TABLE}] (name, applied_at) VALUES (?, ?)",
+                    (name, datetime.now(UTC).isoformat(timespec="seconds")),
+                )
+                ran.append(name)
+            if name == upto:
+                break
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return ran

@@ -1,0 +1,386 @@
+"""The runner's Recorder: rows written as a run happens, streamed text buffered and flushed.
+
+Per delta the cost is one dict lookup and one list append. Buffered text reaches the database
+within ``FLUSH_INTERVAL`` seconds (a timer on the running event loop) and whenever a cell ends;
+a finished cell is committed at once, so ``kill -9`` loses at most that interval of a stream.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playground.core.plan import Cell, CellResult, RunPlan
+
+FLUSH_INTERVAL = 0.5  # seconds: well inside the "at least once a second" promise
+SECRET_NAME = re.compile(r"(API_?KEY|_KEY$|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
+REDACTED = "[redacted]"
+
+# CellResult field -> responses column, written when a cell ends
+FINAL_FIELDS = (
+    "status",
+    "output",
+    "reasoning",
+    "error",
+    "finish_reason",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "usage_source",
+    "estimated_input_tokens",
+    "cost_usd",
+    "ttft_ms",
+    "latency_ms",
+    "model_used",
+    "fallback_used",
+    "attempts",
+)
+CACHE_FIELDS = (
+    "output",
+    "reasoning",
+    "finish_reason",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "usage_source",
+    "ttft_ms",
+    "latency_ms",
+)
+
+
+def iso(ts: float | None = None) -> str:
+    """UTC ISO-8601 with milliseconds: sorts as text, reads as a date."""
+    moment = datetime.fromtimestamp(time.time() if ts is None else ts, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def secrets_from_env(extra_names: set[str]) -> set[str]:
+    """Values of key-like environment variables: none of them may reach the database."""
+    found = set()
+    for name, value in os.environ.items():
+        if (name in extra_names or SECRET_NAME.search(name)) and len(value) >= 8:
+            found.add(value)
+    return found
+
+
+class RecorderMixin:
+    """start_run / lookup_cache / on_event over ``self.conn`` (see store.Store)."""
+
+    conn: sqlite3.Connection
+    lock: threading.RLock
+    path: Any
+    session_id: int | None
+
+    def _init_recorder(self) -> None:
+        self._secret_names: set[str] = set()
+        self._secrets: set[str] = secrets_from_env(self._secret_names)
+        self._cell_ids: dict[int, int] = {}  # id(Cell) -> response id
+        self._run_cells: dict[int, list[Any]] = {}  # run id -> its Cell objects (kept alive)
+        self._text: dict[int, list[str]] = {}  # response id -> buffered answer text
+        self._reasoning: dict[int, list[str]] = {}
+        self._updates: dict[int, dict[str, Any]] = {}  # response id -> columns to set
+        self._hits: dict[str, int] = {}  # cache key -> the response that answered
+        self._last_flush = time.monotonic()
+        self._timer: Any = None
+        self._deferred_error: str | None = None
+        self.redactions = 0
+
+    # -- secrets ---------------------------------------------------------------------------
+    def add_secret_envs(self, names: Any) -> None:
+        """Also treat these environment variables (providers' api_key_env) as secrets."""
+        self._secret_names.update(n for n in names if n)
+        self._secrets = secrets_from_env(self._secret_names)
+
+    def _clean(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        for secret in self._secrets:
+            if secret in text:
+                self.redactions += 1
+                text = text.replace(secret, REDACTED)
+        return text
+
+    # -- sessions --------------------------------------------------------------------------
+    def new_session(self, source: str = "cli", label: str | None = None) -> int:
+        """Start a session (one per CLI invocation or TUI launch); later runs belong to it."""
+        import socket
+
+        from playground import __version__
+
+        with self.lock:
+            cur = self.conn.execute(
+                "INSERT INTO sessions (created_at, source, label, pid, host, cwd, version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    iso(),
+                    source,
+                    label,
+                    os.getpid(),
+                    socket.gethostname(),
+                    os.getcwd(),
+                    __version__,
+                ),
+            )
+            self.session_id = int(cur.lastrowid or 0)
+        return self.session_id
+
+    # -- Recorder protocol -----------------------------------------------------------------
+    def start_run(self, plan: RunPlan, cells: list[Cell]) -> tuple[Any, Any, list[Any]]:
+        """Insert the run and one pending response per cell in one transaction."""
+        if self.session_id is None:
+            self.new_session(source="api")
+        try:
+            messages = plan.render()
+        except Exception:  # the runner rendered it already; be lenient here
+            messages = []
+        system = "\n\n".join(m.content for m in messages if m.role == "system")
+        prompt = "\n\n".join(m.content for m in messages if m.role != "system")
+        row = (
+            self.session_id,
+            iso(),
+            "running",
+            json.dumps(plan.template.to_dict(), ensure_ascii=False),
+            json.dumps(plan.variables, ensure_ascii=False, default=str),
+            json.dumps(plan.models),
+            json.dumps(plan.temperatures),
+            json.dumps(plan.params()),
+            plan.repeats,
+            int(plan.use_cache),
+            plan.prompt_name,
+            plan.prompt_version,
+            self._clean(system),
+            self._clean(prompt),
+            self._clean(
+                json.dumps(
+                    [{"role": m.role, "content": m.content} for m in messages], ensure_ascii=False
+                )
+            ),
+        )
+        try:
+            run_id, ids = self._insert_run(row, cells)
+        except sqlite3.Error as exc:  # the run goes on unrecorded; the runner reports it
+            self._deferred_error = f"{self.path}: {' '.join(str(exc).split())}"
+            return self.session_id, None, [None] * len(cells)
+        for cell, rid in zip(cells, ids, strict=True):
+            self._cell_ids[id(cell)] = int(rid or 0)
+        self._run_cells[int(run_id or 0)] = list(cells)
+        return self.session_id, run_id, ids
+
+    def _insert_run(self, row: tuple[Any, ...], cells: list[Cell]) -> tuple[int, list[int]]:
+        with self.lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                run_id = conn.execute(
+                    "INSERT INTO runs (session_id, created_at, status, template, variables, "
+                    "models, temperatures, params, repeats, use_cache, prompt_name, "
+                    "prompt_version, system, prompt, messages) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                ).lastrowid
+                ids = []
+                for cell in cells:
+                    provider = cell.model.partition(":")[0] if ":" in cell.model else cell.model
+                    ids.append(
+                        conn.execute(
+                            "INSERT INTO responses (run_id, cell_index, model, temperature, "
+                            "sample, provider, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                            (
+                                run_id,
+                                cell.index,
+                                cell.model,
+                                cell.temperature,
+                                cell.sample,
+                                provider,
+                            ),
+                        ).lastrowid
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return int(run_id or 0), [int(i or 0) for i in ids]
+
+    def lookup_cache(self, key: str) -> dict[str, Any] | None:
+        """The newest ok answer with this key (an original before a copy); errors never count."""
+        with self.lock:
+            cur = self.conn.execute(
+                f"SELECT id, {', '.join(CACHE_FIELDS)} FROM responses "
+                "WHERE cache_key = ? AND status = 'ok' ORDER BY cached, id DESC LIMIT 1",
+                (key,),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None
+        self._hits[key] = row[0]
+        hit = dict(zip(CACHE_FIELDS, row[1:], strict=True))
+        hit["reasoning"] = hit["reasoning"] or ""
+        hit["cached_input_tokens"] = hit["cached_input_tokens"] or 0
+        hit["cache_write_tokens"] = hit["cache_write_tokens"] or 0
+        return hit
+
+    def on_event(self, event: Any, cache_key: str | None = None) -> None:
+        """Record one RunEvent; deltas are buffered, a cell's end is committed at once."""
+        if self._deferred_error is not None:
+            message, self._deferred_error = self._deferred_error, None
+            raise RuntimeError(message)
+        kind = type(event).__name__
+        if kind == "CellDelta":
+            rid = self._cell_ids.get(id(event.cell))
+            if rid is None:
+                return
+            buffers = self._reasoning if event.reasoning else self._text
+            pieces = buffers.get(rid)
+            if pieces is None:
+                buffers[rid] = [event.text]
+            else:
+                pieces.append(event.text)
+            self._arm()
+        elif kind == "CellStarted":
+            self._started(event.result)
+        elif kind == "CellUsage":
+            r = event.result
+            self._update(
+                r.id,
+                input_tokens=r.input_tokens,
+                output_tokens=r.output_tokens,
+                cached_input_tokens=r.cached_input_tokens,
+                cache_write_tokens=r.cache_write_tokens,
+                usage_source=r.usage_source,
+            )
+        elif kind == "CellRetry":
+            rid = self._cell_ids.get(id(event.cell))
+            if rid is not None:
+                self._update(rid, attempts=event.attempt + 1)
+        elif kind == "CellFallback":
+            rid = self._cell_ids.get(id(event.cell))
+            if rid is not None:
+                self._update(rid, fallback_used=event.model)
+        elif kind in ("CellFinished", "CellFailed"):
+            self._finished(event.result, cache_key)
+        elif kind == "RunFinished":
+            self.flush()
+            self._run_finished(event.run_id)
+
+    # -- writing ---------------------------------------------------------------------------
+    def _update(self, rid: Any, **columns: Any) -> None:
+        if rid is None:
+            return
+        self._updates.setdefault(int(rid), {}).update(columns)
+        self._arm()
+
+    def _started(self, r: CellResult) -> None:
+        request = None
+        if r.request is not None:
+            request = self._clean(json.dumps(r.request, ensure_ascii=False, default=str))
+        self._update(
+            r.id,
+            status="running" if r.status in ("pending", "running") else r.status,
+            started_at=iso(r.started_at),
+            model_used=r.model_used,
+            request=request,
+            provider=(r.request or {}).get("provider"),
+        )
+
+    def _finished(self, r: CellResult, cache_key: str | None) -> None:
+        if r.id is None:
+            return
+        rid = int(r.id)
+        self._text.pop(rid, None)
+        self._reasoning.pop(rid, None)
+        columns = self._updates.pop(rid, {})
+        for name in FINAL_FIELDS:
+            columns[name] = getattr(r, name)
+        for name in ("output", "reasoning", "error"):
+            columns[name] = self._clean(columns[name]) or ("" if name != "error" else None)
+        if r.request is not None:
+            columns["request"] = self._clean(json.dumps(r.request, ensure_ascii=False, default=str))
+            columns["provider"] = r.request.get("provider")
+        columns["cached"] = int(bool(r.cached))
+        columns["cache_key"] = cache_key
+        if r.cached and cache_key:
+            columns["cached_from"] = self._hits.get(cache_key)
+        columns["started_at"] = iso(r.started_at) if r.started_at else None
+        columns["ended_at"] = iso(r.ended_at) if r.ended_at else iso()
+        self._updates[rid] = columns
+        self.flush()
+
+    def _arm(self) -> None:
+        """Make sure a flush happens within FLUSH_INTERVAL, even if the stream stalls."""
+        now = time.monotonic()
+        if now - self._last_flush >= FLUSH_INTERVAL:
+            self.flush()
+            return
+        if self._timer is not None:
+            return
+        try:
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._timer = loop.call_later(FLUSH_INTERVAL, self._timer_flush)
+
+    def _timer_flush(self) -> None:
+        self._timer = None
+        try:
+            self.flush()
+        except Exception as exc:  # reported on the next event, which the runner catches
+            self._deferred_error = f"{self.path}: {' '.join(str(exc).split())}"
+
+    def flush(self) -> None:
+        """Write buffered text and pending column updates in one transaction."""
+        self._last_flush = time.monotonic()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not (self._text or self._reasoning or self._updates):
+            return
+        text, self._text = self._text, {}
+        reasoning, self._reasoning = self._reasoning, {}
+        updates, self._updates = self._updates, {}
+        with self.lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for rid, columns in updates.items():
+                    names = list(columns)
+                    conn.execute(
+                        f"UPDATE responses SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+                        [*columns.values(), rid],
+                    )
+                for rid, pieces in text.items():
+                    conn.execute(
+                        "UPDATE responses SET output = output || ? WHERE id = ?",
+                        (self._clean("".join(pieces)), rid),
+                    )
+                for rid, pieces in reasoning.items():
+                    conn.execute(
+                        "UPDATE responses SET reasoning = reasoning || ? WHERE id = ?",
+                        (self._clean("".join(pieces)), rid),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _run_finished(self, run_id: Any) -> None:
+        if run_id is None:
+            return
+        with self.lock:
+            self.conn.execute(
+                "UPDATE runs SET status = 'done', finished_at = ? WHERE id = ?", (iso(), run_id)
+            )
+        for cell in self._run_cells.pop(int(run_id), []):
+            self._cell_ids.pop(id(cell), None)

@@ -1,0 +1,301 @@
+"""The session store: one SQLite file (WAL) that the TUI and CLI commands share.
+
+Use::
+
+    store = Store.open(settings.db_path())     # checks, migrates, marks dead cells interrupted
+    store.new_session(source="tui")            # once per TUI launch / CLI invocation (optional:
+                                               # a run without one starts an "api" session)
+    runner = Runner(settings, recorder=store)  # the store is the runner's Recorder
+    store.list_runs("otters"); store.get_run(7); store.responses_for_run(7)
+    store.get_response(42); store.rate(42, +1, "crisp"); store.usage_stats("openai:gpt-4.1")
+    store.close()
+
+Every method is synchronous and short; the connection is shared by threads under a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from playground.store.migrations import MIGRATIONS_TABLE, applied, known_names, migrate
+from playground.store.opening import StoreError, connect, inspect_existing
+from playground.store.recording import RecorderMixin, iso
+
+if TYPE_CHECKING:
+    from playground.core.estimate import UsageStats
+    from playground.core.plan import RunPlan
+
+INTERRUPTED = "interrupted: the playground stopped before this cell finished"
+USAGE_WINDOW = 50  # recent responses used to calibrate estimates
+JSON_COLUMNS = ("template", "variables", "models", "temperatures", "params", "messages")
+
+
+class Store(RecorderMixin):
+    """Sessions, runs, responses and ratings; also the runner's Recorder."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self.lock = threading.RLock()
+        self.session_id: int | None = None
+        self._init_recorder()
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        """Open (creating if needed) and migrate; refuse, untouched, anything not ours."""
+        path = Path(path).expanduser()
+        inspect_existing(path)
+        conn = connect(path)
+        try:
+            names = set(known_names())
+            try:
+                done = applied(conn)
+            except sqlite3.OperationalError:
+                done = []
+            if set(done) - names:  # a newer playground got here between check and connect
+                raise StoreError(f"{path}: written by a newer playground; upgrade playground")
+            if set(done) != names:
+                migrate(conn)
+            store = cls(conn, path)
+            store.mark_interrupted()
+        except StoreError:
+            conn.close()
+            raise
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"{path}: {' '.join(str(exc).split())}") from None
+        return store
+
+    def close(self) -> None:
+        """Flush what is buffered and close; safe to call twice."""
+        if self.conn is None:
+            return
+        try:
+            self.flush()
+        finally:
+            with self.lock:
+                self.conn.close()
+                self.conn = None  # type: ignore[assignment]
+
+    # -- crash recovery --------------------------------------------------------------------
+    def mark_interrupted(self) -> int:
+        """Cells a dead process left pending or running become "interrupted" (partial text
+        kept). Cells of live processes (another TUI on this database) are left alone."""
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT r.id, s.id, s.pid, s.host FROM responses r "
+                "JOIN runs u ON u.id = r.run_id JOIN sessions s ON s.id = u.session_id "
+                "WHERE r.status IN ('pending', 'running')"
+            ).fetchall()
+            runs = self.conn.execute(
+                "SELECT u.id, s.id, s.pid, s.host FROM runs u "
+                "JOIN sessions s ON s.id = u.session_id WHERE u.status = 'running'"
+            ).fetchall()
+            if not rows and not runs:
+                return 0
+            dead = [r[0] for r in rows if not _alive(r[2], r[3])]
+            dead_runs = [r[0] for r in runs if not _alive(r[2], r[3])]
+            if not dead and not dead_runs:
+                return 0
+            now = iso()
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany(
+                    "UPDATE responses SET status = 'interrupted', "
+                    "error = COALESCE(error, ?), ended_at = COALESCE(ended_at, ?) "
+                    "WHERE id = ? AND status IN ('pending', 'running')",
+                    [(INTERRUPTED, now, rid) for rid in dead],
+                )
+                self.conn.executemany(
+                    "UPDATE runs SET status = 'interrupted', finished_at = ? "
+                    "WHERE id = ? AND status = 'running'",
+                    [(now, rid) for rid in dead_runs],
+                )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        return len(dead)
+
+    # -- reading ---------------------------------------------------------------------------
+    def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        with self.lock:
+            cur = self.conn.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def get_run(self, run_id: Any) -> dict[str, Any] | None:
+        """The run with its plan as ``RunPlan.to_dict()`` under "plan"; None if unknown."""
+        rows = self._rows("SELECT * FROM runs WHERE id = ?", (_as_int(run_id),))
+        if not rows:
+            return None
+        run = rows[0]
+        for name in JSON_COLUMNS:
+            run[name] = json.loads(run[name]) if run.get(name) else None
+        params = run.get("params") or {}
+        run["plan"] = {
+            "template": run["template"] or {"messages": []},
+            "variables": run["variables"] or {},
+            "models": run["models"] or [],
+            "temperatures": run["temperatures"] or [None],
+            "params": params,
+            "repeats": run.get("repeats") or 1,
+            "prompt_name": run.get("prompt_name"),
+            "prompt_version": run.get("prompt_version"),
+        }
+        run["use_cache"] = bool(run.get("use_cache"))
+        session = self._rows("SELECT source FROM sessions WHERE id = ?", (run["session_id"],))
+        run["source"] = session[0]["source"] if session else None
+        return run
+
+    def responses_for_run(self, run_id: Any) -> list[dict[str, Any]]:
+        """The run's responses in cell order, each as get_response returns it."""
+        rows = self._rows(
+            "SELECT r.*, g.score AS rating_score, g.note AS rating_note FROM responses r "
+            "LEFT JOIN ratings g ON g.response_id = r.id WHERE r.run_id = ? ORDER BY r.cell_index",
+            (_as_int(run_id),),
+        )
+        return [_response(row) for row in rows]
+
+    def get_response(self, response_id: Any) -> dict[str, Any] | None:
+        """Every response column, "request" parsed, "cached" a bool, plus "rating"."""
+        rows = self._rows(
+            "SELECT r.*, g.score AS rating_score, g.note AS rating_note FROM responses r "
+            "LEFT JOIN ratings g ON g.response_id = r.id WHERE r.id = ?",
+            (_as_int(response_id),),
+        )
+        return _response(rows[0]) if rows else None
+
+    def list_runs(self, query: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """Newest first: id, created_at, models, cell_count, cost_usd, snippet (and status,
+        session_id, ok_count, failed_count). QUERY matches prompts and outputs (all words)."""
+        from playground.store.search import list_runs
+
+        with self.lock:
+            return list_runs(self.conn, query, limit)
+
+    def list_sessions(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Newest sessions first, with how many runs each holds."""
+        return self._rows(
+            "SELECT s.id, s.created_at, s.source, s.label, COUNT(u.id) AS run_count "
+            "FROM sessions s LEFT JOIN runs u ON u.session_id = s.id "
+            "GROUP BY s.id ORDER BY s.id DESC LIMIT ?",
+            (int(limit),),
+        )
+
+    def runs_for_session(self, session_id: Any) -> list[int]:
+        """Run ids of a session, oldest first (to reopen a whole session)."""
+        rows = self._rows("SELECT id FROM runs WHERE session_id = ? ORDER BY id", (session_id,))
+        return [r["id"] for r in rows]
+
+    def plan_from_run(self, run: dict[str, Any]) -> RunPlan:
+        return plan_from_run(run)
+
+    # -- ratings ---------------------------------------------------------------------------
+    def rate(self, response_id: Any, score: int, note: str | None = None) -> None:
+        """Rate a response: -1/+1 (bad/good) or 1..5; rating again replaces it."""
+        if (
+            isinstance(score, bool)
+            or not isinstance(score, int)
+            or score not in (-1, 1, 2, 3, 4, 5)
+        ):
+            raise StoreError(f"{self.path}: a rating is -1, +1 or 1..5, got {score!r}")
+        rid = _as_int(response_id)
+        with self.lock:
+            if not self.conn.execute("SELECT 1 FROM responses WHERE id = ?", (rid,)).fetchone():
+                raise StoreError(f"{self.path}: no response {response_id}")
+            self.conn.execute(
+                "INSERT INTO ratings (response_id, score, note, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(response_id) DO UPDATE SET score = excluded.score, "
+                "note = excluded.note, created_at = excluded.created_at",
+                (rid, score, self._clean(note) if note else None, iso()),
+            )
+
+    # -- calibration -----------------------------------------------------------------------
+    def usage_stats(self, model_id: str) -> UsageStats | None:
+        """How this model's real usage compares with our estimates, over recent ok calls."""
+        from playground.core.estimate import UsageStats
+
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT input_tokens, output_tokens, estimated_input_tokens FROM responses "
+                "WHERE model_used = ? AND usage_source = 'provider' AND status = 'ok' "
+                "AND cached = 0 ORDER BY id DESC LIMIT ?",
+                (model_id, USAGE_WINDOW),
+            ).fetchall()
+        if not rows:
+            return None
+        outputs = [r[1] for r in rows if r[1] is not None]
+        pairs = [(r[0], r[2]) for r in rows if r[0] is not None and r[2]]
+        ratio = sum(p[0] for p in pairs) / sum(p[1] for p in pairs) if pairs else None
+        return UsageStats(
+            samples=len(rows),
+            avg_output_tokens=sum(outputs) / len(outputs) if outputs else None,
+            input_ratio=ratio,
+        )
+
+    def schema_version(self) -> list[str]:
+        with self.lock:
+            return [r[0] for r in self.conn.execute(f"SELECT name FROM [{MIGRATIONS_TABLE}]")]
+
+
+def plan_from_run(run: dict[str, Any]) -> RunPlan:
+    """Rebuild the run's plan (template, variables, models, temperatures, params)."""
+    from playground.core.plan import RunPlan
+    from playground.core.template import PromptTemplate
+
+    plan = run.get("plan") or run
+    params = plan.get("params") or {}
+    return RunPlan(
+        template=PromptTemplate.from_dict(plan.get("template") or {"messages": []}),
+        variables=dict(plan.get("variables") or {}),
+        models=list(plan.get("models") or []),
+        temperatures=list(plan.get("temperatures") or [None]),
+        max_tokens=params.get("max_tokens"),
+        top_p=params.get("top_p"),
+        seed=params.get("seed"),
+        stop=list(params.get("stop") or []),
+        repeats=int(plan.get("repeats") or 1),
+        prompt_name=plan.get("prompt_name"),
+        prompt_version=plan.get("prompt_version"),
+    )
+
+
+def _response(row: dict[str, Any]) -> dict[str, Any]:
+    score = row.pop("rating_score", None)
+    note = row.pop("rating_note", None)
+    row["rating"] = None if score is None else {"score": score, "note": note}
+    row["request"] = json.loads(row["request"]) if row.get("request") else None
+    row["cached"] = bool(row.get("cached"))
+    return row
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _alive(pid: int | None, host: str | None) -> bool:
+    """Is the process that owns a session still running (on this machine)?"""
+    if not pid or host != socket.gethostname():
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
