@@ -245,6 +245,16 @@ def promote(
             except FileExistsError:
                 continue  # another writer took n: look again
             current = _read(path)
+            kept = preview.previous_version
+            if (
+                current is not None
+                and kept
+                and _read(version_path(prompts_dir, name, kept)) != current
+            ):
+                warnings.append(
+                    f"{path.name} had edits not kept in v{kept}; v{n} replaces them "
+                    "(git has them if the file was committed)"
+                )
             atomic_write(path, text)
             old_label = (
                 f"{name} v{preview.previous_version}" if current is not None else "/dev/null"
