@@ -1,10 +1,48 @@
-"""The budget guard for `run`. (Filled in by the tokens-and-cost issue.)"""
+"""The budget guard for `run`: refuse a plan whose worst case costs more than the budget."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+from playground.commands.common import UsageError
 
 
 def budget_guard(settings: Any, plan: Any, budget: float | None, yes: bool) -> None:
-    """Raise UsageError (printing the estimate) when the plan's worst case exceeds the budget."""
-    return None
+    """Raise UsageError (printing the estimate) when the plan's worst case exceeds the budget.
+
+    The budget is ``--budget USD``, else ``[defaults] budget_usd``; none means no guard.
+    Unpriced models cannot be judged and are left out of the worst case (the printed
+    estimate names them). ``--yes`` runs anyway.
+    """
+    limit = budget if budget is not None else settings.defaults.budget_usd
+    if limit is None:
+        return
+    if limit < 0:
+        raise UsageError(f"--budget {limit:g}: a budget is a cost in USD, 0 or more")
+    from playground.commands.estimate import open_stats, print_estimate
+    from playground.commands.render import format_cost
+    from playground.core.estimate import estimate_plan
+
+    stats, close = open_stats(settings)
+    try:
+        estimate = estimate_plan(settings, plan, stats)
+    finally:
+        close()
+    worst = estimate.max_cost_usd
+    if worst is None or worst <= limit:
+        return
+    if yes:
+        print(
+            f"playground: worst case {format_cost(worst)} is over the budget of "
+            f"{format_cost(limit)}; running anyway (--yes)",
+            file=sys.stderr,
+        )
+        return
+    from rich.console import Console
+
+    print_estimate(estimate, Console(stderr=True))
+    raise UsageError(
+        f"worst case {format_cost(worst)} is over the budget of {format_cost(limit)}: "
+        "add --yes to run anyway, or lower --max-tokens, models or temperatures"
+    )

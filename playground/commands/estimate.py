@@ -1,0 +1,154 @@
+"""`playground estimate`: tokens and cost of a run before running it (same flags as `run`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from playground.commands.common import UsageError, command_parser, fail, load_settings_or_fail
+
+
+def add_parser(sub: Any, name: str) -> None:
+    from playground.commands.planargs import add_prompt_args
+
+    parser = command_parser(sub, name, "tokens and worst-case cost of a run, before running it")
+    add_prompt_args(parser)
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="ask Anthropic and Gemini for exact counts where their key is set (network)",
+    )
+    parser.set_defaults(func=estimate_command)
+
+
+def estimate_command(args: argparse.Namespace) -> int:
+    from playground.commands.planargs import plan_from_args
+    from playground.core.estimate import Estimator
+    from playground.core.template import TemplateError
+
+    settings = load_settings_or_fail(args)
+    try:
+        plan = plan_from_args(args, settings)
+        messages = plan.render()  # a missing variable is exit 2, as for `run`
+    except (UsageError, TemplateError) as exc:
+        fail(str(exc))
+    stats, close = open_stats(settings)
+    try:
+        exact = None
+        if args.exact:
+            exact = fetch_exact_counts(settings, plan.models, messages)
+        estimate = Estimator(settings, stats, exact=exact).estimate(plan)
+    finally:
+        close()
+    if args.json:
+        print(json.dumps(estimate.to_json(), ensure_ascii=False, indent=2))
+    else:
+        from rich.console import Console
+
+        print_estimate(estimate, Console())
+    if exact is not None:
+        import sys
+
+        for model, why in exact.errors.items():
+            print(f"playground: warning: no exact count for {model}: {why}", file=sys.stderr)
+    return 0
+
+
+def open_stats(settings: Any) -> tuple[Any, Any]:
+    """The session store as a source of run history, when a database already exists."""
+    try:
+        if not settings.db_path().exists():
+            return None, lambda: None
+        from playground.commands.common import open_recorder
+
+        store = open_recorder(settings)
+    except Exception:  # history only refines the estimate; never fail for it
+        return None, lambda: None
+    close = getattr(store, "close", None) or (lambda: None)
+    return (store if hasattr(store, "usage_stats") else None), close
+
+
+def fetch_exact_counts(settings: Any, models: list[str], messages: list[Any]) -> Any:
+    """An ExactCounter primed with the providers' counts for this prompt."""
+    import asyncio
+
+    from playground.core.exact_counts import ExactCounter
+
+    counter = ExactCounter(settings)
+
+    async def fetch() -> None:
+        try:
+            await counter.count_many(models, messages)
+        finally:
+            await counter.aclose()
+
+    asyncio.run(fetch())
+    return counter
+
+
+def total(values: list[float | None]) -> float | None:
+    """Sum, or None when any part is unknown."""
+    return None if any(v is None for v in values) else sum(v or 0.0 for v in values)
+
+
+def print_estimate(estimate: Any, console: Any) -> None:
+    """A row per model (its cells share one input), then the matrix total."""
+    from rich.table import Table
+
+    from playground.commands.render import format_cost
+
+    per_model: dict[str, list[Any]] = {}
+    for cell in estimate.cells:
+        per_model.setdefault(cell.model, []).append(cell)
+    table = Table(box=None, pad_edge=False)
+    for title in ("model", "cells", "input tokens", "input", "max output", "worst case"):
+        table.add_column(title, justify="left" if title == "model" else "right")
+    show_expected = any(c.expected_cost_usd is not None for c in estimate.cells)
+    if show_expected:
+        table.add_column("expected", justify="right")
+    for model, cells in per_model.items():
+        first = cells[0]
+        n = len(cells)
+        row = [
+            model,
+            str(n),
+            first.tokens_label,
+            format_cost(total([c.input_cost_usd for c in cells])),
+            format_cost(total([c.max_output_cost_usd for c in cells])),
+            format_cost(total([c.max_cost_usd for c in cells])),
+        ]
+        if show_expected:
+            exp = total([c.expected_cost_usd for c in cells])
+            row.append("" if exp is None else format_cost(exp))
+        table.add_row(*row)
+    console.print(table)
+    max_tokens = estimate.cells[0].max_output_tokens if estimate.cells else None
+    parts = [
+        f"{len(estimate.cells)} cells",
+        f"{estimate.total_input_tokens:,} input tokens",
+        f"input {format_cost(estimate.input_cost_usd)}",
+        f"worst case {format_cost(estimate.max_cost_usd)}"
+        + (f" (max {max_tokens:,} output tokens a cell)" if max_tokens else ""),
+    ]
+    if estimate.expected_cost_usd is not None:
+        parts.append(f"expected {format_cost(estimate.expected_cost_usd)}")
+    console.print("total: " + " · ".join(parts), style="bold", highlight=False)
+    if estimate.unpriced:
+        console.print(
+            'unpriced (left out of the totals; set [models."ID"] price in the config): '
+            + ", ".join(estimate.unpriced),
+            highlight=False,
+        )
+    if any(not c.exact for c in estimate.cells):
+        console.print(
+            "≈ estimated: no offline tokenizer for these models (corrected by past runs when "
+            "there are any; --exact asks Anthropic/Gemini)",
+            style="dim",
+            highlight=False,
+        )
+    if estimate.missing_variables:
+        console.print(
+            "missing variables counted as empty: " + ", ".join(estimate.missing_variables),
+            style="dim",
+        )
