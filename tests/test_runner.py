@@ -106,6 +106,18 @@ async def test_connection_refused_is_a_cell_error(loopback: LoopbackServer) -> N
     assert up.status == "ok"
 
 
+async def test_usage_of_a_failed_attempt_is_not_kept(loopback: LoopbackServer) -> None:
+    # The first attempt reports 500 input tokens, then fails before any text; the retry
+    # reports no usage: the counts must be the retry's (estimated), not the failed one's.
+    loopback.enqueue(Reply(input_tokens=500, error_after=0), Reply(text="ok", usage=False))
+    runner = Runner(loopback.settings())
+    handle = await runner.run(plan(["lo-anthropic:m"]))
+    await runner.aclose()
+    r = handle.results[0]
+    assert r.status == "ok" and r.attempts == 2
+    assert r.usage_source == "estimate" and r.input_tokens != 500
+
+
 # -- fallbacks ------------------------------------------------------------------------------
 
 

@@ -329,6 +329,10 @@ class RunHandle:
             result.attempts = attempt + 1
             t0 = time.perf_counter()
             result.ttft_ms = None
+            # Usage and finish belong to the attempt that answers, not to one that failed.
+            result.input_tokens = result.output_tokens = None
+            result.cached_input_tokens = result.cache_write_tokens = 0
+            result.usage_source = result.finish_reason = None
             error: ProviderError | None = None
             try:
                 async for event in provider.stream(client, request):
