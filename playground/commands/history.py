@@ -1,0 +1,219 @@
+"""`playground history`, `show` and `export`: the session store, read from the command line.
+
+`history` is kept lean (no rich, no engine imports) so a search starts about as fast as
+`playground --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from playground.commands.common import command_parser, fail, load_settings_or_fail
+
+HELP = {
+    "history": "list past runs, newest first; QUERY searches prompts and outputs",
+    "show": "show one run's cells",
+    "export": "export a run as markdown, json or jsonl",
+}
+
+
+def add_parser(sub: Any, name: str) -> None:
+    parser = command_parser(sub, name, HELP[name])
+    if name == "history":
+        parser.add_argument("query", nargs="*", metavar="QUERY", help="words to search for")
+        parser.add_argument("--limit", type=str, default="20", metavar="N", help="at most N runs")
+        parser.add_argument("--json", action="store_true", help="print a JSON list")
+        parser.set_defaults(func=history_command)
+    elif name == "show":
+        parser.add_argument("run_id", metavar="RUN_ID")
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.set_defaults(func=show_command)
+    else:
+        parser.add_argument("run_id", metavar="RUN_ID")
+        parser.add_argument(
+            "--format", choices=("md", "json", "jsonl"), default="md", help="default: md"
+        )
+        parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+        parser.set_defaults(func=export_command)
+
+
+def _open(args: argparse.Namespace, *, must_exist: bool) -> Any:
+    """The store, or None when there is no database yet (nothing was ever recorded)."""
+    settings = load_settings_or_fail(args)
+    path = settings.db_path()
+    if not path.exists():
+        if must_exist:
+            fail(f"{path}: no session database yet (run something first, or pass --db)")
+        return None
+    from playground.store import Store, StoreError
+
+    try:
+        return Store.open(path)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def _positive(text: str, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        fail(f"{what} {text!r}: expected a positive whole number")
+    if value < 1:
+        fail(f"{what} {text}: expected a positive whole number")
+    return value
+
+
+def history_command(args: argparse.Namespace) -> int:
+    limit = _positive(args.limit, "--limit")
+    query = " ".join(args.query).strip() or None
+    store = _open(args, must_exist=False)
+    runs: list[dict[str, Any]] = []
+    if store is not None:
+        import sqlite3
+
+        try:
+            runs = store.list_runs(query, limit)
+        except sqlite3.Error as exc:
+            fail(f"{store.path}: search failed: {' '.join(str(exc).split())}")
+        finally:
+            store.close()
+    if args.json:
+        print(json.dumps(runs, ensure_ascii=False, indent=2))
+        return 0
+    if not runs:
+        print(f"no runs match {query!r}" if query else "no runs yet", file=sys.stderr)
+        return 0
+    _print_table(runs)
+    return 0
+
+
+def _print_table(runs: list[dict[str, Any]]) -> None:
+    import shutil
+
+    from playground.store.export import format_cost
+
+    width = shutil.get_terminal_size((100, 24)).columns
+    rows = []
+    for run in runs:
+        when = (run["created_at"] or "")[:16].replace("T", " ")
+        models = ", ".join(run["models"])
+        if len(models) > 28:
+            models = models[:27] + "…"
+        cells = str(run["cell_count"])
+        if run.get("failed_count"):
+            cells += f" ({run['failed_count']}✗)"
+        rows.append(
+            (str(run["id"]), when, models, cells, format_cost(run["cost_usd"]), run["snippet"])
+        )
+    heads = ("run", "when (UTC)", "models", "cells", "cost", "snippet")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads[:-1])]
+    fixed = sum(widths) + 2 * len(widths)
+    snip_w = max(20, width - fixed)
+
+    def line(cols: tuple[str, ...]) -> str:
+        left = "  ".join(
+            c.rjust(w) if i in (0, 3, 4) else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cols, widths, strict=False))
+        )
+        snippet = " ".join(cols[-1].split())
+        if len(snippet) > snip_w:
+            snippet = snippet[: snip_w - 1] + "…"
+        return f"{left}  {snippet}".rstrip()
+
+    out = [line(heads)] + [line(r) for r in rows]
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def _load(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    run_id = _positive(args.run_id, "RUN_ID")
+    store = _open(args, must_exist=True)
+    try:
+        run = store.get_run(run_id)
+        if run is None:
+            fail(f"{store.path}: no run {run_id} (see `playground history`)")
+        rows = store.responses_for_run(run_id)
+    finally:
+        store.close()
+    return run, rows
+
+
+def show_command(args: argparse.Namespace) -> int:
+    from playground.store.export import run_json
+
+    run, rows = _load(args)
+    if args.json:
+        print(json.dumps(run_json(run, rows), ensure_ascii=False, indent=2))
+        return 0
+    _print_run(run, rows)
+    return 0
+
+
+def _print_run(run: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console, Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from playground.commands.render import STATUS_STYLE
+    from playground.store.export import cell_figures, cell_title, format_cost
+
+    console = Console()
+    plan = run.get("plan") or {}
+    total = sum(r.get("cost_usd") or 0 for r in rows)
+    head = Text()
+    head.append(f"run {run['id']}", style="bold")
+    head.append(
+        f" · {run.get('created_at')} · session {run.get('session_id')} · {run.get('status')}"
+    )
+    head.append(f" · {len(rows)} cells · total {format_cost(total)}")
+    console.print(head)
+    for m in run.get("messages") or []:
+        console.print(Text(f"{m['role']}: ", style="bold cyan") + Text(m["content"]))
+    if plan.get("variables"):
+        console.print(
+            Text("variables: ", style="bold")
+            + Text(json.dumps(plan["variables"], ensure_ascii=False))
+        )
+    for r in rows:
+        body: list[Any] = [Text(r.get("output") or ("" if r.get("error") else "(no output)"))]
+        if r.get("error"):
+            body.append(Text(f"✗ {r['error']}", style="bold red"))
+        console.print(
+            Panel(
+                Group(*body),
+                title=f"#{r['id']} {cell_title(r)}",
+                subtitle=cell_figures(r),
+                border_style=STATUS_STYLE.get(r.get("status") or "", "white"),
+            )
+        )
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from playground.store.export import run_json, run_jsonl, run_markdown
+
+    run, rows = _load(args)
+    if args.format == "json":
+        text = json.dumps(run_json(run, rows), ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "jsonl":
+        text = run_jsonl(run, rows)
+    else:
+        text = run_markdown(run, rows)
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    import os
+    import tempfile
+    from pathlib import Path
+
+    target = Path(args.output)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        fail(f"{target}: cannot write: {exc.strerror or exc}")
+    print(f"wrote {target}", file=sys.stderr)
+    return 0

@@ -1,0 +1,160 @@
+"""A recorded run as a shareable document: Markdown, one JSON object, or JSON lines.
+
+Used by ``playground show`` / ``playground export`` and usable by the TUI. Nothing secret is in
+a run (requests are stored without keys), so an export is safe to paste.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+CELL_KEYS = (
+    "id",
+    "model",
+    "temperature",
+    "sample",
+    "status",
+    "output",
+    "error",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "usage_source",
+    "estimated_input_tokens",
+    "cost_usd",
+    "ttft_ms",
+    "latency_ms",
+    "finish_reason",
+    "cached",
+    "cached_from",
+    "model_used",
+    "fallback_used",
+    "attempts",
+    "reasoning",
+    "rating",
+    "started_at",
+    "ended_at",
+    "request",
+)
+RUN_KEYS = (
+    "id",
+    "session_id",
+    "created_at",
+    "finished_at",
+    "status",
+    "source",
+    "plan",
+    "messages",
+)
+
+
+def cell_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A response as `run --json` shows a cell, plus what the store knows besides."""
+    out = {k: row.get(k) for k in CELL_KEYS}
+    out["reasoning"] = out["reasoning"] or None
+    for key in ("ttft_ms", "latency_ms"):
+        if out[key] is not None:
+            out[key] = round(out[key], 1)
+    return out
+
+
+def run_json(run: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    doc = {k: run.get(k) for k in RUN_KEYS}
+    doc["cells"] = [cell_json(r) for r in rows]
+    return doc
+
+
+def run_jsonl(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """One line per cell, each standing alone: run id, rendered messages and the cell."""
+    lines = []
+    for r in rows:
+        line = {"run_id": run["id"], "messages": run.get("messages"), **cell_json(r)}
+        lines.append(json.dumps(line, ensure_ascii=False))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def cell_title(row: dict[str, Any]) -> str:
+    t = row.get("temperature")
+    label = "default" if t is None else f"{t:g}"
+    sample = f" #{row['sample']}" if (row.get("sample") or 1) > 1 else ""
+    return f"{row.get('model')} · t={label}{sample}"
+
+
+def cell_figures(row: dict[str, Any]) -> str:
+    est = "≈" if row.get("usage_source") == "estimate" else ""
+    parts = [row.get("status") or "?"]
+    if row.get("ttft_ms") is not None:
+        parts.append(f"ttft {row['ttft_ms']:.0f} ms")
+    if row.get("latency_ms") is not None:
+        parts.append(f"{row['latency_ms'] / 1000:.2f} s")
+    if row.get("input_tokens") is not None or row.get("output_tokens") is not None:
+        parts.append(
+            f"{est}{row.get('input_tokens') or 0} in / {est}{row.get('output_tokens') or 0} out"
+        )
+    parts.append(format_cost(row.get("cost_usd")))
+    if row.get("cached"):
+        parts.append("cached")
+    if row.get("fallback_used"):
+        parts.append(f"fallback {row['fallback_used']}")
+    rating = row.get("rating")
+    if rating:
+        parts.append(
+            f"rated {rating['score']:+d}"
+            if rating["score"] in (-1, 1)
+            else f"rated {rating['score']}/5"
+        )
+    return " · ".join(parts)
+
+
+def format_cost(cost: float | None) -> str:
+    if cost is None:
+        return "unpriced"
+    if cost == 0:
+        return "$0"
+    return f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.6f}"
+
+
+def _fence(text: str) -> str:
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def run_markdown(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    plan = run.get("plan") or {}
+    total = sum(r.get("cost_usd") or 0 for r in rows)
+    ok = sum(1 for r in rows if r.get("status") == "ok")
+    out = [
+        f"# Run {run['id']}",
+        "",
+        f"- when: {run.get('created_at')}",
+        f"- models: {', '.join(dict.fromkeys(plan.get('models') or []))}",
+        f"- temperatures: {', '.join('default' if t is None else f'{t:g}' for t in plan.get('temperatures') or [])}",
+        f"- cells: {len(rows)} ({ok} ok) · total {format_cost(total)}",
+    ]
+    params = {k: v for k, v in (plan.get("params") or {}).items() if v not in (None, [])}
+    if params:
+        out.append("- params: " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    if plan.get("prompt_name"):
+        version = f" v{plan['prompt_version']}" if plan.get("prompt_version") else ""
+        out.append(f"- prompt file: {plan['prompt_name']}{version}")
+    if plan.get("variables"):
+        out.append("- variables: " + json.dumps(plan["variables"], ensure_ascii=False))
+    out += ["", "## Prompt", ""]
+    for m in run.get("messages") or []:
+        fence = _fence(m["content"])
+        out += [f"**{m['role']}**", "", f"{fence}text", m["content"], fence, ""]
+    for r in rows:
+        out += [f"## {cell_title(r)}", "", f"*{cell_figures(r)}*", ""]
+        if r.get("output"):
+            out += [r["output"].rstrip(), ""]
+        if r.get("error"):
+            out += [f"> ✗ {r['error']}", ""]
+        rating = r.get("rating")
+        if rating and rating.get("note"):
+            out += [f"> rating note: {rating['note']}", ""]
+    return "\n".join(out).rstrip() + "\n"
