@@ -34,8 +34,18 @@ def load_settings_or_fail(args: argparse.Namespace) -> Any:
 
 
 def open_recorder(settings: Any, *, required: bool = False) -> Any:
-    """The session store as the runner's recorder, or None when the store is not available.
+    """The session store as the runner's recorder, with a new "cli" session for this command.
 
-    (Filled in by the sessions issue: returns playground.store's recorder.)
+    A database that is not ours, is newer, or cannot be written: one line, exit 2.
     """
-    return None
+    from playground.store import Store, StoreError
+
+    try:
+        store = Store.open(settings.db_path())
+        store.add_secret_envs(p.api_key_env for p in settings.providers.values())
+        store.new_session(source="cli", label=" ".join(sys.argv[1:2]) or None)
+    except StoreError as exc:
+        fail(str(exc))
+    except Exception as exc:  # sqlite3.Error after opening (disk full, locked for too long)
+        fail(f"{settings.db_path()}: {' '.join(str(exc).split())}")
+    return store
