@@ -1,0 +1,118 @@
+"""`playground promote` as a user runs it, and `--commit` in a temporary git repository."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_library_promote import TEMPLATE, VARIABLES, run_recorded
+from test_prompts_cli import clean_env
+
+from playground.config import Settings
+from playground.core.plan import RunPlan
+from playground.store import Store
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+
+
+def pg(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    env = clean_env(cwd)
+    env.update(
+        GIT_AUTHOR_NAME="Test",
+        GIT_AUTHOR_EMAIL="test@example.com",
+        GIT_COMMITTER_NAME="Test",
+        GIT_COMMITTER_EMAIL="test@example.com",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "playground", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> tuple[Path, int]:
+    """A workspace whose session database (PLAYGROUND_DB) holds one echo response."""
+    (tmp_path / "playground.toml").write_text("", encoding="utf-8")
+    settings = Settings(db_path_override=tmp_path / "sessions.db")
+    store = Store.open(settings.db_path())
+    try:
+        plan = RunPlan(
+            template=TEMPLATE, variables=dict(VARIABLES), models=["echo"], temperatures=[0.4]
+        )
+        (result,) = run_recorded(settings, store, plan)
+    finally:
+        store.close()
+    return tmp_path, int(result.id)
+
+
+def test_promote_writes_the_version_and_says_so(recorded: tuple[Path, int]) -> None:
+    ws, rid = recorded
+    proc = pg(ws, "promote", str(rid), "--name", "facts", "--note", "short and right")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == (
+        f"promoted response {rid} as facts v1: prompts/facts.prompt (kept as prompts/facts/v1.prompt)"
+    )
+    text = (ws / "prompts" / "facts.prompt").read_text(encoding="utf-8")
+    assert "temperature: 0.4" in text and "note: short and right" in text
+    again = pg(ws, "promote", str(rid), "--name", "facts", "--json")
+    assert json.loads(again.stdout)["identical"] is True
+    assert sorted(p.name for p in (ws / "prompts" / "facts").iterdir()) == ["v1.prompt"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("promote", "999", "--name", "x"), "playground: no response 999 in "),
+        (("promote", "RID", "--name", "../x"), "playground: prompt name '../x' would escape"),
+        (("promote", "RID", "--name", "a b"), "playground: prompt name 'a b' has characters"),
+    ],
+)
+def test_promote_bad_input_is_one_line_exit_2(
+    recorded: tuple[Path, int], args: tuple[str, ...], message: str
+) -> None:
+    ws, rid = recorded
+    proc = pg(ws, *[str(rid) if a == "RID" else a for a in args])
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(message), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (ws / "prompts").exists() or not any((ws / "prompts").rglob("*.prompt"))
+
+
+def test_commit_commits_just_the_promoted_files(recorded: tuple[Path, int]) -> None:
+    ws, rid = recorded
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "config", "user.name", "Test")
+    git(ws, "config", "user.email", "test@example.com")
+    (ws / "notes.txt").write_text("work in progress\n", encoding="utf-8")
+    git(ws, "add", "notes.txt")  # staged, and must stay out of the promote commit
+
+    proc = pg(ws, "promote", str(rid), "--name", "team/facts", "--note", "v1 wins", "--commit")
+    assert proc.returncode == 0, proc.stderr
+    assert "committed " in proc.stdout
+    assert git(ws, "log", "--format=%s").strip() == "prompt team/facts v1: v1 wins"
+    committed = git(ws, "show", "--name-only", "--format=", "HEAD").split()
+    assert sorted(committed) == ["prompts/team/facts.prompt", "prompts/team/facts/v1.prompt"]
+    assert git(ws, "diff", "--cached", "--name-only").split() == ["notes.txt"]
+
+
+def test_commit_outside_a_repository_keeps_the_files_and_says_why(
+    recorded: tuple[Path, int],
+) -> None:
+    ws, rid = recorded
+    proc = pg(ws, "promote", str(rid), "--name", "facts", "--commit")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("playground: the files are written but not committed:")
+    assert "not in a git repository" in proc.stderr
+    assert (ws / "prompts" / "facts" / "v1.prompt").is_file()
