@@ -19,8 +19,8 @@ def inspect_existing(path: Path) -> None:
         raise StoreError(f"{path}: is a folder, not a database file (pass --db FILE)")
     try:
         size = path.stat().st_size
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return  # a new database (connect() says if its folder cannot be made)
     except OSError as exc:
         raise StoreError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if size == 0:

@@ -1,0 +1,217 @@
+"""Opening a session database: migrations from every earlier version, and refusing, untouched,
+anything that is not ours (another program's file, a newer playground's database, a place
+that cannot be written)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from playground.store import Store, StoreError
+from playground.store.migrations import MIGRATIONS, migrate
+from playground.store.opening import connect
+
+
+def schema(path: Path) -> list[tuple[str, str, str]]:
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [(t, n, " ".join((s or "").split())) for t, n, s in rows]
+
+
+def fingerprint(path: Path) -> tuple[str, float]:
+    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime
+
+
+def test_empty_database_gets_every_migration_wal_and_a_busy_timeout(tmp_path: Path) -> None:
+    db = tmp_path / "deep" / "er" / "playground.db"
+    store = Store.open(db)
+    assert store.schema_version() == [name for name, _ in MIGRATIONS]
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    store.close()
+    # opening again changes nothing
+    before = schema(db)
+    Store.open(db).close()
+    assert schema(db) == before
+
+
+def test_an_empty_file_is_a_new_database(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    db.touch()
+    Store.open(db).close()
+    assert {"sessions", "runs", "responses", "ratings"} <= {n for _, n, _ in schema(db)}
+
+
+@pytest.mark.parametrize("version", range(1, len(MIGRATIONS)))
+def test_a_database_at_each_earlier_version_is_upgraded_with_its_data(
+    tmp_path: Path, version: int
+) -> None:
+    fresh = tmp_path / "fresh.db"
+    Store.open(fresh).close()
+
+    old = tmp_path / "old.db"
+    conn = connect(old)
+    migrate(conn, upto=MIGRATIONS[version - 1][0])
+    assert [r[0] for r in conn.execute("SELECT name FROM _playground_migrations")] == [
+        n for n, _ in MIGRATIONS[:version]
+    ]
+    # data as that version wrote it: a finished run by a process long gone
+    conn.execute(
+        "INSERT INTO sessions (id, created_at, source, pid, host) "
+        "VALUES (1, '2026-01-01T00:00:00.000Z', 'cli', 999999999, 'elsewhere')"
+    )
+    conn.execute(
+        "INSERT INTO runs (id, session_id, created_at, status, template, variables, models, "
+        "temperatures, params, repeats, use_cache, system, prompt, messages) VALUES (1, 1, "
+        '\'2026-01-01T00:00:00.000Z\', \'done\', \'{"messages": [{"role": "user", '
+        '"content": "Tell me about {{animal}}"}]}\', \'{"animal": "otters"}\', '
+        "'[\"echo\"]', '[0.7]', '{\"max_tokens\": 64}', 1, 1, '', "
+        "'Tell me about otters', '[]')"
+    )
+    conn.execute(
+        "INSERT INTO responses (id, run_id, cell_index, model, temperature, sample, status, "
+        "output, cost_usd) VALUES (1, 1, 0, 'echo', 0.7, 1, 'ok', 'Otters hold hands asleep.', 0)"
+    )
+    conn.close()
+
+    store = Store.open(old)
+    assert store.schema_version() == [name for name, _ in MIGRATIONS]
+    assert schema(old) == schema(fresh)
+    # the old rows are intact, searchable and rateable
+    assert store.get_response(1)["output"] == "Otters hold hands asleep."
+    assert [r["id"] for r in store.list_runs("asleep")] == [1]
+    assert [r["id"] for r in store.list_runs("otter")] == [1]  # porter: otters ~ otter
+    store.rate(1, 5, "cute")
+    assert store.get_response(1)["rating"] == {"score": 5, "note": "cute"}
+    plan = store.plan_from_run(store.get_run(1))
+    assert plan.render()[0].content == "Tell me about otters" and plan.max_tokens == 64
+    store.close()
+
+
+def test_two_processes_creating_one_database_at_once(tmp_path: Path) -> None:
+    db = tmp_path / "race.db"
+    code = "import sys; from playground.store import Store; Store.open(sys.argv[1]).close()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=30)
+        assert p.returncode == 0, err.decode()
+    assert Store.open(db).schema_version() == [name for name, _ in MIGRATIONS]
+
+
+def _other_sqlite(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
+    conn.commit()
+    conn.close()
+
+
+def _newer(path: Path) -> None:
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO _playground_migrations (name, applied_at) VALUES ('m099_future', 'x')"
+    )
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+CASES = {
+    "text": (lambda p: p.write_text("name,total\nacme,12.5\n"), "not a playground database"),
+    "other-sqlite": (_other_sqlite, "not a playground database"),
+    "newer": (_newer, "newer playground"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_refuses_what_is_not_ours_and_leaves_it_untouched(tmp_path: Path, case: str) -> None:
+    make, words = CASES[case]
+    db = tmp_path / "thing.db"
+    make(db)
+    before = fingerprint(db)
+    with pytest.raises(StoreError) as info:
+        Store.open(db)
+    message = str(info.value)
+    assert words in message and str(db) in message and "\n" not in message
+    assert fingerprint(db) == before
+
+
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.endswith(("_API_KEY", "_KEY")) and k not in ("PLAYGROUND_CONFIG", "PLAYGROUND_DB")
+    }
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), XDG_DATA_HOME=str(tmp_path / "xdg"))
+    return subprocess.run(
+        [sys.executable, "-m", "playground", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("command", ["run", "history"])
+def test_cli_with_a_bad_database_says_one_line_and_exits_2(tmp_path: Path, command: str) -> None:
+    db = tmp_path / "notes.db"
+    db.write_text("my notes, not a database\n")
+    before = fingerprint(db)
+    args = ["run", "-p", "hi", "-m", "echo"] if command == "run" else ["history"]
+    result = _cli(tmp_path, *args, "--db", str(db))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("playground: ")
+    assert str(db) in lines[0] and "not a playground database" in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert fingerprint(db) == before
+
+
+def test_a_location_that_cannot_be_written_names_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    db = blocker / "sessions" / "playground.db"  # a folder under a file: cannot exist
+    with pytest.raises(StoreError) as info:
+        Store.open(db)
+    assert str(db) in str(info.value)
+    result = _cli(tmp_path, "run", "-p", "hi", "-m", "echo", "--db", str(db))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(db) in lines[0] and "cannot create" in lines[0]
+    assert blocker.read_text() == "x"
+
+
+def test_a_read_only_database_file_is_refused_untouched(tmp_path: Path) -> None:
+    db = tmp_path / "ro.db"
+    Store.open(db).close()
+    for extra in (tmp_path / "ro.db-wal", tmp_path / "ro.db-shm"):
+        extra.unlink(missing_ok=True)
+    before = fingerprint(db)
+    db.chmod(0o444)
+    if os.access(db, os.W_OK):
+        pytest.skip("running as root: file permissions do not stop writes")
+    with pytest.raises(StoreError) as info:
+        Store.open(db)
+    assert str(db) in str(info.value)
+    assert fingerprint(db) == before
+
+
+def test_a_folder_is_not_a_database(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="is a folder"):
+        Store.open(tmp_path)
