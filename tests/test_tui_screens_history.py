@@ -59,6 +59,9 @@ async def test_history_lists_runs_newest_first_search_narrows_enter_opens(store:
         await pilot.pause(0.3)  # the search runs once typing pauses
         rows = _rows(app)
         assert len(rows) == 1 and "otters" in rows[0][4]
+        snippet = app.screen.query_one(DataTable).get_row_at(0)[4]
+        marked = [snippet.plain[s.start : s.end] for s in snippet.spans]
+        assert marked == ["otters"]  # the matched word stands out
 
         await pilot.press("enter")
         await pilot.pause()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -54,6 +55,29 @@ def format_cost(value: Any) -> str:
     except (TypeError, ValueError):
         return "—"
     return "$0" if cost == 0 else f"${cost:.4f}"
+
+
+_MATCH = re.compile(r"\*\*(.+?)\*\*")
+
+
+def snippet_text(snippet: Any, width: int) -> Text:
+    """The store's snippet on one line, its **matched** words bold and underlined."""
+    flat = " ".join(str(snippet or "").split())
+    text = Text()
+    pos = 0
+    for m in _MATCH.finditer(flat):
+        text.append(flat[pos : m.start()])
+        text.append(m.group(1), style="bold underline")
+        pos = m.end()
+    text.append(flat[pos:])
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def format_cells(run: dict[str, Any]) -> str:
+    cells = str(run.get("cell_count", ""))
+    failed = run.get("failed_count") or 0
+    return f"{cells} ✗{failed}" if failed else cells
 
 
 def one_line(text: Any, limit: int) -> str:
@@ -168,9 +192,9 @@ class HistoryScreen(Screen[int | None]):
             table.add_row(
                 Text(format_when(run.get("created_at"))),
                 Text(one_line(format_models(run.get("models")), models_w)),
-                Text(str(run.get("cell_count", "")), justify="right"),
+                Text(format_cells(run), justify="right"),
                 Text(format_cost(run.get("cost_usd")), justify="right"),
-                Text(one_line(run.get("snippet"), snippet_w)),
+                snippet_text(run.get("snippet"), snippet_w),
                 key=str(run["id"]),
             )
         if self.runs:
