@@ -196,3 +196,20 @@ async def test_https_with_keep_alive() -> None:
             async with httpx.AsyncClient(transport=StreamingTransport()) as other:
                 await other.post(f"https://localhost:{port}/v1/x", json={})
     assert len(connections) == 1  # both requests on one kept-alive TLS connection
+
+
+async def test_first_token_of_a_fast_stream_is_not_held(loopback: LoopbackServer) -> None:
+    # Head and role chunk at once, the first token 5 ms later, then a fast stream: the first
+    # token must not wait for a tick (50 ms here), as it is what time to first token measures.
+    loopback.default = Reply(chunks=40, delay=0.002, first_delay=0.005)
+    first: float | None = None
+    url = loopback.base_url + "/v1/chat/completions"
+    async with (
+        httpx.AsyncClient(transport=StreamingTransport(tick=0.05)) as client,
+        client.stream("POST", url, json={}) as r,
+    ):
+        t0 = time.monotonic()
+        async for chunk in r.aiter_bytes():
+            if first is None and b'"content": "' in chunk.replace(b'"content": ""', b""):
+                first = time.monotonic() - t0
+    assert first is not None and first < 0.03
