@@ -1,0 +1,249 @@
+"""The store as the runner's recorder, driven by the real runner against loopback HTTP servers:
+rows from the moment a cell starts, streamed text flushed within a second, the cache, ratings,
+usage calibration, and no API key anywhere in the database file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from loopback import LoopbackServer, Reply
+
+from playground.config import Settings
+from playground.core.plan import RunPlan
+from playground.core.runner import Runner
+from playground.core.template import PromptTemplate
+from playground.store import Store, StoreError, plan_from_run
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(tmp_path / "playground.db")
+    yield opened
+    opened.close()
+
+
+def plan_for(models: list[str], temps: list[float | None], repeats: int = 1, **kw: Any) -> RunPlan:
+    return RunPlan(
+        PromptTemplate.from_parts("Be brief.", "Tell me about {{animal}}."),
+        variables={"animal": "otters"},
+        models=models,
+        temperatures=temps,
+        repeats=repeats,
+        max_tokens=64,
+        **kw,
+    )
+
+
+async def run(settings: Settings, store: Store, plan: RunPlan) -> Any:
+    runner = Runner(settings, recorder=store)
+    try:
+        return await runner.run(plan)
+    finally:
+        await runner.aclose()
+
+
+def peek(db: Path, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+    """What another process would see right now (a separate connection)."""
+    conn = sqlite3.connect(db, timeout=5)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+async def test_every_field_is_recorded_and_reads_back(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    loopback.default = Reply(text="Otters hold hands.", input_tokens=21, reasoning="thinking")
+    handle = await run(loopback.settings(), store, plan_for(["lo-openai:gpt-x"], [0.2]))
+    assert handle.session_id == store.session_id and handle.run_id is not None
+    (result,) = handle.results
+    row = store.get_response(result.id)
+    assert row is not None
+    assert row["run_id"] == handle.run_id and row["status"] == "ok"
+    assert row["output"] == "Otters hold hands." and row["reasoning"] == "thinking"
+    assert row["model"] == "lo-openai:gpt-x" and row["provider"] == "lo-openai"
+    assert row["temperature"] == 0.2 and row["sample"] == 1
+    assert row["input_tokens"] == 21 and row["usage_source"] == "provider"
+    assert row["estimated_input_tokens"] == result.estimated_input_tokens > 0
+    assert row["ttft_ms"] == result.ttft_ms and row["latency_ms"] == result.latency_ms
+    assert row["finish_reason"] == "stop" and row["cached"] is False and row["rating"] is None
+    assert row["request"]["body"]["messages"][1]["content"] == "Tell me about otters."
+    assert row["started_at"] <= row["ended_at"]
+    run_row = store.get_run(handle.run_id)
+    assert run_row is not None and run_row["status"] == "done"
+    plan = plan_from_run(run_row)
+    assert plan.variables == {"animal": "otters"} and plan.max_tokens == 64
+    assert plan.render()[1].content == "Tell me about otters."
+    assert [r["id"] for r in store.responses_for_run(handle.run_id)] == [result.id]
+
+
+async def test_rows_exist_from_the_start_and_text_reaches_the_db_within_a_second(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    words = [f"w{i}" for i in range(40)]
+    loopback.default = Reply(text=" ".join(words), chunks=40, delay=0.035)  # 1.4 s of stream
+    runner = Runner(loopback.settings(), recorder=store)
+    handle = runner.start(plan_for(["lo-openai:slow"], [0.0, 1.0]))
+    db = store.path
+    # both rows exist before any answer arrives
+    assert [r[0] for r in peek(db, "SELECT status FROM responses")] == ["pending", "pending"]
+    seen: list[int] = []
+    async for event in handle.events():
+        if type(event).__name__ == "CellDelta" and not seen:
+            t0 = time.monotonic()
+            seen.append(0)
+        if seen and time.monotonic() - t0 > 1.05 and len(seen) == 1:
+            rows = peek(db, "SELECT status, output FROM responses ORDER BY id")
+            assert all(status == "running" for status, _ in rows)
+            assert all(0 < len(text) < len(" ".join(words)) for _, text in rows)
+            seen.append(1)
+    await runner.aclose()
+    assert len(seen) == 2
+    rows = peek(db, "SELECT status, output FROM responses ORDER BY id")
+    assert rows == [("ok", " ".join(words))] * 2
+
+
+async def test_a_stalled_stream_is_still_flushed_by_the_timer(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    loopback.default = Reply(text="first second", chunks=2, stall_after=1, stall_max=3)
+    runner = Runner(loopback.settings(read_timeout=5), recorder=store)
+    handle = runner.start(plan_for(["lo-openai:stall"], [0.0]))
+    await asyncio.sleep(1.0)  # one piece arrived, then nothing: no further events
+    ((partial,),) = peek(store.path, "SELECT output FROM responses")
+    assert partial.strip() == "first"
+    handle.cancel()
+    await handle.wait()
+    await runner.aclose()
+    assert peek(store.path, "SELECT status, output FROM responses") == [("cancelled", partial)]
+
+
+async def test_cache_hits_and_misses_follow_temperature_and_sample(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    settings = loopback.settings()
+    first = await run(settings, store, plan_for(["lo-openai:m"], [0.0, 0.9], repeats=2))
+    assert len(loopback.requests) == 4 and not any(r.cached for r in first.results)
+
+    again = await run(settings, store, plan_for(["lo-openai:m"], [0.0, 0.9], repeats=2))
+    assert len(loopback.requests) == 4  # nothing sent
+    assert all(r.cached and r.cost_usd == 0 and r.status == "ok" for r in again.results)
+    assert [r.output for r in again.results] == [r.output for r in first.results]
+    assert [store.get_response(r.id)["cached_from"] for r in again.results] == [
+        r.id for r in first.results
+    ]
+
+    # a third sample and a new temperature are new questions; the known ones are answered
+    more = await run(settings, store, plan_for(["lo-openai:m"], [0.9, 0.5], repeats=3))
+    sent = [(r.temperature, r.body["messages"][-1]["content"]) for r in loopback.requests[4:]]
+    assert len(sent) == 4  # t=0.9 sample 3, t=0.5 samples 1-3
+    assert [r.cached for r in more.results] == [True, True, False, False, False, False]
+
+    # the cache can be bypassed
+    fresh = await run(settings, store, plan_for(["lo-openai:m"], [0.0], use_cache=False))
+    assert not fresh.results[0].cached and len(loopback.requests) == 9
+
+
+async def test_errors_are_never_cached(loopback: LoopbackServer, store: Store) -> None:
+    settings = loopback.settings(max_retries=0)
+    loopback.enqueue(Reply(status=400, error_message="bad request"))
+    failed = await run(settings, store, plan_for(["lo-openai:m"], [0.0]))
+    assert failed.results[0].status == "error"
+    assert store.get_response(failed.results[0].id)["error"]
+    ok = await run(settings, store, plan_for(["lo-openai:m"], [0.0]))
+    assert ok.results[0].status == "ok" and not ok.results[0].cached
+    assert len(loopback.requests) == 2
+
+
+async def test_no_api_key_reaches_the_database_file(
+    loopback: LoopbackServer, store: Store, tmp_path: Path
+) -> None:
+    keys = list(LoopbackServer.env().values())
+
+    def echo_the_key(request: Any) -> Reply:
+        # a careless server that repeats the credential it was sent, in the answer text
+        secret = request.headers.get("authorization") or request.headers.get("x-api-key") or ""
+        return Reply(text=f"you sent {secret} thanks")
+
+    loopback.on_request = echo_the_key
+    settings = loopback.settings()
+    store.add_secret_envs(p.api_key_env for p in settings.providers.values())
+    models = ["lo-openai:a", "lo-anthropic:b", "lo-gemini:c"]
+    handle = await run(settings, store, plan_for(models, [0.0, 0.7]))
+    assert all(r.status == "ok" for r in handle.results)
+    assert store.redactions > 0  # the server did send keys back
+    store.close()
+    blob = b"".join(
+        p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("playground.db")
+    )
+    assert b"thanks" in blob and b"[redacted]" in blob
+    for key in keys:
+        assert key.encode() not in blob
+
+
+async def test_two_runs_at_once_on_one_store_keep_their_cells_apart(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    settings = loopback.settings()
+    runner = Runner(settings, recorder=store)
+    a = runner.start(plan_for(["lo-openai:a"], [0.0, 0.5], use_cache=False))
+    b = runner.start(plan_for(["lo-ollama:b"], [0.0, 0.5], use_cache=False))
+    await asyncio.gather(a.wait(), b.wait())
+    await runner.aclose()
+    for handle, model in ((a, "model=a"), (b, "model=b")):
+        rows = store.responses_for_run(handle.run_id)
+        assert [r["output"] for r in rows] == [r.output for r in handle.results]
+        assert all(r["output"].startswith(model) for r in rows)
+
+
+async def test_opening_the_db_elsewhere_mid_run_leaves_live_cells_alone(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    loopback.default = Reply(text="a b c d e f", chunks=6, delay=0.1)
+    runner = Runner(loopback.settings(), recorder=store)
+    handle = runner.start(plan_for(["lo-openai:m"], [0.0]))
+    await asyncio.sleep(0.2)
+    other = Store.open(store.path)  # e.g. `playground history` while the TUI streams
+    assert other.mark_interrupted() == 0
+    other.close()
+    await handle.wait()
+    await runner.aclose()
+    assert store.get_response(handle.results[0].id)["status"] == "ok"
+
+
+def test_ratings(store: Store) -> None:
+    handle = asyncio.run(run(Settings(), store, plan_for(["echo"], [0.0])))
+    rid = handle.results[0].id
+    store.rate(rid, -1)
+    assert store.get_response(rid)["rating"] == {"score": -1, "note": None}
+    store.rate(rid, 4, "clear")
+    assert store.get_response(rid)["rating"] == {"score": 4, "note": "clear"}
+    for bad in (0, 6, -2, True):
+        with pytest.raises(StoreError):
+            store.rate(rid, bad)
+    with pytest.raises(StoreError, match="no response 999"):
+        store.rate(999, 1)
+
+
+async def test_usage_stats_compare_provider_counts_with_estimates(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    settings = loopback.settings()
+    assert store.usage_stats("lo-openai:cal") is None
+    loopback.default = Reply(text="one two three", chunks=3, input_tokens=30, output_tokens=6)
+    handle = await run(settings, store, plan_for(["lo-openai:cal"], [0.0, 0.3, 0.6]))
+    estimate = handle.results[0].estimated_input_tokens
+    # estimates only (no usage from the server) are not samples
+    loopback.default = Reply(text="x", usage=False)
+    await run(settings, store, plan_for(["lo-openai:cal"], [1.0]))
+    stats = store.usage_stats("lo-openai:cal")
+    assert stats is not None
+    assert stats.samples == 3 and stats.avg_output_tokens == 6
+    assert stats.input_ratio == pytest.approx(30 / estimate)
