@@ -77,7 +77,9 @@ def make_settings(port: int) -> object:
         return load_settings(path, cwd=Path(tmp))
 
 
-async def one_run(settings: object, models: list[str], temps: list[float]) -> dict[str, float]:
+async def one_run(
+    settings: object, models: list[str], temps: list[float], plain_httpx: bool = False
+) -> dict[str, float]:
     plan = RunPlan(
         PromptTemplate.from_parts("You are terse.", "Count to a hundred, slowly."),
         models=models,
@@ -85,6 +87,12 @@ async def one_run(settings: object, models: list[str], temps: list[float]) -> di
         max_tokens=256,
     )
     runner = Runner(settings)  # type: ignore[arg-type]
+    if plain_httpx:  # for comparison: httpx's own transport (httpcore, h11, anyio)
+        import httpx
+
+        runner._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(5.0, read=30.0), limits=httpx.Limits(max_connections=None)
+        )
     chunks = 0
     times0 = os.times()
     cpu0, t0 = time.process_time(), time.perf_counter()
@@ -117,6 +125,9 @@ def main() -> int:
     parser.add_argument("--chunks", type=int, default=100)
     parser.add_argument("--duration", type=float, default=1.0)
     parser.add_argument("--profile", action="store_true", help="cProfile one round")
+    parser.add_argument(
+        "--httpx", action="store_true", help="use httpx's default transport (for comparison)"
+    )
     args = parser.parse_args()
 
     server = ServerProcess(args.chunks, args.duration)
@@ -129,10 +140,13 @@ def main() -> int:
 
             prof = cProfile.Profile()
             prof.enable()
-            asyncio.run(one_run(settings, MODELS, TEMPERATURES))
+            asyncio.run(one_run(settings, MODELS, TEMPERATURES, args.httpx))
             prof.disable()
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)
-        rounds = [asyncio.run(one_run(settings, MODELS, TEMPERATURES)) for _ in range(args.rounds)]
+        rounds = [
+            asyncio.run(one_run(settings, MODELS, TEMPERATURES, args.httpx))
+            for _ in range(args.rounds)
+        ]
     finally:
         stats = server.close()
     cells = len(MODELS) * len(TEMPERATURES)
