@@ -107,7 +107,7 @@ _word = st.text(
     min_size=1,
     max_size=6,
 )
-_space = st.sampled_from(["\n", " ", "  ", "\n\n", "\t", " \n", "\n  "])
+_space = st.sampled_from(["\n", " ", "  ", "\n\n", "\t", " \n", "\n  ", "\r\n", "\x85"])
 _leaf = st.one_of(_word, _space, st.just("{{name}}"), st.just("{{!-- note --}}"))
 
 
@@ -374,3 +374,27 @@ def test_promote_over_a_hand_edited_current_file_warns(tmp_path: Path) -> None:
         "(git has them if the file was committed)"
     ]
     assert "About" in (tmp_path / "facts" / "v1.prompt").read_text(encoding="utf-8")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
+        st.one_of(
+            st.text(st.characters(blacklist_categories=("Cs",))),
+            st.integers(-(2**40), 2**40),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.booleans(),
+            st.lists(st.text(max_size=5), max_size=3),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_variable_values_survive_the_front_matter(variables: dict[str, Any]) -> None:
+    """Values with newlines, quotes, '---', '#', unicode or odd spacing come back unchanged."""
+    user = " · ".join("{{" + name + "}}" for name in variables)
+    template = PromptTemplate.from_parts("system", "values: " + user)
+    text = render_prompt_file(template, model="echo", variables=variables)
+    assert parse_prompt_text(text).variables == variables
+    assert render_reference(text) == sent(template, variables)

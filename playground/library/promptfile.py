@@ -108,8 +108,13 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+_LINE_BREAKS_YAML_FOLDS = ("\x85", "\u2028", "\u2029", "\r")
+
+
 def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
     style = "|" if "\n" in data else None
+    if any(ch in data for ch in _LINE_BREAKS_YAML_FOLDS):  # written raw, YAML would fold them
+        style = '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
