@@ -18,7 +18,7 @@ an edit re-encodes only the chunk around it (``IncrementalCounter``).
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import itertools
 import re
@@ -130,11 +130,8 @@ def _build(spec: EncodingSpec) -> tiktoken.Encoding:
     digest = hashlib.sha256(data).hexdigest()
     if digest != spec.sha256:
         raise EncodingFileError(f"{spec.path}: SHA-256 {digest} is not {spec.sha256}")
-    ranks: dict[bytes, int] = {}
-    for line in data.splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
+    fields = data.split()  # "<base64 token> <rank>" per line
+    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
     return tiktoken.Encoding(
         name=spec.name,
         pat_str=spec.pat_str,

@@ -1,0 +1,128 @@
+"""`playground estimate` and the budget guard of `run`, as a user runs them (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from playground.config import Settings
+from playground.core import tokens
+from playground.core.estimate import estimate_plan
+from playground.core.plan import RunPlan
+from playground.core.template import Message, PromptTemplate
+
+
+def env_for(tmp_path: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.endswith(("_API_KEY", "_KEY", "_BASE_URL"))
+        and k not in ("PLAYGROUND_CONFIG", "PLAYGROUND_DB", "OLLAMA_HOST")
+    }
+    env.update(
+        PLAYGROUND_DB=str(tmp_path / "sessions.db"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
+        HOME=str(tmp_path / "home"),
+        COLUMNS="140",
+    )
+    return env
+
+
+def playground(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "playground", *args],
+        cwd=tmp_path,
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_estimate_json_gives_every_cell_and_the_total(tmp_path: Path) -> None:
+    out = playground(
+        tmp_path,
+        "estimate",
+        "-s",
+        "You are terse.",
+        "-p",
+        "Name {{n}} otters.",
+        "--var",
+        "n=three",
+        "-m",
+        "openai:gpt-4o",
+        "-m",
+        "anthropic:claude-haiku-4-5",
+        "-m",
+        "openai:not-priced",
+        "-t",
+        "0",
+        "-t",
+        "1",
+        "--max-tokens",
+        "300",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert len(doc["cells"]) == 6
+    msgs = [Message("system", "You are terse."), Message("user", "Name three otters.")]
+    gpt = doc["cells"][0]
+    assert gpt["model"] == "openai:gpt-4o" and gpt["temperature"] == 0.0
+    assert gpt["method"] == "exact"
+    assert gpt["input_tokens"] == tokens.count_messages("openai:gpt-4o", msgs).tokens
+    assert doc["cells"][2]["method"] == "estimate"
+    assert doc["cells"][4]["input_cost_usd"] is None  # unpriced is null, not 0
+    plan = RunPlan(
+        PromptTemplate(msgs),
+        models=["openai:gpt-4o", "anthropic:claude-haiku-4-5", "openai:not-priced"],
+        temperatures=[0.0, 1.0],
+        max_tokens=300,
+    )
+    want = estimate_plan(Settings(), plan)
+    assert doc["total"]["max_cost_usd"] == round(want.max_cost_usd or 0, 8)
+    assert doc["total"]["input_tokens"] == want.total_input_tokens
+    assert doc["total"]["unpriced"] == ["openai:not-priced"]
+
+
+def test_estimate_table_marks_estimates_and_unpriced_models(tmp_path: Path) -> None:
+    out = playground(
+        tmp_path, "estimate", "-p", "hello", "-m", "openai:gpt-4", "-m", "gemini:gemini-2.5-flash"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "openai:gpt-4 " in out.stdout and "≈" in out.stdout
+    assert "worst case" in out.stdout
+    out = playground(tmp_path, "estimate", "-p", "hello", "-m", "openai:nope")
+    assert "unpriced" in out.stdout
+
+
+def test_estimate_with_a_missing_variable_is_exit_2_like_run(tmp_path: Path) -> None:
+    out = playground(tmp_path, "estimate", "-p", "About {{topic}}", "-m", "openai:gpt-4o")
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("playground: variable {{topic}}")
+    assert "Traceback" not in out.stderr
+
+
+def test_run_refuses_a_plan_over_budget_and_prints_the_estimate(tmp_path: Path) -> None:
+    args = ("run", "-p", "hi", "-m", "openai:gpt-4", "-t", "0", "--max-tokens", "4000", "--json")
+    out = playground(tmp_path, *args, "--budget", "0.05")
+    assert out.returncode == 2
+    assert "over the budget of $0.0500" in out.stderr and "--yes" in out.stderr
+    assert "openai:gpt-4" in out.stderr and "worst case" in out.stderr  # the estimate
+    assert out.stdout == ""  # nothing ran
+    # --yes goes past the guard (the call itself then fails: no key in this environment)
+    out = playground(tmp_path, *args, "--budget", "0.05", "--yes")
+    assert out.returncode == 1, out.stderr
+    assert json.loads(out.stdout)["cells"][0]["error"].startswith("no API key")
+
+
+def test_the_budget_can_come_from_the_config(tmp_path: Path) -> None:
+    (tmp_path / "playground.toml").write_text("[defaults]\nbudget_usd = 0.01\n")
+    out = playground(tmp_path, "run", "-p", "hi", "-m", "openai:gpt-4", "--max-tokens", "1000")
+    assert out.returncode == 2 and "over the budget of $0.0100" in out.stderr
+    out = playground(tmp_path, "run", "-p", "hi", "-m", "echo", "--json")  # free: under budget
+    assert out.returncode == 0, out.stderr
