@@ -398,3 +398,51 @@ def test_any_variable_values_survive_the_front_matter(variables: dict[str, Any])
     text = render_prompt_file(template, model="echo", variables=variables)
     assert parse_prompt_text(text).variables == variables
     assert render_reference(text) == sent(template, variables)
+
+
+def test_reader_loads_the_dotprompt_reference_example() -> None:
+    """Fields we do not use (name, variant, tools, output, metadata, topK) do not stop a load."""
+    text = """---
+name: greetingPrompt
+variant: formal
+model: googleai/gemini-1.5-flash
+tools:
+  - timeOfDay
+config:
+  version: gemini-1.5-flash-latest
+  temperature: 0.7
+  topK: 20
+  topP: 0.8
+  stopSequences:
+    - STOPSTOPSTOP
+input:
+  default:
+    name: Guest
+  schema:
+    name: string
+    language?: string
+output:
+  format: json
+  schema:
+    greeting: string, the greeting to provide to the guest
+    formalityLevel: number, the level of formality of your response
+metadata:
+  customKey:
+    customValue: 123
+---
+{{role "system"}}
+Greet the guest{{#if language}} in {{language}}{{/if}}.
+{{role "user"}}
+I am {{name}}.
+"""
+    pf = parse_prompt_text(text, path="greeting.prompt")
+    assert (pf.model, pf.temperature, pf.top_p, pf.stop) == (
+        "googleai/gemini-1.5-flash",
+        0.7,
+        0.8,
+        ["STOPSTOPSTOP"],
+    )
+    assert pf.variables == {"name": "Guest"}
+    assert pf.warnings == []
+    values = {"name": "Ada", "language": "Italian"}
+    assert pf.template.render(values) == render_reference(text, values)
