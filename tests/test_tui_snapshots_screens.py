@@ -101,7 +101,8 @@ class FixedStore:
     )
 
     def list_runs(self, query: str | None, limit: int) -> list[dict[str, Any]]:
-        runs = [r for r in self.RUNS if not query or query.lower() in r["snippet"].lower()]
+        word = (query or "").rstrip("*").lower()
+        runs = [r for r in self.RUNS if word in r["snippet"].lower()]
         return runs[:limit]
 
 

@@ -17,6 +17,13 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
+COLUMNS = (
+    ("when", "when"),
+    ("models", "models"),
+    ("cells", "cells"),
+    ("cost", "cost"),
+    ("prompt / output", "snippet"),
+)
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the store is asked
 LIMIT = 200
 
@@ -133,13 +140,7 @@ class HistoryScreen(Screen[int | None]):
         yield Static("History: past runs, newest first", id="history-title", markup=False)
         yield Input(placeholder="search prompts and outputs…", id="history-search")
         yield Static(id="history-status", markup=False)
-        table: DataTable[Any] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("when", key="when")
-        table.add_column("models", key="models")
-        table.add_column("cells", key="cells")
-        table.add_column("cost", key="cost")
-        table.add_column("prompt / output", key="snippet")
-        yield table
+        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -152,7 +153,12 @@ class HistoryScreen(Screen[int | None]):
 
     @property
     def query_text(self) -> str:
-        return self.query_one("#history-search", Input).value.strip()
+        """The store query: every word must appear; the word being typed matches as a prefix."""
+        typed = self.query_one("#history-search", Input).value
+        query = typed.strip()
+        if query and not typed[-1].isspace() and not query.endswith("*"):
+            query += "*"
+        return query
 
     def reload(self) -> None:
         """Ask the store again for the current query (quick: an indexed SQLite query)."""
@@ -172,9 +178,10 @@ class HistoryScreen(Screen[int | None]):
         if runs:
             more = " (showing the newest)" if len(runs) >= self.limit else ""
             noun = "run" if len(runs) == 1 else "runs"
-            text = f"{len(runs)} {noun}{more}" + (f" matching {query!r}" if query else "")
+            shown = self.query_one("#history-search", Input).value.strip()
+            text = f"{len(runs)} {noun}{more}" + (f" matching {shown!r}" if shown else "")
         elif query:
-            text = f"no runs match {query!r}"
+            text = f"no runs match {self.query_one('#history-search', Input).value.strip()!r}"
         else:
             text = "no runs yet: write a prompt and press ctrl+r on the main screen"
         status.update(Content(text))
@@ -183,11 +190,15 @@ class HistoryScreen(Screen[int | None]):
         """Rows for self.runs, cut to the screen's width so nothing scrolls sideways."""
         table = self.table
         cursor = table.cursor_row
-        table.clear()
         width = self.size.width or 80
-        models_w = max(12, min(40, width // 4))
-        # when 16, cells 5, cost 8, plus two cells of padding per column and the scrollbar
+        models = [format_models(run.get("models")) for run in self.runs]
+        models_w = min(max(12, width // 4), max([len("models"), *map(len, models)]))
+        # the other columns' widths, two cells of padding per column, and the scrollbar
         snippet_w = max(16, width - 16 - models_w - 5 - 8 - 5 * 2 - 2)
+        widths = {"when": 16, "models": models_w, "cells": 5, "cost": 8, "snippet": snippet_w}
+        table.clear(columns=True)  # fixed widths that fit these rows in this width
+        for label, key in COLUMNS:
+            table.add_column(label, width=widths[key], key=key)
         for run in self.runs:
             table.add_row(
                 Text(format_when(run.get("created_at"))),
