@@ -72,10 +72,21 @@ class PromptTemplate:
 
 
 _ENGINE = Handlebars(escape_fn=EscapeFunction.NO_ESCAPE, strict=True)
-for _name in ("json", "ifEquals", "unlessEquals"):  # Dotprompt's helpers, as prompt files use them
-    from dotpromptz._helpers import BUILTIN_HELPERS
 
-    _ENGINE.register_helper(_name, BUILTIN_HELPERS[_name])
+
+def _dotprompt_helper(name: str) -> Any:
+    """Dotprompt's own helper, imported on first use (dotpromptz is slow to import)."""
+
+    def helper(params: Any, options: Any) -> Any:
+        from dotpromptz._helpers import BUILTIN_HELPERS
+
+        return BUILTIN_HELPERS[name](params, options)
+
+    return helper
+
+
+for _name in ("json", "ifEquals", "unlessEquals"):  # as prompt files use them
+    _ENGINE.register_helper(_name, _dotprompt_helper(_name))
 _BUILTINS = {
     "if",
     "unless",
