@@ -23,6 +23,16 @@ def test_word_diff_separates_punctuation_from_words() -> None:
     assert [s for s in spans if s.op != "equal"] == [Span("delete", ","), Span("insert", "!")]
 
 
+def test_numbers_change_as_a_whole() -> None:
+    spans = word_diff("temperature=0.0 costs $1,000.", "temperature=0.7 costs $1,250.")
+    assert [s for s in spans if s.op != "equal"] == [
+        Span("delete", "0.0"),
+        Span("insert", "0.7"),
+        Span("delete", "1,000"),
+        Span("insert", "1,250"),
+    ]
+
+
 def test_whitespace_alone_is_not_a_change() -> None:
     spans = word_diff("one  two\tthree", "one two three")
     assert all(s.op == "equal" for s in spans)

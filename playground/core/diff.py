@@ -20,8 +20,9 @@ Op = Literal["equal", "insert", "delete"]
 # pairs (about 0.2 s at worst), very common words are skipped (autojunk) to stay interactive
 EXACT_LIMIT = 1_000_000
 
-# a word is a run of word characters or a run of punctuation, with the whitespace before it
-_TOKEN = re.compile(r"\s*(?:\w+|[^\w\s]+)|\s+$", re.UNICODE)
+# a word is a number ("0.7", "1,000"), a run of word characters or a run of punctuation, with
+# the whitespace before it
+_TOKEN = re.compile(r"\s*(?:\w+(?:[.,]\d+)+|\w+|[^\w\s]+)|\s+$", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
