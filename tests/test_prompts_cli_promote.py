@@ -116,3 +116,33 @@ def test_commit_outside_a_repository_keeps_the_files_and_says_why(
     assert proc.stderr.strip().startswith("playground: the files are written but not committed:")
     assert "not in a git repository" in proc.stderr
     assert (ws / "prompts" / "facts" / "v1.prompt").is_file()
+
+
+def test_run_promote_run_from_the_command_line_sends_the_same_request(tmp_path: Path) -> None:
+    """The whole loop as a user types it; the two requests compared as the store kept them."""
+    (tmp_path / "playground.toml").write_text("", encoding="utf-8")
+    first = pg(
+        tmp_path,
+        *("run", "-s", "Be brief.\nNo lists.", "-p", "Facts about {{topic}} ✓"),
+        *("--var", "topic=otters", "-m", "echo", "-t", "0.3", "-t", "0.9"),
+        *("--max-tokens", "40", "--seed", "3", "--json"),
+    )
+    assert first.returncode == 0, first.stderr
+    cells = json.loads(first.stdout)["cells"]
+    chosen = next(c for c in cells if c["temperature"] == 0.9)
+
+    promoted = pg(tmp_path, "promote", str(chosen["id"]), "--name", "otters")
+    assert promoted.returncode == 0, promoted.stderr
+    second = pg(tmp_path, "run", "prompts/otters.prompt", "--json", "--no-cache")
+    assert second.returncode == 0, second.stderr
+    (cell,) = json.loads(second.stdout)["cells"]
+    assert cell["output"] == chosen["output"]
+
+    store = Store.open(tmp_path / "sessions.db")
+    try:
+        before = store.get_response(chosen["id"])["request"]
+        after = store.get_response(cell["id"])["request"]
+        assert before["body"]["messages"][0]["content"] == "Be brief.\nNo lists."
+        assert after == before
+    finally:
+        store.close()
