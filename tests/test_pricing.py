@@ -248,3 +248,25 @@ async def test_a_run_prices_each_cell_from_reported_usage_with_cache_rates(
         )
     )
     assert cells["lo:whatever"]["cost_usd"] is None  # unpriced, not $0
+
+
+@pytest.mark.parametrize(
+    ("model_id", "ref", "provider_id"),
+    [
+        ("anthropic:claude-sonnet-4-5", "claude-sonnet-4-5", "anthropic"),
+        ("gemini:gemini-2.5-pro", "gemini-2.5-pro", "google"),
+        ("openai:gpt-4o", "gpt-4o", "openai"),
+    ],
+)
+def test_long_prompts_are_priced_at_the_long_context_tier_on_both_sides_of_it(
+    model_id: str, ref: str, provider_id: str
+) -> None:
+    settings = Settings()
+    # in any order, so no cached per-token rate carries over from the wrong tier
+    for n in (300_000, 150_000, 200_001, 200_000, 199_999, 1, 0, 1_000_000):
+        parts = pricing.cost_parts(settings, model_id, n, 2048)
+        calc = calc_price(Usage(input_tokens=n, output_tokens=2048), ref, provider_id=provider_id)
+        assert parts == (
+            pytest.approx(float(calc.input_price)),
+            pytest.approx(float(calc.output_price)),
+        ), n

@@ -327,6 +327,12 @@ def render_for_estimate(plan: RunPlan) -> tuple[list[Message], list[str], str | 
     Returns (messages, the variables that were missing, the error if it still failed; the
     template's own text is then counted instead).
     """
+    try:
+        return plan.template.render(plan.variables), [], None
+    except MissingVariable:
+        pass
+    except TemplateError as exc:
+        return list(plan.template.messages), [], str(exc)
     variables = dict(plan.variables)
     missing: list[str] = [name for name in plan.template.variables() if name not in variables]
     for name in missing:

@@ -123,13 +123,61 @@ def price_with(
             input_tokens * (ref.input_per_mtok or 0.0) / MTOK,
             output_tokens * (ref.output_per_mtok or 0.0) / MTOK,
         )
+    input_tokens, output_tokens = max(0, input_tokens), max(0, output_tokens)
+    if not cached_input_tokens and not cache_write_tokens:
+        fast = _linear(ref, input_tokens, output_tokens)
+        if fast is not None:
+            return fast
     return _calc(
-        ref,
-        max(0, input_tokens),
-        max(0, output_tokens),
-        max(0, cached_input_tokens),
-        max(0, cache_write_tokens),
+        ref, input_tokens, output_tokens, max(0, cached_input_tokens), max(0, cache_write_tokens)
     )
+
+
+# Live estimates price every model on every keystroke, and genai-prices takes ~0.5 ms a call.
+# Without cache tokens a price is linear in the token counts between tier thresholds (a tier
+# applies when the input exceeds its start), so one exact call per model and tier gives
+# per-token rates that price every other count in that tier.
+_rates: dict[tuple[PriceRef, int], tuple[float, float]] = {}
+
+
+@lru_cache(maxsize=1024)
+def _tier_starts(ref: PriceRef) -> tuple[int, ...] | None:
+    """The input-token thresholds of this model's tiers; None when it is not linear."""
+    from genai_prices import Usage, calc_price
+
+    try:
+        price = calc_price(
+            Usage(input_tokens=1, output_tokens=1),
+            ref.model_ref,
+            provider_id=ref.provider_id,
+            provider_api_url=ref.provider_api_url,
+        ).model_price
+    except (LookupError, ValueError):
+        return None
+    if getattr(price, "requests_kcount", None):  # a fee per request: not linear
+        return None
+    starts: set[int] = set()
+    for value in vars(price).values():
+        for tier in getattr(value, "tiers", None) or ():
+            starts.add(int(tier.start))
+    return tuple(sorted(starts))
+
+
+def _linear(ref: PriceRef, input_tokens: int, output_tokens: int) -> tuple[float, float] | None:
+    starts = _tier_starts(ref)
+    if starts is None or input_tokens in starts:
+        return None
+    region = sum(1 for start in starts if input_tokens > start)
+    rates = _rates.get((ref, region))
+    if rates is None:
+        probe = max(1, input_tokens)
+        if sum(1 for start in starts if probe > start) != region:
+            return None
+        exact = _calc(ref, probe, MTOK, 0, 0)
+        if exact is None:
+            return None
+        rates = _rates[(ref, region)] = (exact[0] / probe, exact[1] / MTOK)
+    return input_tokens * rates[0], output_tokens * rates[1]
 
 
 def cost_usd(settings: Settings, model_id: str, usage: UsageReport) -> float | None:
