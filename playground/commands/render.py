@@ -42,7 +42,7 @@ def figures(r: CellResult) -> str:
     if r.tokens_per_s:
         parts.append(f"{r.tokens_per_s:.0f} tok/s")
     if r.input_tokens is not None or r.output_tokens is not None or r.cached:
-        parts.append(format_cost(r.cost_usd))
+        parts.append(f"{est}{format_cost(r.cost_usd)}" if r.cost_usd else format_cost(r.cost_usd))
     if r.cached:
         parts.append("cached")
     if r.fallback_used:
