@@ -307,11 +307,13 @@ class IncrementalCounter:
 
 _text_cache: OrderedDict[tuple[str, str], int] = OrderedDict()
 _cache_lock = threading.Lock()
-_CACHE_SIZE = 512
+_cache_chars = 0
+CACHE_CHARS = 8_000_000  # the texts kept as keys, in total (a few long prompts' worth)
 
 
 def encode_count(encoding: str, text: str) -> int:
     """Tokens in ``text`` under ``encoding`` (ordinary text: special tokens count as text)."""
+    global _cache_chars
     if not text:
         return 0
     key = (encoding, text)
@@ -322,10 +324,14 @@ def encode_count(encoding: str, text: str) -> int:
             return hit
     enc = get_encoding(encoding)
     n = sum(len(enc.encode_ordinary(c)) for c in split_chunks(text))
-    with _cache_lock:
-        _text_cache[key] = n
-        if len(_text_cache) > _CACHE_SIZE:
-            _text_cache.popitem(last=False)
+    if len(text) <= CACHE_CHARS // 4:
+        with _cache_lock:
+            if key not in _text_cache:
+                _text_cache[key] = n
+                _cache_chars += len(text)
+            while _cache_chars > CACHE_CHARS:
+                (_, old), _count = _text_cache.popitem(last=False)
+                _cache_chars -= len(old)
     return n
 
 
