@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Any
 
 from playground.commands.common import command_parser, fail, load_settings_or_fail
+
+TYPE_CHECKING = False  # not importing typing keeps `playground history` quick to start
+if TYPE_CHECKING:
+    from typing import Any
 
 HELP = {
     "history": "list past runs, newest first; QUERY searches prompts and outputs",
@@ -40,11 +44,29 @@ def add_parser(sub: Any, name: str) -> None:
         parser.set_defaults(func=export_command)
 
 
+def db_path(args: argparse.Namespace) -> str:
+    """Settings.db_path() without loading the config (its contents never move the database):
+    --db, $PLAYGROUND_DB, the workspace's sessions/, else the user data dir. Skipping the
+    config (dataclasses, tomllib, pathlib) keeps a history search as quick as `--help`."""
+    if args.db:
+        return str(args.db)
+    if os.environ.get("PLAYGROUND_DB"):
+        return os.environ["PLAYGROUND_DB"]
+    here = os.path.realpath(os.getcwd())
+    while True:
+        if os.path.isfile(os.path.join(here, "playground.toml")):
+            return os.path.join(here, "sessions", "playground.db")
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    return str(load_settings_or_fail(args).db_path())
+
+
 def _open(args: argparse.Namespace, *, must_exist: bool) -> Any:
     """The store, or None when there is no database yet (nothing was ever recorded)."""
-    settings = load_settings_or_fail(args)
-    path = settings.db_path()
-    if not path.exists():
+    path = db_path(args)
+    if not os.path.exists(path):
         if must_exist:
             fail(f"{path}: no session database yet (run something first, or pass --db)")
         return None
@@ -91,11 +113,12 @@ def history_command(args: argparse.Namespace) -> int:
 
 
 def _print_table(runs: list[dict[str, Any]]) -> None:
-    import shutil
-
     from playground.store.export import format_cost
 
-    width = shutil.get_terminal_size((100, 24)).columns
+    try:
+        width = int(os.environ.get("COLUMNS") or os.get_terminal_size(sys.stdout.fileno()).columns)
+    except (OSError, ValueError):
+        width = 100
     rows = []
     for run in runs:
         when = (run["created_at"] or "")[:16].replace("T", " ")
@@ -203,7 +226,6 @@ def export_command(args: argparse.Namespace) -> int:
     if not args.output:
         sys.stdout.write(text)
         return 0
-    import os
     import tempfile
     from pathlib import Path
 

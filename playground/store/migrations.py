@@ -9,13 +9,15 @@ opening an up-to-date database stays cheap.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
 
 MIGRATIONS_TABLE = "_playground_migrations"
 
-Migration = Callable[[Any], None]
+TYPE_CHECKING = False  # not importing typing keeps `playground history` quick to start
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Migration = Callable[[Any], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
 
 
@@ -142,6 +144,8 @@ def migrate(conn: sqlite3.Connection, upto: str | None = None) -> list[str]:
     database at once do not both create it). ``upto`` stops after that one (for tests)."""
     from sqlite_utils import Database
 
+    from playground.store.recording import iso
+
     db = Database(conn, execute_plugins=False)
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -156,7 +160,7 @@ def migrate(conn: sqlite3.Connection, upto: str | None = None) -> list[str]:
                 fn(db)
                 conn.execute(
                     f"INSERT INTO [{MIGRATIONS_TABLE}] (name, applied_at) VALUES (?, ?)",
-                    (name, datetime.now(UTC).isoformat(timespec="seconds")),
+                    (name, iso()),
                 )
                 ran.append(name)
             if name == upto:

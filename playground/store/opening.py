@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from pathlib import Path
 
 from playground.store.migrations import MIGRATIONS_TABLE, known_names
 
@@ -12,13 +12,19 @@ class StoreError(Exception):
     """The store cannot be used; the message is one line naming the database path."""
 
 
-def inspect_existing(path: Path) -> None:
+def _uri(path: str) -> str:
+    """A read-only SQLite URI (no urllib: keeps `playground history` quick to start)."""
+    quoted = os.path.abspath(path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    return f"file:{quoted}?mode=ro"
+
+
+def inspect_existing(path: str) -> None:
     """Raise StoreError when ``path`` holds something other than a playground database we
     can use (not SQLite, someone else's tables, or a newer playground's schema). Read-only."""
-    if path.is_dir():
+    if os.path.isdir(path):
         raise StoreError(f"{path}: is a folder, not a database file (pass --db FILE)")
     try:
-        size = path.stat().st_size
+        size = os.stat(path).st_size
     except (FileNotFoundError, NotADirectoryError):
         return  # a new database (connect() says if its folder cannot be made)
     except OSError as exc:
@@ -26,14 +32,14 @@ def inspect_existing(path: Path) -> None:
     if size == 0:
         return
     try:
-        with path.open("rb") as fh:
+        with open(path, "rb") as fh:
             header = fh.read(16)
     except OSError as exc:
         raise StoreError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if header != b"SQLite format 3\x00":
         raise StoreError(f"{path}: not a playground database (not SQLite); left untouched")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        conn = sqlite3.connect(_uri(path), uri=True, timeout=5)
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open: {exc}") from None
     try:
@@ -57,19 +63,17 @@ def inspect_existing(path: Path) -> None:
         )
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: str) -> sqlite3.Connection:
     """A read-write connection: WAL, a busy timeout, autocommit (we BEGIN ourselves)."""
-    if not path.exists():
+    if not os.path.exists(path):
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         except OSError as exc:
             raise StoreError(
                 f"{path}: cannot create its folder: {exc.strerror or exc} (pass --db PATH)"
             ) from None
     try:
-        conn = sqlite3.connect(
-            str(path), timeout=5.0, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open: {exc} (pass --db PATH)") from None
     try:

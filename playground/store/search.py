@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+
+TYPE_CHECKING = False  # not importing typing keeps `playground history` quick to start
+if TYPE_CHECKING:
+    from typing import Any
 
 MARK = ("**", "**")  # how a snippet marks the matched words (Markdown bold)
 SNIPPET_WORDS = 12

@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
-import threading
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from _thread import RLock  # threading's RLock, without importing threading
 
 from playground.store.migrations import MIGRATIONS_TABLE, applied, known_names, migrate
 from playground.store.opening import StoreError, connect, inspect_existing
 from playground.store.recording import RecorderMixin, iso
 
+TYPE_CHECKING = False  # not importing typing keeps `playground history` quick to start
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from playground.core.estimate import UsageStats
     from playground.core.plan import RunPlan
 
@@ -39,17 +40,17 @@ JSON_COLUMNS = ("template", "variables", "models", "temperatures", "params", "me
 class Store(RecorderMixin):
     """Sessions, runs, responses and ratings; also the runner's Recorder."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
-        self.lock = threading.RLock()
+        self.lock = RLock()
         self.session_id: int | None = None
         self._init_recorder()
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
         """Open (creating if needed) and migrate; refuse, untouched, anything not ours."""
-        path = Path(path).expanduser()
+        path = os.path.expanduser(os.fspath(path))
         inspect_existing(path)
         conn = connect(path)
         try:
@@ -286,6 +287,8 @@ def _as_int(value: Any) -> int:
 
 def _alive(pid: int | None, host: str | None) -> bool:
     """Is the process that owns a session still running (on this machine)?"""
+    import socket
+
     if not pid or host != socket.gethostname():
         return False
     if pid == os.getpid():
