@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, NoReturn
 
 from playground.cli import add_common
+
+TYPE_CHECKING = False  # not importing typing keeps quick commands quick to start
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 class UsageError(Exception):
