@@ -277,3 +277,23 @@ def test_a_broken_theme_file_is_reported_in_one_line(tmp_path: Any) -> None:
     bad.write_text('primary = "#fff"\nflavour = "mint"\n')
     with pytest.raises(ThemeFileError, match="unknown field"):
         load_theme_file(bad)
+
+
+def test_themes_are_packaged_where_themes_py_looks_in_a_wheel() -> None:
+    """pyproject force-includes themes/ as playground/themes: the first place themes.py looks."""
+    import tomllib
+    from pathlib import Path
+
+    import playground.tui.themes as themes_module
+
+    root = Path(__file__).resolve().parents[1]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    include = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert include["themes"] == "playground/themes"
+    package = Path(themes_module.__file__).resolve().parents[1]
+    assert package.name == "playground"
+    assert themes_module.theme_dirs()[-1] == root / "themes"  # the source tree, here
+    assert {p.stem for p in (root / "themes").glob("*.toml")} >= {
+        "playground-dark",
+        "playground-light",
+    }
