@@ -212,3 +212,30 @@ def test_config_flag_and_env_are_used(tmp_path: Path, loopback: LoopbackServer) 
     assert [r.model for r in loopback.requests] == ["x", "y"]
     missing = playground(tmp_path, "run", "--config", "nope.toml", "-p", "hi", "-m", "echo")
     assert_one_line_error(missing, "nope.toml", "not found")
+
+
+def test_ctrl_c_closes_every_connection_promptly(tmp_path: Path, loopback: LoopbackServer) -> None:
+    import signal
+    import time
+
+    loopback.write_config(tmp_path)
+    loopback.default = Reply(chunks=100, duration=20)
+    env = clean_env(tmp_path, **loopback.env())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "playground", "run", "-p", "hi", "-m", "lo-openai:a",
+         "-m", "lo-gemini:b", "-t", "0", "-t", "1", "--json"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert loopback.wait_requests(4, timeout=10)
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        gone = loopback.wait_disconnects(4, timeout=2)
+        assert len(gone) == 4
+        assert max(r.disconnected_at for r in gone) - t0 < 0.2
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "Traceback" not in err and err.strip() == "playground: interrupted"

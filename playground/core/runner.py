@@ -14,6 +14,7 @@ A failed or cancelled cell keeps its partial text; other cells carry on. A ``Rec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import AsyncIterator
@@ -154,6 +155,7 @@ class RunHandle:
             result.id = rid
         self._emit(RunStarted(self.run_id, self.session_id, tuple(self.cells)))
         loop = asyncio.get_running_loop()
+        self._warm: asyncio.Future[None] | None = None
         # Cell tasks exist from the start, so cancel() right after start() reaches them all.
         for cell in self.cells:
             self._tasks[cell.index] = loop.create_task(self._run_cell(cell))
@@ -224,11 +226,33 @@ class RunHandle:
             stop=tuple(plan.stop),
         )
 
+    def _fallbacks(self, model_id: str) -> list[str]:
+        return self.runner.settings.model_config(model_id).fallbacks
+
+    async def _warmed(self) -> None:
+        """Token counts and prices load big tables on first use (about a second, and parts
+        of it hold the GIL): done once, in a thread, before the first request goes out, so
+        it never stalls a stream being timed. Later runs find them loaded."""
+        if self._warm is None:
+            models = [m for c in self.cells for m in (c.model, *self._fallbacks(c.model))]
+            self._warm = asyncio.get_running_loop().run_in_executor(
+                None, self._warm_up, list(dict.fromkeys(models))
+            )
+        await asyncio.shield(self._warm)
+
+    def _warm_up(self, models: list[str]) -> None:
+        for model_id in models:
+            try:
+                self._input_estimate(model_id)
+                pricing.cost_usd(self.runner.settings, model_id, UsageReport(1, 1))
+            except Exception:  # the real call reports any problem, in its cell
+                pass
+
     async def _run_cell(self, cell: Cell) -> None:
         result = self.results[cell.index]
         result.status = "running"
         result.started_at = time.time()
-        chain = [cell.model, *self.runner.settings.model_config(cell.model).fallbacks]
+        chain = [cell.model, *self._fallbacks(cell.model)]
         try:
             for position, model_id in enumerate(chain):
                 if position:
@@ -248,6 +272,9 @@ class RunHandle:
             result.ended_at = time.time()
             if result.status == "running":
                 result.status = "error"
+            if not result.cached:
+                with contextlib.suppress(asyncio.CancelledError):  # cancelled again: count anyway
+                    await self._warmed()
             self._finalize_usage(result)
             self._emit(
                 CellFinished(cell, result) if result.status == "ok" else CellFailed(cell, result)
@@ -290,6 +317,7 @@ class RunHandle:
             self._fail(result, missing.message)
             return
         global_sem, provider_sem = runner._semaphores(provider.name)
+        await self._warmed()
         # Provider first: a cell queued behind its provider's limit holds no global slot,
         # so other providers' cells are not starved.
         async with provider_sem, global_sem:

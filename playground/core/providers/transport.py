@@ -13,6 +13,8 @@ Scope: HTTP/1.1, http and https, keep-alive pooling per host. Proxies are not ha
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import ssl
 import time
 from collections.abc import AsyncIterator
@@ -164,11 +166,18 @@ class _Conn(asyncio.Protocol):
             self.timer = loop.call_at(self.deadline, self._check_deadline)
 
     def close(self) -> None:
+        """Close now: the server must see a cancel at once, not when the loop next idles."""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        if self.transport is not None:
-            self.transport.close()
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # asyncio only closes the socket on a later loop pass
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        transport.abort()
 
 
 class _Expired(Exception):
