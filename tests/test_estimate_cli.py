@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from playground.cli import main
 from playground.config import Settings
 from playground.core import tokens
 from playground.core.estimate import estimate_plan
@@ -89,22 +92,39 @@ def test_estimate_json_gives_every_cell_and_the_total(tmp_path: Path) -> None:
     assert doc["total"]["unpriced"] == ["openai:not-priced"]
 
 
-def test_estimate_table_marks_estimates_and_unpriced_models(tmp_path: Path) -> None:
-    out = playground(
-        tmp_path, "estimate", "-p", "hello", "-m", "openai:gpt-4", "-m", "gemini:gemini-2.5-flash"
-    )
-    assert out.returncode == 0, out.stderr
-    assert "openai:gpt-4 " in out.stdout and "≈" in out.stdout
-    assert "worst case" in out.stdout
-    out = playground(tmp_path, "estimate", "-p", "hello", "-m", "openai:nope")
-    assert "unpriced" in out.stdout
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """In-process commands, isolated like the subprocesses: no keys, a temp DB and cwd."""
+    for var in list(os.environ):
+        if var.endswith(("_API_KEY", "_BASE_URL")) or var == "PLAYGROUND_CONFIG":
+            monkeypatch.delenv(var)
+    monkeypatch.setenv("PLAYGROUND_DB", str(tmp_path / "sessions.db"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
-def test_estimate_with_a_missing_variable_is_exit_2_like_run(tmp_path: Path) -> None:
-    out = playground(tmp_path, "estimate", "-p", "About {{topic}}", "-m", "openai:gpt-4o")
-    assert out.returncode == 2
-    assert out.stderr.strip().startswith("playground: variable {{topic}}")
-    assert "Traceback" not in out.stderr
+def test_estimate_table_marks_estimates_and_unpriced_models(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["estimate", "-p", "hello", "-m", "openai:gpt-4", "-m", "gemini:gemini-2.5-flash"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "openai:gpt-4 " in out and "≈" in out
+    assert "worst case" in out
+    assert main(["estimate", "-p", "hello", "-m", "openai:nope"]) == 0
+    assert "unpriced" in capsys.readouterr().out
+
+
+def test_estimate_with_a_missing_variable_is_exit_2_like_run(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["estimate", "-p", "About {{topic}}", "-m", "openai:gpt-4o"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.strip().startswith("playground: variable {{topic}}")
+    assert "Traceback" not in err
 
 
 def test_run_refuses_a_plan_over_budget_and_prints_the_estimate(tmp_path: Path) -> None:
