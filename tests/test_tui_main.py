@@ -217,13 +217,7 @@ async def test_rating_a_cell_stores_it(loopback: LoopbackServer, tmp_path: Path)
         await wait_for(pilot, lambda: cell.rating)
         assert "rated 4 “crisp”" in figures_text(cell)
         rid = cell.result.id
-        if hasattr(store, "ratings"):
-            assert store.ratings[rid] == (4, "crisp")
-        else:
-            rows = list(
-                store.db.query("select score, note from ratings where response_id = ?", [rid])
-            )
-            assert rows and rows[-1]["score"] == 4 and rows[-1]["note"] == "crisp"
+        assert store.get_response(rid)["rating"] == {"score": 4, "note": "crisp"}
 
 
 async def test_history_reopens_a_run_read_only_until_edited(

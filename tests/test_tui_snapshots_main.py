@@ -70,6 +70,8 @@ def test_first_start_without_keys(snap_compare: Any, tmp_path: Path, monkeypatch
         picker = pilot.app.screen.picker
         await wait_for(pilot, lambda: "checking" not in picker.entries["ollama:*"].reason)
         await wait_for(pilot, lambda: "tok" in pilot.app.screen.estimate_bar.line)
+        pilot.app.screen.editor.user_area.cursor_blink = False  # a steady cursor, a stable SVG
+        await pilot.pause(0.1)
         no_secret_drawn(pilot.app)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
@@ -81,7 +83,8 @@ def test_streaming(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path) 
     The prompt "Tell me about {{topic}}" with the variable row "topic  otters". Two cells
     side by side, titled "● lo-openai:gpt-a · t=0" and "● lo-anthropic:claude-b · t=0" (● in
     the primary colour: running), each showing its first four words "model=… temperature=0.0:
-    Hello from" and the footer "streaming… N chars".
+    Hello from" at the top, an empty figures line, and "streaming… N chars" on the right
+    of the bottom border.
     """
     settings = loopback_settings(loopback, tmp_path, temperatures=[0.0])
     loopback.default = Reply(stall_after=4, stall_max=10)
@@ -99,6 +102,7 @@ def test_streaming(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path) 
             pilot,
             lambda: all(c.markdown.source.endswith("from ") for c in cells_of(pilot.app)),
         )
+        pilot.app.screen.set_focus(None)
         await pilot.pause(0.2)
         no_secret_drawn(pilot.app)
 
@@ -111,7 +115,7 @@ def test_finished_with_figures(snap_compare: Any, loopback: LoopbackServer, tmp_
     Four cells, ✓ in green in each title: columns lo-openai:gpt-a and lo-anthropic:claude-b,
     rows t=0 and t=0.7. Each shows "model=… temperature=…: Hello from the loopback server,
     streaming one word at a time." and the figures "ttft 120 ms · 0.90 s · 11 in / 13 out ·
-    17 tok/s · unpriced".
+    17 tok/s · unpriced". The estimate bar ends "4 calls · unpriced".
     """
     settings = loopback_settings(loopback, tmp_path)
     app = make_app(settings, store=open_store(tmp_path))

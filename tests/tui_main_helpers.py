@@ -32,66 +32,10 @@ def loopback_settings(srv: Any, tmp_path: Path, **opts: Any) -> Any:
 
 
 def open_store(tmp_path: Path) -> Any:
-    """The session store in tmp_path (a small in-memory one until playground.store lands)."""
-    try:
-        from playground.store import Store
-    except ImportError:
-        return MemoryStore()
+    """The session store in tmp_path."""
+    from playground.store import Store
+
     return Store.open(tmp_path / "sessions" / "pg.db")
-
-
-class MemoryStore:
-    """The store's interface as the TUI uses it, in memory: recorder, history, ratings."""
-
-    def __init__(self) -> None:
-        self.runs: dict[int, dict[str, Any]] = {}
-        self.ratings: dict[Any, tuple[int, str | None]] = {}
-        self._next = 1
-
-    def start_run(self, plan: Any, cells: list[Any]) -> tuple[Any, Any, list[Any]]:
-        run_id = len(self.runs) + 1
-        ids = list(range(self._next, self._next + len(cells)))
-        self._next += len(cells)
-        self.runs[run_id] = {"id": run_id, "plan": plan, "results": {}, "ids": ids}
-        return 1, run_id, ids
-
-    def lookup_cache(self, key: str) -> dict[str, Any] | None:
-        return None
-
-    def on_event(self, event: Any, cache_key: str | None = None) -> None:
-        result = getattr(event, "result", None)
-        run_id = getattr(event, "run_id", None)
-        if result is not None and getattr(result, "done", False):
-            for run in self.runs.values():
-                if result.id in run["ids"]:
-                    run["results"][result.id] = result
-        del run_id
-
-    def rate(self, response_id: Any, score: int, note: str | None = None) -> None:
-        self.ratings[response_id] = (score, note)
-
-    def list_runs(self, query: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": r["id"],
-                "models": r["plan"].models,
-                "cell_count": len(r["ids"]),
-                "cost_usd": 0.0,
-                "snippet": r["plan"].template.user,
-                "created_at": None,
-            }
-            for r in reversed(self.runs.values())
-        ][:limit]
-
-    def get_run(self, run_id: Any) -> dict[str, Any]:
-        return self.runs[int(run_id)]
-
-    def plan_from_run(self, run: dict[str, Any]) -> Any:
-        return run["plan"]
-
-    def responses_for_run(self, run_id: Any) -> list[Any]:
-        run = self.runs[int(run_id)]
-        return [run["results"][i] for i in run["ids"] if i in run["results"]]
 
 
 async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
@@ -51,6 +50,8 @@ class PlaygroundApp(App[None]):
         self._store = store
         self._store_given = store is not None
         self._store_error: str | None = None
+        self._session_started = False
+        self._estimator: Any = None
         self._providers = providers
         self._runner: Runner | None = None
         self.prompt_file = Path(prompt_file) if prompt_file else None
@@ -82,8 +83,15 @@ class PlaygroundApp(App[None]):
                 from playground.store import Store
 
                 self._store = Store.open(self.settings.db_path())
-            except Exception as exc:  # no store module yet, or a bad database: runs still work
+            except Exception as exc:  # a bad or newer database: runs still work, unrecorded
                 self._store_error = " ".join(str(exc).split()) or type(exc).__name__
+        if self._store is not None and not self._session_started:
+            self._session_started = True
+            envs = [cfg.api_key_env for cfg in self.settings.providers.values()]
+            if hasattr(self._store, "add_secret_envs"):
+                self._store.add_secret_envs(envs)
+            if hasattr(self._store, "new_session") and self._store.session_id is None:
+                self._store.new_session(source="tui")
         return self._store
 
     @property
@@ -91,20 +99,20 @@ class PlaygroundApp(App[None]):
         return self._store_error
 
     def estimate(self, plan: RunPlan) -> Any:
-        """The plan's estimate (blocking: call from a thread)."""
-        try:
+        """The plan's estimate (blocking: call from a thread). One Estimator for the app, so
+        re-estimating after a keystroke only re-counts the edited text."""
+        if self._estimator is None:
             from playground.core.estimate import Estimator
-        except ImportError:
-            return _rough_estimate(self.settings, plan)
-        return Estimator(self.settings, self._stats()).estimate(plan)
 
-    def _stats(self) -> Any:
-        store = self.store
-        getter = getattr(store, "token_stats", None) or getattr(store, "stats", None)
-        try:
-            return getter() if callable(getter) else None
-        except Exception:
-            return None
+            store = self.store
+            stats = store if hasattr(store, "usage_stats") else None
+            self._estimator = Estimator(self.settings, stats)
+        return self._estimator.estimate(plan)
+
+    def runs_changed(self) -> None:
+        """A run ended: the expected costs may move with the new history."""
+        if self._estimator is not None:
+            self._estimator.refresh_stats()
 
     def remember(self, **changes: Any) -> None:
         """Update the remembered UI state and write it (small JSON file)."""
@@ -135,6 +143,8 @@ class PlaygroundApp(App[None]):
     async def on_unmount(self) -> None:
         if self._runner is not None:
             await self._runner.aclose()
+        if self._estimator is not None:
+            self._estimator.close()
         close = getattr(self._store, "close", None)
         if close and not self._store_given:
             close()
@@ -162,39 +172,4 @@ def make_app(
 def any_key(settings: Settings) -> bool:
     return any(
         cfg.api_key_env and os.environ.get(cfg.api_key_env) for cfg in settings.providers.values()
-    )
-
-
-def _rough_estimate(settings: Settings, plan: RunPlan) -> Any:
-    """Until core/estimate.py exists: the runner's own token count and the pricing module."""
-    from playground.core import pricing, tokens
-    from playground.core.providers.base import UsageReport
-
-    messages = plan.render()
-    cells = []
-    input_cost: float | None = 0.0
-    worst: float | None = 0.0
-    unpriced: list[str] = []
-    counts: dict[str, Any] = {}
-    for cell in plan.cells():
-        count = counts.get(cell.model) or tokens.count_messages(cell.model, messages)
-        counts[cell.model] = count
-        cells.append(
-            SimpleNamespace(
-                model=cell.model,
-                input_tokens=count.tokens,
-                method="exact" if count.exact else "estimate",
-            )
-        )
-        cin = pricing.cost_usd(settings, cell.model, UsageReport(count.tokens, 0))
-        cmax = pricing.cost_usd(
-            settings, cell.model, UsageReport(count.tokens, plan.max_tokens or 4096)
-        )
-        if cin is None or cmax is None:
-            unpriced.append(cell.model)
-            continue
-        input_cost = (input_cost or 0) + cin
-        worst = (worst or 0) + cmax
-    return SimpleNamespace(
-        cells=cells, input_cost_usd=input_cost, max_cost_usd=worst, unpriced=unpriced
     )

@@ -17,7 +17,6 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 from textual.worker import get_current_worker
 
-from playground.tui.widgets.cell import ResultCell, cell_label
 from playground.tui.widgets.editor import PromptEditor
 from playground.tui.widgets.estimate_bar import EstimateBar, money
 from playground.tui.widgets.grid import ResultGrid
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from playground.core.plan import CellResult, RunPlan
     from playground.core.runner import RunHandle
     from playground.tui.app import PlaygroundApp
+    from playground.tui.widgets.cell import ResultCell
 
 DEBOUNCE_S = 0.15
 
@@ -128,7 +128,7 @@ class MainScreen(Screen[None]):
         if self.app.prompt_file is not None or self.app.prompt is not None:
             self._open_prompt_file()
         self.editor.user_area.focus()
-        self._rescan_variables()
+        # the template engine, httpx and the store load after the first frame
         self.call_after_refresh(self._after_first_frame)
 
     def on_resize(self) -> None:
@@ -343,11 +343,12 @@ class MainScreen(Screen[None]):
         return plan
 
     # -- the models the providers offer --------------------------------------------------------
-    @work(exclusive=True, group="probe")
+    @work(exclusive=True, group="probe", exit_on_error=False)
     async def _probe_models(self) -> None:
         """Ask every provider whether it is ready and what it offers (short timeouts)."""
         app = self.app
         settings = app.settings
+        await asyncio.to_thread(lambda: app.store)  # open the database off the UI thread
         providers = app.providers
         client = app.runner.client
 
@@ -366,6 +367,8 @@ class MainScreen(Screen[None]):
         names = list(providers)
         results = await asyncio.gather(*(probe(n, providers[n]) for n in names))
         entries = [e for group in results for e in group]
+        if not self.is_attached or not self.query(ModelPicker):
+            return  # the app is closing
         self.picker.set_entries(entries)
         if app.state.models is None and self.prompt_info is None:
             from playground.tui.app import any_key
@@ -465,7 +468,9 @@ class MainScreen(Screen[None]):
             self.notify(f"the run was not fully recorded: {handle.store_error}", severity="warning")
         elif self.app.store_error:
             self.notify(f"not recorded: {self.app.store_error}", severity="warning", timeout=4)
+        self.app.runs_changed()
         self.post_message(RunDone(handle))
+        self.schedule_update()
 
     def action_cancel(self) -> None:
         """Escape: the focused cell if it is running, else the whole run."""
@@ -473,7 +478,7 @@ class MainScreen(Screen[None]):
             self.minimize()
             return
         focused = self.focused
-        if isinstance(focused, ResultCell):
+        if _is_cell(focused):
             owner = self._owner.get(focused)
             if owner and not owner[0].finished:
                 owner[0].cancel(owner[1])
@@ -547,6 +552,7 @@ class MainScreen(Screen[None]):
 
     async def _diff(self, cell: ResultCell, result: CellResult) -> None:
         from playground.tui.screens.dialogs import PickCellScreen
+        from playground.tui.widgets.cell import cell_label
 
         others = [
             (i, cell_label(c.cell, 2 if c.cell.sample > 1 else 1))
@@ -642,13 +648,19 @@ class MainScreen(Screen[None]):
         if run_id is None:
             return
         try:
-            plan, results = await asyncio.to_thread(_load_run, store, run_id)
+            plan, results, ratings = await asyncio.to_thread(_load_run, store, run_id)
         except Exception as exc:
-            self.notify(f"cannot open run {run_id}: {' '.join(str(exc).split())}", "error")
+            self.notify(f"cannot open run {run_id}: {' '.join(str(exc).split())}", severity="error")
             return
-        await self.restore(run_id, plan, results)
+        await self.restore(run_id, plan, results, ratings)
 
-    async def restore(self, run_id: Any, plan: RunPlan, results: list[CellResult]) -> None:
+    async def restore(
+        self,
+        run_id: Any,
+        plan: RunPlan,
+        results: list[CellResult],
+        ratings: dict[Any, dict[str, Any]] | None = None,
+    ) -> None:
         """Show a past run: its prompt, variables, matrix and results, read-only until edited."""
         for handle in self._handles:
             handle.cancel()
@@ -672,6 +684,9 @@ class MainScreen(Screen[None]):
             if widget is not None:
                 await widget.show_result(result)
                 self._plans[widget] = plan
+                rating = (ratings or {}).get(result.id)
+                if rating:
+                    widget.set_rating(rating["score"], rating.get("note"))
         self.viewing_run = run_id
         self.modified = False
         self._update_subtitle()
@@ -710,9 +725,11 @@ class MainScreen(Screen[None]):
         yield SystemCommand(
             "Focus prompt", "Back to the user message (f2)", self.action_focus_prompt
         )
-        cell = self.focused if isinstance(self.focused, ResultCell) else None
+        cell = self.focused if _is_cell(self.focused) else None
         if cell is None or cell.result is None:
             return
+        from playground.tui.widgets.cell import ResultCell, cell_label
+
         label = cell_label(cell.cell)
         for action, title, help in (
             ("rate", "Rate cell", "Score the focused answer 1–5 with a note (r)"),
@@ -729,12 +746,23 @@ class MainScreen(Screen[None]):
             )
 
 
-def _load_run(store: Any, run_id: Any) -> tuple[RunPlan, list[CellResult]]:
-    """A past run from the store as (plan, results)."""
+def _is_cell(widget: object) -> bool:
+    """Is this a grid cell? (Without importing the cell module, and Markdown, at start.)"""
+    return type(widget).__name__ == "ResultCell"
+
+
+def _load_run(
+    store: Any, run_id: Any
+) -> tuple[RunPlan, list[CellResult], dict[Any, dict[str, Any]]]:
+    """A past run from the store as (plan, results, ratings by response id)."""
     run = store.get_run(run_id)
+    if run is None:
+        raise LookupError(f"no run {run_id}")
     plan = store.plan_from_run(run)
     rows = store.responses_for_run(run_id)
-    return plan, [_result_from(row, i) for i, row in enumerate(rows)]
+    results = [_result_from(row, i) for i, row in enumerate(rows)]
+    ratings = {r["id"]: r["rating"] for r in rows if isinstance(r, dict) and r.get("rating")}
+    return plan, results, ratings
 
 
 def _result_from(row: Any, index: int) -> CellResult:

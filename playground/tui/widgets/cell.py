@@ -68,6 +68,8 @@ class ResultCell(Vertical, can_focus=True):
         min-height: 4;
         border: round $panel-lighten-2;
         border-title-color: $text-muted;
+        border-subtitle-color: $text-muted;
+        border-subtitle-align: right;
         padding: 0 1;
         background: $surface;
         &:focus { border: round $primary; border-title-color: $primary; background-tint: $foreground 3%; }
@@ -119,6 +121,7 @@ class ResultCell(Vertical, can_focus=True):
         self.rating: str | None = None
         self.notice = ""
         self.ended = False  # the end of this cell's latest run has been shown
+        self._has_text = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="cell-body"):
@@ -150,6 +153,7 @@ class ResultCell(Vertical, can_focus=True):
         """A (re-)run of this cell starts: clear what was there."""
         self.result = result
         self.ended = False
+        self._has_text = False
         self._pending.clear()
         self._reasoning = ""
         self.remove_class("-readonly", "-rated")
@@ -187,14 +191,17 @@ class ResultCell(Vertical, can_focus=True):
                 self._stream = Markdown.get_stream(self.markdown)
             text = "".join(self._pending)
             self._pending.clear()
+            if not self._has_text:
+                self._has_text = True
+                self.query_one(".cell-figures", Static).update("")
             await self._stream.write(text)
             body = self.query_one(".cell-body", VerticalScroll)
             if not body.is_anchored and body.max_scroll_y > 0:
                 body.anchor()  # follow the end once the answer outgrows the cell (not before:
                 # an anchored short answer would sit at the bottom)
             if self.result is not None and self.result.status == "running":
-                n = len(self.result.output)
-                self.query_one(".cell-figures", Static).update(f"streaming… {n} chars")
+                # the border, not a Static: Static.update asks for a layout of the whole screen
+                self.border_subtitle = f"streaming… {len(self.result.output)} chars"
 
     def set_notice(self, text: str) -> None:
         """A transient line (retrying, falling back); empty hides it."""
@@ -216,6 +223,7 @@ class ResultCell(Vertical, can_focus=True):
 
     def _show_end(self, result: CellResult) -> None:
         self.ended = True
+        self.border_subtitle = ""
         self._set_status(result.status)
         self.set_notice("")
         error = self.query_one(".cell-error", Static)

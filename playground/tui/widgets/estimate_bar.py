@@ -32,13 +32,19 @@ def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
     unpriced = getattr(estimate, "unpriced", None) or ()
     count = len(unpriced) if isinstance(unpriced, (list, tuple, set)) else int(unpriced)
     money_part = f"{n} call{'s' if n != 1 else ''}"
-    if n and count >= n:
+    if estimate.input_cost_usd is None and worst is None:
         money_part += " · unpriced"
     else:
         money_part += f" · in {money(estimate.input_cost_usd)} · worst {money(worst)}"
+        expected = getattr(estimate, "expected_cost_usd", None)
+        if expected is not None:
+            money_part += f" · expected {money(expected)}"
         if count:
-            money_part += f" ({count} unpriced)"
+            money_part += f" (+{count} unpriced model{'s' if count != 1 else ''})"
     parts.append(money_part)
+    missing = getattr(estimate, "missing_variables", None)
+    if missing:
+        parts.append("empty: " + ", ".join(missing))
     over = budget is not None and worst is not None and worst > budget
     if over:
         parts.append(f"⚠ over budget {money(budget)}")

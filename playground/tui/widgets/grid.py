@@ -9,14 +9,13 @@ from textual.containers import Grid, ScrollableContainer, Vertical
 from textual.timer import Timer
 from textual.widgets import Static
 
-from playground.tui.widgets.cell import ResultCell
-
 if TYPE_CHECKING:
     from playground.core.plan import Cell
+    from playground.tui.widgets.cell import ResultCell
 
 MIN_COLUMN = 28
 MIN_CELL_HEIGHT = 6
-FLUSH_HZ = 15
+FLUSH_HZ = 8
 
 
 class ResultGrid(ScrollableContainer):
@@ -45,6 +44,8 @@ class ResultGrid(ScrollableContainer):
 
     async def build(self, cells: list[Cell], repeats: int = 1) -> dict[int, ResultCell]:
         """Replace the grid with fresh cells for this plan."""
+        from playground.tui.widgets.cell import ResultCell  # Markdown loads on the first run
+
         models = list(dict.fromkeys(c.model for c in cells))
         temps = list(dict.fromkeys(c.temperature for c in cells))
         await self.remove_children()
@@ -81,10 +82,6 @@ class ResultGrid(ScrollableContainer):
 
     def on_resize(self) -> None:
         self.fit()
-
-    def focused_cell(self) -> ResultCell | None:
-        focused = self.app.focused
-        return focused if isinstance(focused, ResultCell) else None
 
     # -- the flush clock: deltas reach the Markdown widgets a few times a second -------------
     def start_flushing(self) -> None:

@@ -69,8 +69,7 @@ class ParamsPanel(Horizontal):
     """Four small fields on one or two lines."""
 
     DEFAULT_CSS = """
-    ParamsPanel { height: auto; layout: grid; grid-size: 4; grid-gutter: 0 1; padding: 0 1; }
-    ParamsPanel > .param { height: 2; layout: vertical; }
+    ParamsPanel { height: 2; layout: grid; grid-size: 4 2; grid-gutter: 0 1; padding: 0 1; }
     ParamsPanel Label { color: $text-muted; height: 1; }
     ParamsPanel Input { border: none; height: 1; padding: 0; background: $boost; }
     ParamsPanel Input:focus { border: none; background: $primary 20%; }
@@ -81,16 +80,16 @@ class ParamsPanel(Horizontal):
         self._initial = values or {}
 
     def compose(self) -> ComposeResult:
-        for key, label, placeholder in _FIELDS:
-            with Horizontal(classes="param"):
-                yield Label(label)
-                yield Input(
-                    self._initial.get(key, ""),
-                    placeholder=placeholder,
-                    id=f"param-{key}",
-                    name=key,
-                    restrict=r"[0-9.\-]*",
-                )
+        for _key, label, _placeholder in _FIELDS:
+            yield Label(label)
+        for key, _label, placeholder in _FIELDS:
+            yield Input(
+                self._initial.get(key, ""),
+                placeholder=placeholder,
+                id=f"param-{key}",
+                name=key,
+                restrict=r"[0-9.\-]*",
+            )
 
     def raw(self) -> dict[str, str]:
         return {inp.name or "": inp.value for inp in self.query(Input)}

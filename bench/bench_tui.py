@@ -1,0 +1,291 @@
+"""TUI benchmarks, run in a real pseudo-terminal (not headless), side by side in one run.
+
+1. Start to first frame: ``playground``'s app against a minimal Textual app (Header, Static,
+   Footer) started the same way: a fresh ``python`` in a 160×48 pty, timed from spawn to the
+   first frame the app writes to the terminal. Median of N runs, alternating.
+2. Streaming: 8 cells (4 providers × 2 temperatures) streaming 50 chunks/s each from a loopback
+   server in its own process. While they stream, a key is sent to the editor every 100 ms; its
+   echo latency is the time from the key event to the first frame written after the editor
+   holds the new character. CPU is this process's user+system time over the window.
+
+    python bench/bench_tui.py [--runs 7] [--seconds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COLS, ROWS = 160, 48
+
+
+# -- the child side: runs inside the pty --------------------------------------------------------
+def _hook_first_frame(app, out: Path, exit_after: bool) -> list[float]:
+    """Wrap App._display to time-stamp every frame written to the terminal."""
+    frames: list[float] = []
+    original = app._display
+
+    def display(screen, renderable):  # type: ignore[no-untyped-def]
+        original(screen, renderable)
+        if renderable is None:
+            return
+        frames.append(time.perf_counter())
+        if len(frames) == 1:
+            out.write_text(json.dumps({"first_frame_wall": time.time()}))
+            if exit_after:
+                app.exit()
+
+    app._display = display
+    return frames
+
+
+def child_startup(kind: str, out: Path) -> None:
+    if kind == "minimal":
+        from textual.app import App
+        from textual.widgets import Footer, Header, Static
+
+        class Minimal(App[None]):
+            def compose(self):  # type: ignore[no-untyped-def]
+                yield Header()
+                yield Static("Hello")
+                yield Footer()
+
+        app = Minimal()
+    else:
+        from playground.config import load_settings
+        from playground.tui.app import make_app
+
+        app = make_app(load_settings())
+    _hook_first_frame(app, out, exit_after=True)
+    app.run()
+
+
+def child_stream(out: Path, seconds: float) -> None:
+    import asyncio
+    import resource
+
+    from textual import events
+
+    from playground.config import load_settings
+    from playground.tui.app import make_app
+
+    app = make_app(load_settings())
+    frames = _hook_first_frame(app, Path(str(out) + ".first"), exit_after=False)
+    report: dict[str, object] = {}
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    async def drive(pilot) -> None:  # type: ignore[no-untyped-def]
+        from playground.tui.widgets.cell import ResultCell
+
+        screen = app.screen
+        await pilot.pause(0.3)
+        screen.picker.set_selected(
+            ["lo-openai:m1", "lo-anthropic:m2", "lo-gemini:m3", "lo-ollama:m4"]
+        )
+        screen.query_one("#temperatures").value = "0, 1"
+        screen.editor.user_area.load_text("Write a long story about otters.")
+        screen.editor.user_area.focus()
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+r")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            cells = list(screen.query(ResultCell))
+            if len(cells) == 8 and all(c.result and c.result.output for c in cells):
+                break
+            await asyncio.sleep(0.05)
+        area = screen.editor.user_area
+        latencies: list[float] = []
+        processing: list[float] = []
+        t_wall, t_cpu = time.perf_counter(), cpu()
+        end = t_wall + seconds
+        while time.perf_counter() < end:
+            before = len(area.text)
+            t0 = time.perf_counter()
+            app.post_message(events.Key("a", "a"))
+            while len(area.text) == before:
+                await asyncio.sleep(0.0005)
+            t1 = time.perf_counter()
+            while not frames or frames[-1] < t1:
+                await asyncio.sleep(0.0005)
+            processing.append((t1 - t0) * 1000)
+            latencies.append((frames[-1] - t0) * 1000)
+            await asyncio.sleep(max(0.0, 0.1 - (time.perf_counter() - t0)))
+        wall, used = time.perf_counter() - t_wall, cpu() - t_cpu
+        streaming = [
+            c for c in screen.query(ResultCell) if c.result and c.result.status == "running"
+        ]
+        report.update(
+            keys=len(latencies),
+            echo_ms_median=statistics.median(latencies),
+            echo_ms_p95=sorted(latencies)[int(len(latencies) * 0.95) - 1],
+            echo_ms_max=max(latencies),
+            key_processing_ms_median=statistics.median(processing),
+            cpu_percent=100 * used / wall,
+            cells_still_streaming_at_end=len(streaming),
+            chars=sum(len(c.result.output) for c in screen.query(ResultCell) if c.result),
+        )
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        app.exit()
+
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        cProfile.runctx(
+            "app.run(auto_pilot=drive)", globals(), locals(), os.environ["BENCH_PROFILE"]
+        )
+    else:
+        app.run(auto_pilot=drive)
+    out.write_text(json.dumps(report))
+
+
+# -- the parent side --------------------------------------------------------------------------------
+def run_in_pty(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> None:
+    """Run a command with a COLS×ROWS pty as its terminal, draining what it writes."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    proc = subprocess.Popen(
+        args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True
+    )
+    os.close(slave)
+
+    def drain() -> None:
+        try:
+            while os.read(master, 65536):
+                pass
+        except OSError:
+            pass
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+
+
+def base_env(workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENROUTER_API_KEY"):
+        env.pop(var, None)
+    env.update(
+        TERM="xterm-256color",
+        COLUMNS=str(COLS),
+        LINES=str(ROWS),
+        PLAYGROUND_DB=str(workdir / "bench.db"),
+        OLLAMA_HOST="http://127.0.0.1:9",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def startup(runs: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        env = base_env(workdir)
+        times: dict[str, list[float]] = {"minimal": [], "playground": []}
+        for _ in range(runs):
+            for kind in times:
+                out = workdir / f"{kind}.json"
+                out.unlink(missing_ok=True)
+                t0 = time.time()
+                run_in_pty(
+                    [sys.executable, __file__, "--child-startup", kind, str(out)], env, workdir
+                )
+                times[kind].append(json.loads(out.read_text())["first_frame_wall"] - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def streaming(seconds: float) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "loopback.py"),
+                "--chunks",
+                "1000",
+                "--duration",
+                "20",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            port = int(server.stdout.readline().split()[1])  # type: ignore[union-attr]
+            sys.path.insert(0, str(ROOT / "tests"))
+            from loopback import LoopbackServer
+
+            srv = LoopbackServer("127.0.0.1", port)  # not started: only its config helpers
+            (workdir / "playground.toml").write_text(
+                srv.config_toml(max_concurrency=8), encoding="utf-8"
+            )
+            env = base_env(workdir) | LoopbackServer.env()
+            out = workdir / "stream.json"
+            run_in_pty(
+                [sys.executable, __file__, "--child-stream", str(out), str(seconds)],
+                env,
+                workdir,
+                timeout=seconds + 60,
+            )
+            return json.loads(out.read_text())
+        finally:
+            server.stdin.close()  # type: ignore[union-attr]
+            server.wait(timeout=10)
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-startup":
+        child_startup(sys.argv[2], Path(sys.argv[3]))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-stream":
+        child_stream(Path(sys.argv[2]), float(sys.argv[3]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--only", choices=("startup", "streaming"), default=None)
+    args = parser.parse_args()
+    if args.only != "streaming":
+        start = startup(args.runs)
+        ratio = start["playground"] / start["minimal"]
+        print(f"start to first frame ({COLS}x{ROWS} pty, median of {args.runs}):")
+        print(f"  minimal Textual app  {start['minimal'] * 1000:6.0f} ms")
+        print(
+            f"  playground           {start['playground'] * 1000:6.0f} ms   "
+            f"({ratio:.2f}x, target <= 1.3x)"
+        )
+    if args.only == "startup":
+        return 0
+    s = streaming(args.seconds)
+    print("8 cells streaming 50 chunks/s each, a key every 100 ms in the editor:")
+    print(
+        f"  key echo: median {s['echo_ms_median']:.1f} ms, p95 {s['echo_ms_p95']:.1f} ms, "
+        f"max {s['echo_ms_max']:.1f} ms over {s['keys']} keys (target < 50 ms)"
+    )
+    print(f"  key handled (text changed): median {s['key_processing_ms_median']:.1f} ms")
+    print(f"  CPU: {s['cpu_percent']:.0f}% of one core (target < 60%)")
+    print(f"  cells still streaming at the end: {s['cells_still_streaming_at_end']}/8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
