@@ -324,3 +324,80 @@ async def test_a_prompt_file_opens_with_its_name_and_version(
         assert screen.query_one("#temperatures").value == "0.3"
         await type_text(pilot, "!")
         await wait_for(pilot, lambda: app.sub_title.endswith("· modified"))
+
+
+async def test_diff_inspect_and_promote_from_a_focused_cell(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0, 0.7])
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "Say hello")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 4))
+        first = cells_of(app)[0]
+        first.focus()
+        # d: pick another cell, then the word diff of the two answers
+        await pilot.press("d")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "PickCellScreen")
+        await pilot.press("down", "enter")  # the second choice: claude-b · t=0
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "DiffScreen")
+        assert app.screen.left is first.result
+        assert app.screen.right.cell.model == "lo-anthropic:claude-b"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        # i: the exact request
+        await pilot.press("i")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "InspectScreen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        # p: promote to a prompt file, written under the workspace's prompts/
+        await pilot.press("p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "PromoteScreen")
+        app.screen.query_one("#promote-name").value = "greeting"
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        await wait_for(pilot, lambda: list((tmp_path / "prompts").rglob("*.prompt")))
+        # c: copy (OSC 52) says how much it copied
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app._notifications)
+        assert any("copied" in n.message for n in app._notifications)
+
+
+async def test_every_action_is_in_the_command_palette(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0])
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Run", "Cancel", "History", "Toggle grid", "Theme", "Quit"} <= titles
+        await type_text(pilot, "hi")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 2))
+        cells_of(app)[0].focus()
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Rate cell", "Copy cell", "Inspect cell", "Diff cell", "Re-run cell"} <= titles
+        assert "Promote cell" in titles
+        # the palette itself opens with ctrl+p and runs "Toggle grid"
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+        await type_text(pilot, "Toggle grid")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.has_class("-grid-only"))
+
+
+async def test_theme_choice_is_remembered(loopback: LoopbackServer, tmp_path: Path) -> None:
+    settings = loopback_settings(loopback, tmp_path)
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "playground-light" in app.available_themes
+        app.theme = "playground-light"
+        await wait_for(pilot, lambda: app.state.theme == "playground-light")
+    again = make_app(loopback_settings(loopback, tmp_path), store=open_store(tmp_path))
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert again.theme == "playground-light"
