@@ -446,3 +446,16 @@ I am {{name}}.
     assert pf.warnings == []
     values = {"name": "Ada", "language": "Italian"}
     assert pf.template.render(values) == render_reference(text, values)
+
+
+def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:  # root writes anywhere; use a file where the folder should be
+        (tmp_path / "prompts").write_text("not a folder")
+    else:
+        (tmp_path / "prompts").mkdir(mode=0o500)
+    with pytest.raises(LibraryError) as err:
+        _promote(tmp_path / "prompts")
+    assert "\n" not in str(err.value)
+    assert "cannot write" in str(err.value)

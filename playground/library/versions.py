@@ -230,6 +230,22 @@ def promote(
     prov.setdefault("promoted_at", datetime.now(UTC).isoformat(timespec="seconds"))
     if note:
         prov["note"] = note
+    try:
+        return _write_next(prompts_dir, name, template, fields, content, prov, warnings)
+    except OSError as exc:  # a read-only folder, a full disk: one line, not a traceback
+        where = exc.filename or prompts_dir
+        raise LibraryError(f"cannot write: {exc.strerror or exc}", where) from None
+
+
+def _write_next(
+    prompts_dir: Path,
+    name: str,
+    template: PromptTemplate,
+    fields: dict[str, Any],
+    content: str,
+    prov: dict[str, Any],
+    warnings: list[str],
+) -> Promotion:
     path = current_path(prompts_dir, name)
     with _locked(versions_dir(prompts_dir, name)):
         for _ in range(1000):
