@@ -23,10 +23,13 @@ def budget_guard(settings: Any, plan: Any, budget: float | None, yes: bool) -> N
     from playground.commands.estimate import open_stats, print_estimate
     from playground.commands.render import format_cost
     from playground.core.estimate import estimate_plan
+    from playground.core.tokens import EncodingFileError
 
     stats, close = open_stats(settings)
     try:
         estimate = estimate_plan(settings, plan, stats)
+    except EncodingFileError as exc:
+        raise UsageError(f"cannot estimate the cost (broken installation): {exc}") from None
     finally:
         close()
     worst = estimate.max_cost_usd

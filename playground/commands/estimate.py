@@ -33,20 +33,41 @@ def estimate_command(args: argparse.Namespace) -> int:
         messages = plan.render()  # a missing variable is exit 2, as for `run`
     except (UsageError, TemplateError) as exc:
         fail(str(exc))
+    from playground.core.tokens import EncodingFileError
+
+    budget = args.budget if args.budget is not None else settings.defaults.budget_usd
     stats, close = open_stats(settings)
     try:
         exact = None
         if args.exact:
             exact = fetch_exact_counts(settings, plan.models, messages)
         estimate = Estimator(settings, stats, exact=exact).estimate(plan)
+    except EncodingFileError as exc:
+        fail(f"broken installation: {exc}")
     finally:
         close()
+    worst = estimate.max_cost_usd
+    over = budget is not None and worst is not None and worst > budget
     if args.json:
-        print(json.dumps(estimate.to_json(), ensure_ascii=False, indent=2))
+        doc = estimate.to_json()
+        if budget is not None:
+            doc["total"]["budget_usd"] = budget
+            doc["total"]["over_budget"] = over
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         from rich.console import Console
 
-        print_estimate(estimate, Console())
+        from playground.commands.render import format_cost
+
+        console = Console()
+        print_estimate(estimate, console)
+        if budget is not None:
+            verdict = "over" if over else "within"
+            console.print(
+                f"budget {format_cost(budget)}: worst case is {verdict} it",
+                style="bold red" if over else "green",
+                highlight=False,
+            )
     if exact is not None:
         import sys
 
