@@ -146,3 +146,18 @@ def test_the_budget_can_come_from_the_config(tmp_path: Path) -> None:
     assert out.returncode == 2 and "over the budget of $0.0100" in out.stderr
     out = playground(tmp_path, "run", "-p", "hi", "-m", "echo", "--json")  # free: under budget
     assert out.returncode == 0, out.stderr
+
+
+def test_estimate_reports_the_budget_verdict(
+    here: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["estimate", "-p", "hi", "-m", "openai:gpt-4", "--max-tokens", "1000", "--json"]
+    assert main([*base, "--budget", "0.01"]) == 0
+    total = json.loads(capsys.readouterr().out)["total"]
+    assert (total["budget_usd"], total["over_budget"]) == (0.01, True)
+    assert main([*base, "--budget", "10"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"]["over_budget"] is False
+    with pytest.raises(SystemExit) as exit_:
+        main([*base, "--budget", "-1"])
+    assert exit_.value.code == 2
+    assert "budget" in capsys.readouterr().err

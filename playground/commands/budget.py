@@ -18,7 +18,7 @@ def budget_guard(settings: Any, plan: Any, budget: float | None, yes: bool) -> N
     limit = budget if budget is not None else settings.defaults.budget_usd
     if limit is None:
         return
-    if limit < 0:
+    if not limit >= 0:  # negative or NaN
         raise UsageError(f"--budget {limit:g}: a budget is a cost in USD, 0 or more")
     from playground.commands.estimate import open_stats, print_estimate
     from playground.commands.render import format_cost

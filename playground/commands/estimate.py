@@ -36,6 +36,8 @@ def estimate_command(args: argparse.Namespace) -> int:
     from playground.core.tokens import EncodingFileError
 
     budget = args.budget if args.budget is not None else settings.defaults.budget_usd
+    if budget is not None and not budget >= 0:
+        fail(f"--budget {budget:g}: a budget is a cost in USD, 0 or more")
     stats, close = open_stats(settings)
     try:
         exact = None
