@@ -59,7 +59,9 @@ def apply(text: str, edit: tuple[str, float, str, int]) -> str:
     return text[:pos] + piece + text[pos + width :]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(text=text_st, chunk=st.integers(1, 24))
 def test_chunked_counts_equal_a_full_encode(text: str, chunk: int) -> None:
     cuts = tokens.safe_boundaries(text, chunk_chars=chunk)
@@ -70,7 +72,9 @@ def test_chunked_counts_equal_a_full_encode(text: str, chunk: int) -> None:
         assert parts == full(encoding, text)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(start=text_st, edits=st.lists(edit_st, min_size=1, max_size=12), chunk=st.integers(1, 16))
 def test_incremental_counts_equal_a_full_encode_after_every_edit(
     start: str, edits: list[tuple[str, float, str, int]], chunk: int
