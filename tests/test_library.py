@@ -459,3 +459,11 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
         _promote(tmp_path / "prompts")
     assert "\n" not in str(err.value)
     assert "cannot write" in str(err.value)
+
+
+def test_a_role_marker_inside_a_block_is_refused_with_its_line() -> None:
+    text = (
+        '---\nmodel: echo\n---\n{{#if x}}\n{{role "system"}}\nsys\n{{/if}}\n{{role "user"}}\nhi\n'
+    )
+    with pytest.raises(LibraryError, match=r"^c\.prompt:5: role markers inside"):
+        parse_prompt_text(text, path="c.prompt")

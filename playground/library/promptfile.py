@@ -259,7 +259,6 @@ def split_body(body: str, path: Any = None, first_line: int = 1) -> list[Message
     chunks: list[tuple[str, str]] = []  # (role, source)
     role = "user"
     pos = 0
-    pending = ""
     strip_next = False
     for m in _ROLE_TAG.finditer(body):
         before = body[pos : m.start()]
@@ -267,7 +266,7 @@ def split_body(body: str, path: Any = None, first_line: int = 1) -> list[Message
             before = before.lstrip()
         if m.group(1):
             before = before.rstrip()
-        if _depth(pending + before) != 0:
+        if _depth(before) != 0:
             line = first_line + body.count("\n", 0, m.start())
             raise LibraryError("role markers inside {{#...}} blocks are not supported", path, line)
         chunks.append((role, before))
