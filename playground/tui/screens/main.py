@@ -415,8 +415,9 @@ class MainScreen(Screen[None]):
         except Exception as exc:
             self.notify(" ".join(str(exc).split()), severity="error")
             return
-        self.viewing_run = None
-        self.set_notice("")
+        if self.viewing_run is not None:  # the history banner goes; a no-key hint stays
+            self.viewing_run = None
+            self.set_notice("")
         self._update_subtitle()
         cells = await self.grid.build(handle.cells, plan.repeats)
         mapping = {}
