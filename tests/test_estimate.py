@@ -182,7 +182,7 @@ def test_a_long_prompt_counted_on_two_threads_is_still_exact() -> None:
         f"Line {i}: otters, kelp & urchins; it's {i % 7} o'clock.\n" for i in range(6000)
     )
     plan = plan_for("openai:gpt-4o", "openai:gpt-4", user=text)
-    est = Estimator(Settings()).estimate(plan)
+    est = Estimator(Settings(), parallel=True).estimate(plan)
     msgs = plan.render()
     got = est.by_model()
     assert got["openai:gpt-4o"].input_tokens == tokens.count_messages("openai:gpt-4o", msgs).tokens

@@ -17,6 +17,7 @@ written (``PlanEstimate.render_error`` says so). ``playground estimate`` renders
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -155,8 +156,12 @@ class Estimator:
         settings: Settings,
         stats: UsageStatsSource | None = None,
         exact: ExactCounter | None = None,
+        parallel: bool | None = None,
     ) -> None:
+        """``parallel``: count a large first estimate on two threads (None: when a core is
+        spare, judged by the load average)."""
         self.settings = settings
+        self.parallel = parallel
         self.stats = stats
         self.exact = exact
         self._lock = threading.Lock()
@@ -294,7 +299,8 @@ class Estimator:
         """Token counts of (encoding, text) jobs; big batches are split over two threads
         (tiktoken releases the GIL while it encodes)."""
         size = sum(len(t) for _, t in jobs)
-        if size < PARALLEL_MIN_CHARS or len(jobs) < 2:
+        spare = _spare_core() if self.parallel is None else self.parallel
+        if size < PARALLEL_MIN_CHARS or len(jobs) < 2 or not spare:
             return _encode_jobs(jobs)
         # two halves of about equal size, in order
         acc, cut = 0, len(jobs)
@@ -308,6 +314,19 @@ class Estimator:
         future = self._pool.submit(_encode_jobs, jobs[cut:])
         first = _encode_jobs(jobs[:cut])
         return first + future.result()
+
+
+def _spare_core() -> bool:
+    """Whether a second thread would get a core of its own: on a machine already busy with
+    other work (load average near the core count) two threads only add switching."""
+    cores = os.cpu_count() or 1
+    if cores < 2:
+        return False
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return True
+    return load <= cores - 1
 
 
 def _encode_jobs(jobs: Sequence[tuple[str, str]]) -> list[int]:
