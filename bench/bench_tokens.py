@@ -12,7 +12,8 @@ Printed, measured side by side in one run (interleaved, medians; vocabularies an
 loaded beforehand, as a running app has them):
   * floor: tiktoken encoding the text once per distinct encoding, one after the other;
   * per model: the naive way, one encode per model;
-  * first estimate: a fresh Estimator, the whole plan (render, count, price every cell);
+  * first estimate: a fresh Estimator, the whole plan (render, count, price every cell),
+    as the app runs it (two threads when a core is spare), and forced onto one and two;
   * re-estimate after a one-character edit at a random place, with the same Estimator,
     checked exact against a full encode after every edit.
 """
@@ -20,6 +21,7 @@ loaded beforehand, as a running app has them):
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -95,6 +97,8 @@ def main() -> int:
     floor_encode: list[float] = []
     naive: list[float] = []
     first: list[float] = []
+    one_thread: list[float] = []
+    two_threads: list[float] = []
     estimators: list[Estimator] = []
     for _ in range(args.reps):  # interleaved, so background load hits all alike
         floor.append(ms(lambda: [e.encode_ordinary(text) for e in encoders.values()]))
@@ -103,6 +107,10 @@ def main() -> int:
         est = Estimator(settings)
         first.append(ms(lambda est=est: est.estimate(plan)))
         estimators.append(est)
+        for parallel, into in ((False, one_thread), (True, two_threads)):
+            forced = Estimator(settings, parallel=parallel)
+            into.append(ms(lambda forced=forced: forced.estimate(plan)))
+            forced.close()
     for est in estimators[1:]:
         est.close()
 
@@ -146,12 +154,16 @@ def main() -> int:
         ("tiktoken encode (special-token check), per encoding", floor_encode),
         ("naive: encode_ordinary once per model (6)", naive),
         ("first estimate, whole plan (fresh Estimator)", first),
+        ("  the same, forced onto one thread", one_thread),
+        ("  the same, forced onto two threads", two_threads),
         ("re-estimate after a one-character edit", again),
     ]
     for label, values in rows:
         print(f"{label:52} {med(values):8.1f}  {min(values):8.1f}  ms")
     print()
-    print(f"first estimate / floor: {med(first) / med(floor):.2f}x (target <= 1.2x)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"first estimate / floor: {med(first) / med(floor):.2f}x (target <= 1.2x)", end="")
+    print(f"; load average {load:.1f} on {os.cpu_count()} cores")
     print(f"re-estimate: {med(again):.2f} ms median, {max(again):.2f} ms worst (target < 10 ms)")
     print(f"exact after each of {args.edits} edits: yes")
     return 0
