@@ -115,3 +115,35 @@ async def test_promote_escape_cancels_without_writing(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.results == [None]
     assert not (tmp_path / "prompts").exists()
+
+
+async def test_promote_from_a_recorded_run_keeps_session_run_and_rating(tmp_path: Path) -> None:
+    """Opened with the store, the file's provenance names the session, the run and the rating."""
+    from playground.store import Store
+
+    settings = Settings(
+        prompts_dir_override=tmp_path / "prompts", db_path_override=tmp_path / "s.db"
+    )
+    store = Store.open(settings.db_path())
+    plan = RunPlan(
+        PromptTemplate.from_parts("", "Hi {{who}}"),
+        {"who": "Ada"},
+        models=["echo"],
+        temperatures=[0.0],
+    )
+    handle = await Runner(settings, recorder=store).run(plan)
+    result = handle.results[0]
+    store.rate(result.id, 5, "crisp")
+    app = Host(lambda: PromoteScreen(settings, plan.template, result, plan, store=store))
+    async with app.run_test(size=(100, 36)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#promote-name", Input).value = "greeting"
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.results == ["promoted to prompts/greeting.prompt v1"]
+    text = (tmp_path / "prompts" / "greeting.prompt").read_text()
+    assert f"run_id: {handle.run_id}" in text
+    assert f"session_id: {handle.session_id}" in text
+    assert "crisp" in text
+    store.close()

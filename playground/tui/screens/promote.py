@@ -86,9 +86,11 @@ class PromoteScreen(ModalScreen[str | None]):
         template: PromptTemplate,
         result: CellResult,
         plan: RunPlan,
+        store: Any = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.store = store  # when given, provenance carries the session, run and rating
         self.template = template
         self.result = result
         self.plan = plan
@@ -119,7 +121,21 @@ class PromoteScreen(ModalScreen[str | None]):
             source = self.plan.prompt_name
             if self.plan.prompt_version is not None:
                 source += f" v{self.plan.prompt_version}"
-        return {"response_id": self.result.id, "from": source}
+        provenance: dict[str, Any] = {"response_id": self.result.id, "from": source}
+        if self.store is not None and self.result.id is not None:
+            try:
+                response = self.store.get_response(self.result.id)
+            except Exception:  # provenance is a courtesy; a store problem must not block promoting
+                response = None
+            if response:
+                run = self.store.get_run(response["run_id"]) or {}
+                provenance = {
+                    "session_id": run.get("session_id"),
+                    "run_id": response.get("run_id"),
+                    **provenance,
+                    "rating": response.get("rating") or None,
+                }
+        return provenance
 
     def display_path(self, name: str) -> str:
         return f"{self.prompts_dir.name}/{name}.prompt"
