@@ -79,17 +79,21 @@ def estimate_command(args: argparse.Namespace) -> int:
 
 
 def open_stats(settings: Any) -> tuple[Any, Any]:
-    """The session store as a source of run history, when a database already exists."""
-    try:
-        if not settings.db_path().exists():
-            return None, lambda: None
-        from playground.commands.common import open_recorder
+    """The session store as a source of run history, when a database already exists.
 
-        store = open_recorder(settings)
-    except Exception:  # history only refines the estimate; never fail for it
+    Opened directly (no session is recorded for an estimate); any store problem just means
+    no history, never a failed command.
+    """
+    try:
+        path = settings.db_path()
+        if not path.exists():
+            return None, lambda: None
+        from playground.store import Store
+
+        store = Store.open(path)
+    except Exception:
         return None, lambda: None
-    close = getattr(store, "close", None) or (lambda: None)
-    return (store if hasattr(store, "usage_stats") else None), close
+    return (store if hasattr(store, "usage_stats") else None), store.close
 
 
 def fetch_exact_counts(settings: Any, models: list[str], messages: list[Any]) -> Any:
