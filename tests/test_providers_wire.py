@@ -266,3 +266,45 @@ async def test_finish_reason_length(loopback: LoopbackServer) -> None:
     loopback.default = Reply(text="cut", finish="length")
     result, _ = await run_cell(loopback.settings(), "lo-openai:m")
     assert result.status == "ok" and result.finish_reason == "length"
+
+
+async def test_gemini_retry_info_delay_is_honoured(loopback: LoopbackServer) -> None:
+    body = {
+        "error": {
+            "code": 429,
+            "status": "RESOURCE_EXHAUSTED",
+            "message": "Quota exceeded",
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.3s"}
+            ],
+        }
+    }
+    loopback.enqueue(Reply(status=429, body=body), Reply())
+    result, events = await run_cell(loopback.settings(), "lo-gemini:m")
+    assert result.status == "ok", result.error
+    [retry] = [e for e in events if type(e) is CellRetry]
+    assert retry.wait_s == pytest.approx(0.3) and "Quota exceeded" in retry.reason
+    assert loopback.requests[1].started - loopback.requests[0].started >= 0.3
+
+
+async def test_error_body_as_json_array(loopback: LoopbackServer) -> None:
+    raw = b'[{"error": {"code": 400, "message": "Invalid JSON payload", "status": "INVALID_ARGUMENT"}}]'
+    loopback.enqueue(Reply(status=400, body=raw))
+    result, _ = await run_cell(loopback.settings(), "lo-gemini:m")
+    assert result.error == "HTTP 400: Invalid JSON payload"
+
+
+async def test_insufficient_quota_is_not_retried(loopback: LoopbackServer) -> None:
+    loopback.enqueue(
+        Reply(status=429, error_type="insufficient_quota", error_message="You exceeded your quota")
+    )
+    result, _ = await run_cell(loopback.settings(), "lo-openai:m")
+    assert result.status == "error" and "exceeded your quota" in result.error
+    assert len(loopback.requests) == 1
+
+
+async def test_html_error_page_is_one_line(loopback: LoopbackServer) -> None:
+    loopback.enqueue(Reply(status=502, body=b"<html>\n<body>\nBad gateway\n</body></html>"))
+    settings = loopback.settings(max_retries=0)
+    result, _ = await run_cell(settings, "lo-anthropic:m")
+    assert result.error.startswith("HTTP 502: <html>") and "\n" not in result.error

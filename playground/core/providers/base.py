@@ -173,6 +173,9 @@ def error_from_status(status: int, body: bytes, headers: httpx.Headers) -> Provi
         data = json.loads(body)
     except ValueError:
         data = None
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        data = data[0]  # Gemini without alt=sse answers with a JSON array
+    err: Any = None
     if isinstance(data, dict):
         err = data.get("error", data)
         if isinstance(err, dict):
@@ -193,13 +196,29 @@ def error_from_status(status: int, body: bytes, headers: httpx.Headers) -> Provi
         403: " (check the API key's permissions)",
         404: " (check the model name)",
     }.get(status, "")
+    retry_after = parse_retry_after(headers)
+    if retry_after is None and isinstance(err, dict):
+        retry_after = _retry_info(err)
     return ProviderError(
         f"HTTP {status}: {one_line(message)}{hint}",
         status=status,
         retryable=retryable,
-        retry_after=parse_retry_after(headers),
+        retry_after=retry_after,
         code=code,
     )
+
+
+def _retry_info(err: dict[str, Any]) -> float | None:
+    """Gemini's wait hint: details[].retryDelay ("30s") of a google.rpc.RetryInfo."""
+    for detail in err.get("details") or ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+            delay = str(detail.get("retryDelay", "")).strip()
+            try:
+                value = float(delay.removesuffix("s"))
+            except ValueError:
+                return None
+            return value if 0 <= value <= 60 else None
+    return None
 
 
 def one_line(text: str, limit: int = 300) -> str:
