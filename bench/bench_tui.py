@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import itertools
 import json
 import os
 import statistics
@@ -38,8 +39,9 @@ def _hook_first_frame(app, out: Path, exit_after: bool) -> list[float]:
     original = app._display
 
     def display(screen, renderable):  # type: ignore[no-untyped-def]
+        written = renderable is not None and not app._batch_count  # Textual skips in a batch
         original(screen, renderable)
-        if renderable is None:
+        if not written:
             return
         frames.append(time.perf_counter())
         if len(frames) == 1:
@@ -72,15 +74,87 @@ def child_startup(kind: str, out: Path) -> None:
     app.run()
 
 
+async def measure_echo(app, area, seconds: float) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    """Type "Q" every 100 ms; the echo is the first write to the terminal holding all the Qs.
+
+    (The prompt and the streamed text hold no Q, and the editor repaints its whole line, so
+    n Qs in a row in the output means the n-th key is on screen.)
+    """
+    import asyncio
+
+    from textual import events
+
+    writes: list[tuple[float, str]] = []
+    driver = app._driver
+    original = driver.write
+
+    def write(data: str) -> None:
+        writes.append((time.perf_counter(), data))
+        original(data)
+
+    driver.write = write
+    latencies: list[float] = []
+    processing: list[float] = []
+    typed = area.text.count("Q")
+    end = time.perf_counter() + seconds
+    try:
+        while time.perf_counter() < end:
+            typed += 1
+            needle = "Q" * typed
+            writes.clear()
+            t0 = time.perf_counter()
+            app.post_message(events.Key("Q", "Q"))
+            while area.text.count("Q") < typed:
+                await asyncio.sleep(0.0005)
+            processing.append((time.perf_counter() - t0) * 1000)
+            seen = None
+            while seen is None:
+                seen = next((t for t, data in writes if needle in data), None)
+                if seen is None:
+                    await asyncio.sleep(0.0005)
+            latencies.append((seen - t0) * 1000)
+            await asyncio.sleep(max(0.0, 0.1 - (time.perf_counter() - t0)))
+    finally:
+        driver.write = original
+    return latencies, processing
+
+
+def child_bare(out: Path, seconds: float) -> None:
+    """The floor: a Textual app with only a TextArea, typed into the same way."""
+
+    from textual.app import App
+    from textual.widgets import TextArea
+
+    class Bare(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield TextArea()
+
+    app = Bare()
+    _hook_first_frame(app, Path(str(out) + ".first"), exit_after=False)
+    report: dict[str, object] = {}
+
+    async def drive(pilot) -> None:  # type: ignore[no-untyped-def]
+        area = app.query_one(TextArea)
+        area.focus()
+        await pilot.pause(0.3)
+        latencies, _ = await measure_echo(app, area, seconds)
+        report["echo_ms_median"] = statistics.median(latencies)
+        report["echo_ms_p95"] = sorted(latencies)[int(len(latencies) * 0.95) - 1]
+        app.exit()
+
+    app.run(auto_pilot=drive)
+    out.write_text(json.dumps(report))
+
+
 def child_stream(out: Path, seconds: float) -> None:
     import asyncio
     import resource
 
-    from textual import events
-
     from playground.config import load_settings
     from playground.tui.app import make_app
 
+    if os.environ.get("BENCH_PROBE"):
+        exec(Path(os.environ["BENCH_PROBE"]).read_text(), {"__name__": "probe"})  # timings
     app = make_app(load_settings())
     frames = _hook_first_frame(app, Path(str(out) + ".first"), exit_after=False)
     report: dict[str, object] = {}
@@ -88,6 +162,9 @@ def child_stream(out: Path, seconds: float) -> None:
     def cpu() -> float:
         r = resource.getrusage(resource.RUSAGE_SELF)
         return r.ru_utime + r.ru_stime
+
+    async def type_keys(seconds: float) -> tuple[list[float], list[float]]:
+        return await measure_echo(app, app.screen.editor.user_area, seconds)
 
     async def drive(pilot) -> None:  # type: ignore[no-untyped-def]
         from playground.tui.widgets.cell import ResultCell
@@ -101,6 +178,9 @@ def child_stream(out: Path, seconds: float) -> None:
         screen.editor.user_area.load_text("Write a long story about otters.")
         screen.editor.user_area.focus()
         await pilot.pause(0.3)
+        idle = await type_keys(1.5)
+        report["idle_echo_ms_median"] = statistics.median(idle[0])
+        report["idle_echo_ms_p95"] = sorted(idle[0])[int(len(idle[0]) * 0.95) - 1]
         await pilot.press("ctrl+r")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -108,27 +188,19 @@ def child_stream(out: Path, seconds: float) -> None:
             if len(cells) == 8 and all(c.result and c.result.output for c in cells):
                 break
             await asyncio.sleep(0.05)
-        area = screen.editor.user_area
-        latencies: list[float] = []
-        processing: list[float] = []
         t_wall, t_cpu = time.perf_counter(), cpu()
-        end = t_wall + seconds
-        while time.perf_counter() < end:
-            before = len(area.text)
-            t0 = time.perf_counter()
-            app.post_message(events.Key("a", "a"))
-            while len(area.text) == before:
-                await asyncio.sleep(0.0005)
-            t1 = time.perf_counter()
-            while not frames or frames[-1] < t1:
-                await asyncio.sleep(0.0005)
-            processing.append((t1 - t0) * 1000)
-            latencies.append((frames[-1] - t0) * 1000)
-            await asyncio.sleep(max(0.0, 0.1 - (time.perf_counter() - t0)))
+        latencies, processing = await type_keys(seconds)
         wall, used = time.perf_counter() - t_wall, cpu() - t_cpu
         streaming = [
             c for c in screen.query(ResultCell) if c.result and c.result.status == "running"
         ]
+        gaps = [b - a for a, b in itertools.pairwise(frames) if a > t_wall]
+        report["frame_gap_ms"] = {
+            "median": statistics.median(gaps) * 1000 if gaps else None,
+            "max": max(gaps) * 1000 if gaps else None,
+            "frames": len(gaps),
+        }
+        report["processing_p95"] = sorted(processing)[int(len(processing) * 0.95) - 1]
         report.update(
             keys=len(latencies),
             echo_ms_median=statistics.median(latencies),
@@ -239,6 +311,13 @@ def streaming(seconds: float) -> dict[str, object]:
                 srv.config_toml(max_concurrency=8), encoding="utf-8"
             )
             env = base_env(workdir) | LoopbackServer.env()
+            bare = workdir / "bare.json"
+            run_in_pty(
+                [sys.executable, __file__, "--child-bare", str(bare), str(seconds)],
+                env,
+                workdir,
+                timeout=seconds + 60,
+            )
             out = workdir / "stream.json"
             run_in_pty(
                 [sys.executable, __file__, "--child-stream", str(out), str(seconds)],
@@ -246,7 +325,7 @@ def streaming(seconds: float) -> dict[str, object]:
                 workdir,
                 timeout=seconds + 60,
             )
-            return json.loads(out.read_text())
+            return json.loads(out.read_text()) | {"bare": json.loads(bare.read_text())}
         finally:
             server.stdin.close()  # type: ignore[union-attr]
             server.wait(timeout=10)
@@ -255,6 +334,9 @@ def streaming(seconds: float) -> dict[str, object]:
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child-startup":
         child_startup(sys.argv[2], Path(sys.argv[3]))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-bare":
+        child_bare(Path(sys.argv[2]), float(sys.argv[3]))
         return 0
     if len(sys.argv) > 1 and sys.argv[1] == "--child-stream":
         child_stream(Path(sys.argv[2]), float(sys.argv[3]))
@@ -282,7 +364,18 @@ def main() -> int:
         f"max {s['echo_ms_max']:.1f} ms over {s['keys']} keys (target < 50 ms)"
     )
     print(f"  key handled (text changed): median {s['key_processing_ms_median']:.1f} ms")
+    print(
+        f"  for comparison, before the run (nothing streaming): echo median "
+        f"{s['idle_echo_ms_median']:.1f} ms, p95 {s['idle_echo_ms_p95']:.1f} ms"
+    )
+    b = s["bare"]
+    print(
+        f"  the floor, a Textual app with only a TextArea typed the same way: echo median "
+        f"{b['echo_ms_median']:.1f} ms, p95 {b['echo_ms_p95']:.1f} ms"
+    )
     print(f"  CPU: {s['cpu_percent']:.0f}% of one core (target < 60%)")
+    if os.environ.get("BENCH_PROBE"):
+        print(f"  frames: {s['frame_gap_ms']}; key handled p95 {s['processing_p95']:.1f} ms")
     print(f"  cells still streaming at the end: {s['cells_still_streaming_at_end']}/8")
     return 0
 

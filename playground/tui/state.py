@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +66,8 @@ def load_state(settings: Any) -> UIState:
 
 def save_state(settings: Any, state: UIState) -> None:
     """Write atomically; a failure (read-only disk) is silently skipped: it is only memory."""
+    import tempfile  # only when writing: keeps start-up imports small
+
     path = state_path(settings)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -219,6 +219,7 @@ class MainScreen(Screen[None]):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if self._loading:
             return
+        self.grid.hold_for_typing()
         self._mark_edited()
         self.schedule_update()
 

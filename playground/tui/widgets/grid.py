@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
 
 MIN_COLUMN = 28
 MIN_CELL_HEIGHT = 6
-FLUSH_HZ = 8
+FLUSH_HZ = 8  # queued text reaches the Markdown widgets this often (all cells in one tick)
+KEY_QUIET_S = 0.06  # after a keystroke, hold the next flush this long (once)
 
 
 class ResultGrid(ScrollableContainer):
@@ -35,6 +37,8 @@ class ResultGrid(ScrollableContainer):
         self.cells: dict[int, ResultCell] = {}
         self._shape = (0, 0, 1)
         self._timer: Timer | None = None
+        self._quiet_until = 0.0
+        self._held = False
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -93,7 +97,16 @@ class ResultGrid(ScrollableContainer):
             self._timer.stop()
             self._timer = None
 
+    def hold_for_typing(self) -> None:
+        """A key was just typed: let its echo reach the screen before the next batch of
+        Markdown work (held at most one tick, so streaming never stalls)."""
+        self._quiet_until = time.monotonic() + KEY_QUIET_S
+
     async def _flush(self) -> None:
+        if not self._held and time.monotonic() < self._quiet_until:
+            self._held = True
+            return
+        self._held = False
         for cell in list(self.cells.values()):
             if cell.dirty:
                 await cell.flush()
