@@ -480,11 +480,11 @@ class MainScreen(Screen[None]):
             self.minimize()
             return
         focused = self.focused
-        if _is_cell(focused):
+        if _is_cell(focused):  # a cell: only that one, and only while it runs
             owner = self._owner.get(focused)
             if owner and not owner[0].finished:
                 owner[0].cancel(owner[1])
-                return
+            return
         if self._handles:
             for handle in self._handles:
                 handle.cancel()
