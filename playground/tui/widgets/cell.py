@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from playground.core.plan import Cell, CellResult
 
 
-def cell_label(cell: Cell, repeats: int = 1) -> str:
-    """model · t=0.7 (#2 when repeated)."""
+def cell_label(cell: Cell, repeats: int = 1, *, short: bool = False) -> str:
+    """model · t=0.7 (#2 when repeated); short drops the provider, for narrow cells."""
     t = "default" if cell.temperature is None else f"{cell.temperature:g}"
     sample = f" #{cell.sample}" if repeats > 1 else ""
-    return f"{cell.model} · t={t}{sample}"
+    model = cell.model.split(":", 1)[-1] if short else cell.model
+    return f"{model} · t={t}{sample}"
 
 
 def cell_figures(result: CellResult) -> str:
@@ -87,7 +88,7 @@ class ResultCell(Vertical, can_focus=True):
     ResultCell > .cell-error.-shown { display: block; }
     ResultCell > .cell-notice { color: $text-warning; display: none; height: 1; }
     ResultCell > .cell-notice.-shown { display: block; }
-    ResultCell > .cell-figures { color: $text-muted; height: auto; max-height: 2; }
+    ResultCell > .cell-figures { color: $text-muted; height: auto; max-height: 3; }
     ResultCell.-rated > .cell-figures { color: $text-accent; }
     """
 
@@ -113,6 +114,7 @@ class ResultCell(Vertical, can_focus=True):
         super().__init__(id=id)
         self.cell = cell
         self.result: CellResult | None = None
+        self._repeats = repeats
         self.border_title = cell_label(cell, repeats)
         self._label = self.border_title
         self._pending: list[str] = []
@@ -141,6 +143,19 @@ class ResultCell(Vertical, can_focus=True):
         if self.result is not None:
             return self.result.output
         return ""
+
+    def on_resize(self) -> None:
+        """Keep the temperature in the title: drop the provider when the cell is narrow."""
+        full = cell_label(self.cell, self._repeats)
+        label = (
+            full
+            if len(full) + 8 <= self.size.width
+            else cell_label(self.cell, self._repeats, short=True)
+        )
+        if label != self._label:
+            self._label = label
+            mark = next((m for s, m in _STATUS_MARK.items() if self.has_class(f"-{s}")), "")
+            self.border_title = f"{mark} {label}".strip()
 
     def _set_status(self, status: str) -> None:
         for s in _STATUS_MARK:
@@ -219,6 +234,10 @@ class ResultCell(Vertical, can_focus=True):
             self._stream = None
         if not result.output and result.status == "ok":
             await self.markdown.update("*(no output)*")
+        body = self.query_one(".cell-body", VerticalScroll)
+        if body.is_anchored:  # done: back to the start, where answers are compared
+            body.anchor(False)
+            body.scroll_home(animate=False, immediate=True)
         self._show_end(result)
 
     def _show_end(self, result: CellResult) -> None:
