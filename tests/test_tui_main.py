@@ -401,3 +401,23 @@ async def test_theme_choice_is_remembered(loopback: LoopbackServer, tmp_path: Pa
     async with again.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert again.theme == "playground-light"
+
+
+async def test_repeats_stack_inside_their_grid_slot(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path, models=["lo-openai:gpt-a"], temperatures=[0.5])
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.screen.query_one("#param-repeats").value = "3"
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 3))
+        cells = cells_of(app)
+        assert [c.cell.sample for c in cells] == [1, 2, 3]
+        assert [c.border_title[2:] for c in cells] == [
+            f"lo-openai:gpt-a · t=0.5 #{n}" for n in (1, 2, 3)
+        ]
+        assert len({c.parent for c in cells}) == 1  # one slot
+        assert cells[0].region.y < cells[1].region.y < cells[2].region.y
+        assert len(loopback.requests_for(kind="openai")) >= 3
