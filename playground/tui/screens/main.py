@@ -267,7 +267,11 @@ class MainScreen(Screen[None]):
         except PlanError as exc:
             self.estimate_bar.show_problem(str(exc))
             return
-        self._estimate(plan, self._state_snapshot())
+        # empty variables left out: the estimator counts them as empty and names them
+        from dataclasses import replace
+
+        filled = {k: v for k, v in plan.variables.items() if v != ""}
+        self._estimate(replace(plan, variables=filled), self._state_snapshot())
 
     def _state_snapshot(self) -> dict[str, Any]:
         return {
