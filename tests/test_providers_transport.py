@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from loopback import LoopbackServer, Reply
 
 from playground.core.providers.transport import StreamingTransport
@@ -213,3 +215,44 @@ async def test_first_token_of_a_fast_stream_is_not_held(loopback: LoopbackServer
             if first is None and b'"content": "' in chunk.replace(b'"content": ""', b""):
                 first = time.monotonic() - t0
     assert first is not None and first < 0.03
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    payloads=st.lists(st.binary(min_size=1, max_size=40), min_size=0, max_size=8),
+    points=st.lists(st.integers(min_value=0, max_value=700), max_size=12),
+    trailers=st.booleans(),
+)
+def test_response_split_anywhere(payloads: list[bytes], points: list[int], trailers: bool) -> None:
+    """Head and chunked body cut at any bytes (a chunk split across reads, say) decode the
+    same, without spinning: each piece arrives on its own pass of the event loop."""
+    from playground.core.providers.transport import _Conn
+
+    wire = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    wire += b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in payloads)
+    wire += b"0\r\nX-Checksum: 1\r\n\r\n" if trailers else b"0\r\n\r\n"
+    bounds = [0, *sorted({p % (len(wire) + 1) for p in points}), len(wire)]
+    pieces = [wire[a:b] for a, b in itertools.pairwise(bounds)]
+
+    async def main() -> tuple[int, bytes, bool]:
+        conn = _Conn()
+        request = httpx.Request("GET", "http://x/")
+
+        async def feed() -> None:
+            for piece in pieces:
+                await asyncio.sleep(0)
+                conn.data_received(piece)
+
+        feeder = asyncio.create_task(feed())
+        transport = StreamingTransport()
+        response = await asyncio.wait_for(
+            transport._response(("http", "x", 80), conn, request, 1.0), 2
+        )
+        body = await asyncio.wait_for(response.aread(), 2)
+        await feeder
+        return response.status_code, body, not conn.buf
+
+    status, body, drained = asyncio.run(main())
+    assert (status, body, drained) == (200, b"".join(payloads), True)

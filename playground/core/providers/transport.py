@@ -132,9 +132,10 @@ class _Conn(asyncio.Protocol):
                 self.transport.resume_reading()
         return data
 
-    async def wait(self, timeout: float | None, request: httpx.Request) -> bool:
-        """Wait for more bytes; False at end of stream. Raises ReadTimeout / ReadError."""
-        while not self.buf:
+    async def wait(self, timeout: float | None, request: httpx.Request, have: int = 0) -> bool:
+        """Wait until the buffer holds more than ``have`` bytes (what the caller already saw
+        and could not use); False at end of stream. Raises ReadTimeout / ReadError."""
+        while len(self.buf) <= have:
             if self.eof:
                 if self.error is not None:
                     message = str(self.error) or type(self.error).__name__
@@ -263,7 +264,7 @@ class _Body(httpx.AsyncByteStream):
                 conn.paused = False
                 if not conn.held:
                     conn.transport.resume_reading()
-            if not await conn.wait(timeout, request):
+            if not await conn.wait(timeout, request, len(buf)):  # a part chunk waits for more
                 raise self._cut_short()
 
     def _cut_short(self) -> httpx.RemoteProtocolError:
@@ -401,7 +402,7 @@ class StreamingTransport(httpx.AsyncBaseTransport):
                 if len(conn.buf) > _MAX_HEAD:
                     raise httpx.RemoteProtocolError("response head too large", request=request)
                 try:
-                    more = await conn.wait(read_timeout, request)
+                    more = await conn.wait(read_timeout, request, len(conn.buf))
                 except httpx.ReadError as exc:
                     exc._before_response = not got_any  # type: ignore[attr-defined]
                     raise
