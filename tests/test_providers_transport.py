@@ -256,3 +256,23 @@ def test_response_split_anywhere(payloads: list[bytes], points: list[int], trail
 
     status, body, drained = asyncio.run(main())
     assert (status, body, drained) == (200, b"".join(payloads), True)
+
+
+async def test_response_dribbled_byte_by_byte(client: httpx.AsyncClient) -> None:
+    response = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"8\r\ndata: \xc3\xa9\r\n5\r\n\n\nok\n\r\n0\r\n\r\n"
+    )
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        for i in range(len(response)):
+            writer.write(response[i : i + 1])
+            await writer.drain()
+            await asyncio.sleep(0.001)
+        writer.close()
+
+    server, url = await serve(handler)
+    async with server:
+        r = await asyncio.wait_for(client.get(url), 5)
+    assert r.content == "data: é\n\nok\n".encode()
