@@ -77,6 +77,21 @@ async def test_body_framings(client: httpx.AsyncClient, response: bytes) -> None
         assert r.text == "hello world"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"5\r\nhello!!\r\n0\r\n\r\n", b"zz\r\nhello\r\n0\r\n\r\n"],
+    ids=["wrong-size", "bad-size"],
+)
+async def test_bad_chunk_framing_is_a_protocol_error(
+    client: httpx.AsyncClient, body: bytes
+) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    server, url = await serve(canned(head + body, close=True))
+    async with server:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get(url)
+
+
 async def test_request_goes_out_intact(loopback: LoopbackServer, client: httpx.AsyncClient) -> None:
     r = await client.post(
         loopback.base_url + "/api/chat?x=1", json={"model": "m", "ü": "✓"}, headers={"X-A": "b"}

@@ -255,6 +255,8 @@ class _Body(httpx.AsyncByteStream):
                 start, stop = eol + 2, eol + 2 + size
                 if len(buf) < stop + 2:
                     break
+                if buf[stop : stop + 2] != b"\r\n":
+                    raise httpx.RemoteProtocolError("bad chunk framing", request=request)
                 out += buf[start:stop]
                 del buf[: stop + 2]
             if out:
