@@ -291,3 +291,18 @@ async def test_response_dribbled_byte_by_byte(client: httpx.AsyncClient) -> None
     async with server:
         r = await asyncio.wait_for(client.get(url), 5)
     assert r.content == "data: é\n\nok\n".encode()
+
+
+def test_proxy_in_environment_means_plain_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
+    from playground.config import Settings
+    from playground.core.providers.transport import wants_proxy
+    from playground.core.runner import Runner
+
+    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    assert not wants_proxy()
+    assert isinstance(Runner(Settings()).client._transport, StreamingTransport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    assert wants_proxy()
+    assert not isinstance(Runner(Settings()).client._transport, StreamingTransport)

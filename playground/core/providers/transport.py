@@ -484,7 +484,7 @@ def wants_proxy() -> bool:
     """True when the environment configures a proxy (then plain httpx handles the calls)."""
     import urllib.request
 
-    return bool(urllib.request.getproxies())
+    return any(scheme != "no" for scheme in urllib.request.getproxies())
 
 
 __all__ = ["StreamingTransport", "wants_proxy"]
