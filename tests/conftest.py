@@ -1,4 +1,4 @@
-"""Shared fixtures: a loopback provider server and an isolated environment."""
+"""Shared fixtures: a loopback provider server (tests/loopback.py documents its API)."""
 
 from __future__ import annotations
 

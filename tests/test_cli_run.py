@@ -121,6 +121,7 @@ def test_failed_cell_is_exit_1_and_others_still_answer(
     good, bad, dropped = json.loads(proc.stdout)["cells"]
     assert good["status"] == "ok" and good["output"].startswith("model=good temperature=0.2")
     assert good["usage_source"] == "provider" and good["input_tokens"] == 11
+    assert good["cost_usd"] is None  # no known price: null, never $0
     assert bad["status"] == "error" and bad["error"] == "HTTP 400: no such model"
     assert dropped["status"] == "error" and dropped["output"] == "partial "
     assert "connection dropped" in dropped["error"]
