@@ -306,3 +306,16 @@ def test_proxy_in_environment_means_plain_httpx(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert wants_proxy()
     assert not isinstance(Runner(Settings()).client._transport, StreamingTransport)
+
+
+def test_one_client_across_event_loops(loopback: LoopbackServer) -> None:
+    # A front end that runs each request under its own asyncio.run must not find the pool or
+    # the read-gathering tick tied to a loop that is gone.
+    loopback.default = Reply(chunks=30, duration=0.15)
+    client = httpx.AsyncClient(transport=StreamingTransport(), timeout=2.0)
+
+    async def fetch() -> bytes:
+        return (await client.post(loopback.base_url + "/api/chat", json={})).content
+
+    first, second = asyncio.run(fetch()), asyncio.run(fetch())
+    assert first == second and first.count(b'"done": false') == 30

@@ -40,14 +40,17 @@ class _Ticker:
         self.interval = interval
         self.sleeping: list[_Conn] = []
         self.handle: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def hold(self, conn: _Conn) -> None:
         assert conn.transport is not None
         conn.transport.pause_reading()
         conn.held = True
         self.sleeping.append(conn)
-        if self.handle is None:
-            self.handle = asyncio.get_running_loop().call_later(self.interval, self._tick)
+        loop = asyncio.get_running_loop()
+        if self.handle is None or self.loop is not loop:  # (a client moved to a new loop)
+            self.loop = loop
+            self.handle = loop.call_later(self.interval, self._tick)
 
     def _tick(self) -> None:
         self.handle = None
@@ -62,6 +65,7 @@ class _Conn(asyncio.Protocol):
     """One connection: bytes land in a buffer; a reader awaits more with a deadline."""
 
     def __init__(self, ticker: _Ticker | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
         self.ticker = ticker
         self.held = False
         self.last_read = 0.0
@@ -178,7 +182,8 @@ class _Conn(asyncio.Protocol):
         if sock is not None:  # asyncio only closes the socket on a later loop pass
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        transport.abort()
+        with contextlib.suppress(RuntimeError):  # its event loop is already closed
+            transport.abort()
 
 
 class _Expired(Exception):
@@ -322,7 +327,11 @@ class StreamingTransport(httpx.AsyncBaseTransport):
         now = time.monotonic()
         while pool:
             conn = pool.pop()
-            if conn.usable and now - conn.idle_since < self.keepalive_expiry:
+            if (
+                conn.usable
+                and now - conn.idle_since < self.keepalive_expiry
+                and conn.loop is asyncio.get_running_loop()
+            ):
                 return conn
             conn.close()
         return None
