@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from loopback import LoopbackServer
+from loopback import LoopbackServer, Reply
 from test_cli_run import clean_env
 
 
@@ -115,3 +115,16 @@ def test_base_url_credentials_are_hidden(tmp_path: Path) -> None:
     rows = models_json(tmp_path, clean_env(tmp_path), "--timeout", "0.3")
     assert rows["p"]["base_url"] == "http://***@127.0.0.1:9"
     assert "s3cret" not in json.dumps(rows)
+
+
+@pytest.mark.parametrize(
+    ("status", "ready", "words"),
+    [(401, False, "key refused"), (500, False, "server error"), (404, True, "no model list")],
+)
+def test_openai_compatible_readiness_by_status(
+    tmp_path: Path, loopback: LoopbackServer, status: int, ready: bool, words: str
+) -> None:
+    loopback.on_request = lambda rec: Reply(status=status) if rec.path == "/v1/models" else None
+    loopback.write_config(tmp_path)
+    rows = models_json(tmp_path, clean_env(tmp_path, **loopback.env()))
+    assert rows["lo-openai"]["ready"] is ready and words in rows["lo-openai"]["status"]

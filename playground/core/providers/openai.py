@@ -132,6 +132,10 @@ class OpenAIProvider(Provider):
             r = await client.get(f"{self.base_url}/models", headers=self.headers(), timeout=2.0)
         except httpx.HTTPError:
             return False, f"server not reachable at {self.base_url}"
-        return (
-            r.status_code < 500
-        ), f"HTTP {r.status_code}" if r.status_code >= 400 else "reachable"
+        status = r.status_code
+        if status in (401, 403):
+            return False, f"key refused (HTTP {status} from {self.base_url}/models)"
+        if status >= 500:
+            return False, f"server error (HTTP {status} from {self.base_url}/models)"
+        # Some compatible servers have no /models: answering at all is reachable enough.
+        return True, "reachable" if status < 400 else f"reachable (no model list: HTTP {status})"
