@@ -58,6 +58,24 @@ async def test_matrix_runs_every_cell_concurrently(loopback: LoopbackServer) -> 
     assert loopback.max_in_flight == 8
 
 
+async def test_big_matrix_loses_nothing(loopback: LoopbackServer) -> None:
+    # 24 cells × 100 pieces at once, across the four protocols: every piece arrives, in order.
+    text = "".join(f"{i:03d}é " for i in range(100))
+    loopback.default = Reply(text=text, chunks=100, duration=0.3)
+    kinds = ["lo-openai", "lo-anthropic", "lo-gemini", "lo-ollama", "lo-openai", "lo-gemini"]
+    models = [f"{p}:m{i}" for i, p in enumerate(kinds)]
+    runner = Runner(loopback.settings(concurrency=24))
+    handle = runner.start(plan(models, [0.0, 0.5, 1.0, 1.5]))
+    deltas: dict[int, int] = {}
+    async for event in handle.events():
+        if type(event) is CellDelta:
+            deltas[event.cell.index] = deltas.get(event.cell.index, 0) + 1
+    await runner.aclose()
+    assert [r.output for r in handle.results] == [text] * 24
+    assert deltas == dict.fromkeys(range(24), 100)
+    assert loopback.max_in_flight == 24
+
+
 async def test_events_arrive_in_order_for_each_cell(loopback: LoopbackServer) -> None:
     runner = Runner(loopback.settings())
     handle = runner.start(plan(ALL[:2], repeats=2))
