@@ -134,6 +134,40 @@ def m003_search(db: Any) -> None:
     db["responses"].enable_fts(["output"], create_triggers=True, tokenize="porter")
 
 
+FINAL = "NOT IN ('pending', 'running')"
+
+
+@migration
+def m004_index_finished_outputs(db: Any) -> None:
+    """Index an output once its cell has ended, not at every flush of a stream: the FTS
+    triggers fire only for finished rows, so streaming costs no re-indexing."""
+    for suffix in ("ai", "ad", "au"):
+        db.execute(f"DROP TRIGGER IF EXISTS responses_{suffix}")
+    db.executescript(
+        f"""
+        CREATE TRIGGER responses_ai AFTER INSERT ON responses WHEN new.status {FINAL} BEGIN
+          INSERT INTO responses_fts (rowid, output) VALUES (new.id, new.output);
+        END;
+        CREATE TRIGGER responses_ad AFTER DELETE ON responses WHEN old.status {FINAL} BEGIN
+          INSERT INTO responses_fts (responses_fts, rowid, output)
+            VALUES ('delete', old.id, old.output);
+        END;
+        CREATE TRIGGER responses_au_old AFTER UPDATE ON responses WHEN old.status {FINAL} BEGIN
+          INSERT INTO responses_fts (responses_fts, rowid, output)
+            VALUES ('delete', old.id, old.output);
+        END;
+        CREATE TRIGGER responses_au_new AFTER UPDATE ON responses WHEN new.status {FINAL} BEGIN
+          INSERT INTO responses_fts (rowid, output) VALUES (new.id, new.output);
+        END;
+        """
+    )
+    db.execute("INSERT INTO responses_fts (responses_fts) VALUES ('delete-all')")
+    db.execute(
+        f"INSERT INTO responses_fts (rowid, output) SELECT id, output FROM responses "
+        f"WHERE status {FINAL}"
+    )
+
+
 def applied(conn: sqlite3.Connection) -> list[str]:
     rows = conn.execute(f"SELECT name FROM [{MIGRATIONS_TABLE}] ORDER BY rowid").fetchall()
     return [r[0] for r in rows]

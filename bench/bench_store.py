@@ -1,0 +1,262 @@
+"""Benchmark: the session store with 100,000 responses, and the cost of recording a stream.
+
+Prints:
+
+1. ``list_runs(QUERY)`` inside the process (target < 50 ms) for a rare, a medium, a very
+   common and a two-word query, and the plain newest-first listing; median of 20.
+2. ``playground history QUERY`` as a whole command vs bare ``playground --help`` (target
+   < 1.5×); median of 15, interleaved.
+3. CPU of streaming 24 cells at full speed (4 models × 2 temperatures × 3 samples, each
+   ``--chunks`` pieces) from a loopback server in its own process, with the store as recorder
+   vs without (target < 5% more); median of ``--rounds``, alternating.
+
+The 100k database is built once (about a minute) and kept in the temp folder. Usage:
+
+    python bench/bench_store.py [--responses 100000] [--rounds 7] [--chunks 400] [--only 1,2,3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from playground.store import Store  # noqa: E402
+
+CELLS_PER_RUN = 20
+RARE, MEDIUM = "quixotic", "otters"
+
+
+def vocabulary(n: int = 5000) -> list[str]:
+    rng = random.Random(7)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(n * 2)}
+    return sorted(words)[:n]
+
+
+def build(path: Path, responses: int) -> None:
+    """Runs of 20 cells with ~80-word outputs drawn Zipf-like from 5,000 words; "otters" in
+    ~1% of outputs, "quixotic" in 10."""
+    if path.exists():
+        return
+    tmp = path.with_suffix(".partial")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    store = Store.open(tmp)
+    store.new_session("bench")
+    words = vocabulary()
+    weights = [1 / (i + 1) for i in range(len(words))]
+    rng = random.Random(11)
+    conn = store.conn
+    runs = responses // CELLS_PER_RUN
+    rare_at = set(rng.sample(range(responses), 10))
+    t0 = time.perf_counter()
+    conn.execute("BEGIN")
+    rid = 0
+    for run in range(1, runs + 1):
+        prompt = " ".join(rng.choices(words, weights, k=25))
+        conn.execute(
+            "INSERT INTO runs (id, session_id, created_at, status, template, variables, models,"
+            " temperatures, params, repeats, use_cache, system, prompt, messages) VALUES "
+            "(?, ?, ?, 'done', '{}', '{}', ?, '[0.0, 0.7]', '{}', 5, 1, '', ?, '[]')",
+            (run, store.session_id, f"2026-11-{1 + run * 25 // runs:02d}T12:00:00.000Z",
+             '["openai:gpt-4.1-mini", "anthropic:claude-haiku-4-5"]', prompt),
+        )  # fmt: skip
+        rows = []
+        for cell in range(CELLS_PER_RUN):
+            rid += 1
+            text = rng.choices(words, weights, k=80)
+            if rng.random() < 0.01:
+                text[rng.randrange(80)] = MEDIUM
+            if rid - 1 in rare_at:
+                text[rng.randrange(80)] = RARE
+            rows.append((rid, run, cell, "openai:gpt-4.1-mini", 0.7, 1 + cell % 5, "openai",
+                         "ok", " ".join(text), 0.0004, 120, 80))  # fmt: skip
+        conn.executemany(
+            "INSERT INTO responses (id, run_id, cell_index, model, temperature, sample, "
+            "provider, status, output, cost_usd, input_tokens, output_tokens) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    os.replace(tmp, path)
+    print(f"built {responses:,} responses in {time.perf_counter() - t0:.0f} s: {path}")
+
+
+def median_ms(fn, n: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def bench_search(db: Path) -> None:
+    store = Store.open(db)
+    common = vocabulary()[0]
+    count = store.conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+    print(f"\n1. list_runs in-process, {count:,} responses (median of 20, target < 50 ms)")
+    for label, query in (
+        (f"rare word ({RARE!r}, 10 outputs)", RARE),
+        (f"medium word ({MEDIUM!r}, ~1% of outputs)", MEDIUM),
+        (f"very common word ({common!r}, most outputs)", common),
+        (f"two words ({MEDIUM} {common})", f"{MEDIUM} {common}"),
+        ("no match ('zzzzqq')", "zzzzqq"),
+        ("no query (newest 20)", None),
+    ):
+        ms = median_ms(lambda q=query: store.list_runs(q, 20), 20)
+        print(f"   {label:<48} {ms:6.1f} ms")
+    store.close()
+
+
+def bench_cli(db: Path) -> None:
+    exe = [sys.executable, "-m", "playground"]
+    # as installed: bytecode cached (kept out of the tree), whatever this shell says
+    env = {**os.environ, "PLAYGROUND_DB": str(db)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "playground-bench-pycache")
+
+    def wall(args: list[str]) -> float:
+        t = time.perf_counter()
+        subprocess.run(exe + args, env=env, stdout=subprocess.DEVNULL, check=True)
+        return (time.perf_counter() - t) * 1000
+
+    cases = {"--help": ["--help"], "history": ["history"], f"history {MEDIUM}": ["history", MEDIUM]}
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    for args in cases.values():
+        wall(args)
+    cpu: dict[str, list[float]] = {k: [] for k in cases}
+    for _ in range(21):
+        for label, args in cases.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            times[label].append(wall(args))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            cpu[label].append(used * 1000)
+    base = statistics.median(times["--help"])
+    base_cpu = statistics.median(cpu["--help"])
+    print("\n2. whole command, median of 21 (target: history QUERY < 1.5× --help)")
+    for label, values in times.items():
+        m, c = statistics.median(values), statistics.median(cpu[label])
+        print(
+            f"   playground {label:<18} wall {m:6.1f} ms ({m / base:.2f}×)"
+            f"   CPU {c:6.1f} ms ({c / base_cpu:.2f}×)"
+        )
+
+
+def bench_stream(rounds: int, chunks: int) -> None:
+    from bench_runner import ServerProcess, make_settings
+
+    from playground.core.plan import RunPlan
+    from playground.core.runner import Runner
+    from playground.core.template import PromptTemplate
+
+    server = ServerProcess(chunks, 0.0)
+    settings = make_settings(server.port)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-store-"))
+    store = Store.open(tmp / "stream.db")
+    store.new_session("bench")
+    models = ["lo-openai:a", "lo-anthropic:b", "lo-gemini:c", "lo-ollama:d"]
+    counter = iter(range(10**6))
+
+    class NullRecorder:
+        """Records nothing: what the runner's own per-event dispatch to a recorder costs."""
+
+        def start_run(self, plan: object, cells: list) -> tuple:
+            return None, None, list(range(1, len(cells) + 1))
+
+        def lookup_cache(self, key: str) -> None:
+            return None
+
+        def on_event(self, event: object, cache_key: str | None = None) -> None:
+            return None
+
+    async def one(recorder: object) -> tuple[float, float, int]:
+        plan = RunPlan(
+            PromptTemplate.from_parts("", f"Tell me a story, take {next(counter)}"),
+            models=models,
+            temperatures=[0.0, 0.8],
+            repeats=3,
+        )
+        runner = Runner(settings, recorder=recorder)
+        cpu, wall = time.process_time(), time.perf_counter()
+        handle = runner.start(plan)
+
+        async def drain() -> None:
+            async for _ in handle.events():
+                pass
+
+        await asyncio.wait_for(drain(), 60)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        await runner.aclose()
+        assert all(r.status == "ok" for r in handle.results), [r.error for r in handle.results]
+        return cpu, wall, sum(len(r.output) for r in handle.results)
+
+    async def main() -> None:
+        await one(None)
+        await one(store)  # warm-up: imports, first connections, token tables
+        null = NullRecorder()
+        with_store, without, with_null = [], [], []
+        for _ in range(rounds):
+            without.append(await one(None))
+            with_store.append(await one(store))
+            with_null.append(await one(null))
+        a = statistics.median(c for c, _, _ in without)
+        b = statistics.median(c for c, _, _ in with_store)
+        n = statistics.median(c for c, _, _ in with_null)
+        wa = statistics.median(w for _, w, _ in without)
+        wb = statistics.median(w for _, w, _ in with_store)
+        chars = without[0][2]
+        print(f"\n3. streaming 24 cells × {chunks} chunks ({chars:,} chars), median of {rounds}")
+        print(f"   without store     CPU {a * 1000:7.1f} ms   wall {wa * 1000:7.1f} ms")
+        print(f"   with store        CPU {b * 1000:7.1f} ms   wall {wb * 1000:7.1f} ms")
+        print(f"   null recorder     CPU {n * 1000:7.1f} ms   (the runner's dispatch alone)")
+        print(f"   recording costs {100 * (b - a) / a:+.1f}% CPU (target < 5%)")
+        lo_a, lo_b = min(c for c, _, _ in without), min(c for c, _, _ in with_store)
+        print(
+            f"   fastest rounds: {lo_a * 1000:.1f} vs {lo_b * 1000:.1f} ms: {100 * (lo_b - lo_a) / lo_a:+.1f}%"
+        )
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()
+        server.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--chunks", type=int, default=400)
+    parser.add_argument("--only", default="1,2,3")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    db = Path(tempfile.gettempdir()) / f"playground-bench-store-{args.responses}.db"
+    if only & {"1", "2"}:
+        build(db, args.responses)
+    if "1" in only:
+        bench_search(db)
+    if "2" in only:
+        bench_cli(db)
+    if "3" in only:
+        bench_stream(args.rounds, args.chunks)
+
+
+if __name__ == "__main__":
+    main()
