@@ -53,7 +53,9 @@ Scripting. A ``Reply`` describes one response; every field is optional:
     status          HTTP status; >= 400 sends an error body in the protocol's shape
     error_message   the message in that error body or error event
     error_type      the error's type/status/code (default per protocol and status)
-    body            raw bytes or a dict sent as the error body instead
+    body            raw bytes or a dict sent as the error body instead; with a status
+                    below 400, sent whole as the (non-streamed) answer, e.g. an HTML page
+                    (set headers={"content-type": "text/html"})
     headers         extra response headers, e.g. {"retry-after": "1"}
     error_after     after N answer pieces, send the protocol's error event and end
     drop_after      after N answer pieces, drop the connection (incomplete chunked body)
@@ -627,8 +629,9 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: int, obj: Any, headers: dict[str, str] | None = None, raw: bytes | None = None
     ) -> None:
         data = raw if raw is not None else json.dumps(obj).encode()
+        headers = dict(headers or {})
         self.send_response(status)
-        self.send_header("content-type", "application/json")
+        self.send_header("content-type", headers.pop("content-type", "application/json"))
         self.send_header("content-length", str(len(data)))
         self.send_header("x-request-id", "req_lo")
         for k, v in (headers or {}).items():
@@ -667,7 +670,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, rec: RecordedRequest, reply: Reply) -> None:
         proto = _PROTOCOLS[rec.kind](reply, rec.model or "loopback")
-        if reply.status >= 400:
+        if reply.status >= 400 or reply.body is not None:
             if isinstance(reply.body, bytes):
                 self._json(reply.status, None, reply.headers, raw=reply.body)
             else:

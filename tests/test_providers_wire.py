@@ -308,3 +308,21 @@ async def test_html_error_page_is_one_line(loopback: LoopbackServer) -> None:
     settings = loopback.settings(max_retries=0)
     result, _ = await run_cell(settings, "lo-anthropic:m")
     assert result.error.startswith("HTTP 502: <html>") and "\n" not in result.error
+
+
+async def test_html_page_with_200_is_an_error(loopback: LoopbackServer, provider: str) -> None:
+    page = b"<!doctype html><html><body>Welcome to my server</body></html>"
+    loopback.enqueue(Reply(body=page, headers={"content-type": "text/html; charset=utf-8"}))
+    result, _ = await run_cell(loopback.settings(max_retries=0), f"{provider}:m")
+    assert result.status == "error"
+    assert "web page" in result.error and "base_url" in result.error
+
+
+async def test_json_that_is_not_a_stream_is_an_error(
+    loopback: LoopbackServer, provider: str
+) -> None:
+    # A server that ignores "stream": a 200 with one plain JSON object this parser never sees.
+    loopback.enqueue(Reply(body=b'{"status": "ok"}', headers={"content-type": "text/plain"}))
+    result, _ = await run_cell(loopback.settings(max_retries=0), f"{provider}:m")
+    assert result.status == "error"
+    assert "sent nothing this provider understands" in result.error

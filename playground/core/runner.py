@@ -362,8 +362,10 @@ class RunHandle:
             result.cached_input_tokens = result.cache_write_tokens = 0
             result.usage_source = result.finish_reason = None
             error: ProviderError | None = None
+            events = 0
             try:
                 async for event in provider.stream(client, request):
+                    events += 1
                     if type(event) is TextDelta:
                         if result.ttft_ms is None:
                             result.ttft_ms = (time.perf_counter() - t0) * 1000
@@ -379,6 +381,12 @@ class RunHandle:
                         self._emit(CellUsage(cell, result))
                     elif type(event) is Finish:
                         result.finish_reason = event.reason
+                if not events:  # every real stream says something, if only how it finished
+                    raise ProviderError(
+                        "the server answered but sent nothing this provider understands "
+                        f"(check base_url: {provider.base_url})",
+                        code="empty",
+                    )
                 result.latency_ms = (time.perf_counter() - t0) * 1000
                 result.status = "ok"
                 result.error = None

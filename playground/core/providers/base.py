@@ -233,6 +233,10 @@ async def post_stream(
     async with client.stream("POST", url, json=body, headers=headers) as response:
         if response.status_code >= 400:
             raise error_from_status(response.status_code, await response.aread(), response.headers)
+        if "text/html" in response.headers.get("content-type", ""):
+            raise ProviderError(
+                f"{url} answered with a web page, not a stream (check base_url)", code="html"
+            )
         async for chunk in response.aiter_bytes():
             yield chunk
 
