@@ -88,6 +88,8 @@ What it records:
     srv.wait_idle(timeout)              block until nothing is in flight
 
 Config helpers:
+    srv.models                          the list GET /v1/models and /api/tags answer with
+                                        (default ["lo-model-a", "lo-model-b"])
     srv.base_url                        "http://127.0.0.1:PORT"
     srv.provider_urls()                 {"lo-openai": ".../v1", "lo-anthropic": ..., ...}
     srv.env()                           {"LO_OPENAI_KEY": "test-openai-key", ...}; the tests
