@@ -164,7 +164,7 @@ async def test_connection_refused(client: httpx.AsyncClient) -> None:
 async def test_gathering_never_delays_first_reads_or_slow_streams(
     loopback: LoopbackServer, client: httpx.AsyncClient
 ) -> None:
-    # Chunks 50 ms apart (slower than the 20 ms tick): each must arrive when sent.
+    # Chunks 50 ms apart (slower than the 25 ms tick): each must arrive when sent.
     loopback.default = Reply(text="a b c d e", delay=0.05, first_delay=0.05)
     arrivals: list[float] = []
     async with client.stream("POST", loopback.base_url + "/api/chat", json={}) as r:
@@ -184,7 +184,7 @@ async def test_fast_stream_arrives_whole(
     async with client.stream("POST", loopback.base_url + "/api/chat", json={}) as r:
         reads = [c async for c in r.aiter_bytes()]
     body = b"".join(reads)
-    assert len(reads) < 60  # gathered on the 20 ms tick, not one wakeup per piece
+    assert len(reads) < 60  # gathered on the 25 ms tick, not one wakeup per piece
     assert body.count(b'"done": false') == 200 and body.endswith(b'"eval_duration": 400000000}\n')
 
 

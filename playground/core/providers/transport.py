@@ -29,7 +29,7 @@ class _Ticker:
     """Gathers reads: a connection that just received data sleeps until the next tick.
 
     Many streams then share one pass of the event loop instead of waking it a chunk at a time
-    (thousands of wakeups a second in a big matrix). A tick is 20 ms: under what a reader can
+    (thousands of wakeups a second in a big matrix). A tick is 25 ms: under what a reader can
     see. Only a stream already flowing faster than the tick is held; a response's first
     reads (head, first frames, so the time to first token) never are.
     """
@@ -297,7 +297,7 @@ class StreamingTransport(httpx.AsyncBaseTransport):
         *,
         max_idle_per_host: int = 32,
         keepalive_expiry: float = 5.0,
-        tick: float | None = 0.02,
+        tick: float | None = 0.025,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.tick = tick
