@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -179,4 +182,35 @@ def test_run_json_carries_session_and_run_ids_and_caches(
     store = Store.open(db)
     assert store.get_run(first["run_id"])["source"] == "cli"
     assert store.get_response(second["cells"][0]["id"])["cached_from"] == first["cells"][0]["id"]
+    store.close()
+
+
+def test_history_starts_without_heavy_imports(db: Path, tmp_path: Path) -> None:
+    """`history` must start about as fast as `--help`: no sqlite-utils, rich or engine."""
+    record(db, "hello", ["echo"], [0.0])
+    code = (
+        "import sys; from playground.cli import main; rc = main(['history', 'hello', '--json']);"
+        "heavy = [m for m in ('sqlite_utils', 'rich', 'playground.core.plan', 'playground.config',"
+        " 'pathlib', 'typing') if m in sys.modules]; print(rc, heavy, file=sys.stderr)"
+    )
+    env = {**os.environ, "PLAYGROUND_DB": str(db)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.stderr.strip() == "0 []", result.stderr
+    assert json.loads(result.stdout)[0]["snippet"] == "**hello**"
+
+
+def test_sessions_group_runs_by_launch(db: Path) -> None:
+    store = Store.open(db)
+    tui = store.new_session(source="tui")
+    plan = RunPlan(PromptTemplate.from_parts("", "one"), models=["echo"], temperatures=[0.0])
+    first = asyncio.run(Runner(Settings(), recorder=store).run(plan)).run_id
+    second = asyncio.run(Runner(Settings(), recorder=store).run(plan)).run_id
+    store.close()
+    store = Store.open(db)
+    assert store.runs_for_session(tui) == [first, second]
+    assert store.get_run(first)["source"] == "tui"
+    (latest,) = store.list_sessions(limit=1)
+    assert latest["id"] == tui and latest["run_count"] == 2 and latest["source"] == "tui"
     store.close()
