@@ -8,7 +8,7 @@ Prints:
    < 1.5×); median of 15, interleaved.
 3. CPU of streaming 24 cells at full speed (4 models × 2 temperatures × 3 samples, each
    ``--chunks`` pieces) from a loopback server in its own process, with the store as recorder
-   vs without (target < 5% more); median of ``--rounds``, alternating.
+   vs without (target < 5% more); median of ``--rounds``, in a shuffled order each round.
 
 The 100k database is built once (about a minute) and kept in the temp folder. Usage:
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import resource
@@ -194,6 +195,7 @@ def bench_stream(rounds: int, chunks: int) -> None:
             repeats=3,
         )
         runner = Runner(settings, recorder=recorder)
+        gc.collect()  # the previous round's garbage is not this round's cost
         cpu, wall = time.process_time(), time.perf_counter()
         handle = runner.start(plan)
 
@@ -211,11 +213,15 @@ def bench_stream(rounds: int, chunks: int) -> None:
         await one(None)
         await one(store)  # warm-up: imports, first connections, token tables
         null = NullRecorder()
-        with_store, without, with_null = [], [], []
+        with_store: list[tuple[float, float, int]] = []
+        without: list[tuple[float, float, int]] = []
+        with_null: list[tuple[float, float, int]] = []
+        order = [(None, without), (store, with_store), (null, with_null)]
+        rng = random.Random(3)
         for _ in range(rounds):
-            without.append(await one(None))
-            with_store.append(await one(store))
-            with_null.append(await one(null))
+            rng.shuffle(order)  # no variant always runs first or after another
+            for recorder, results in order:
+                results.append(await one(recorder))
         a = statistics.median(c for c, _, _ in without)
         b = statistics.median(c for c, _, _ in with_store)
         n = statistics.median(c for c, _, _ in with_null)
