@@ -64,6 +64,7 @@ class Defaults:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_retries: int = 2
+    transport: str = "fast"  # fast: our asyncio HTTP/1.1 streaming client | httpx: httpx's own
 
 
 def _builtin_providers() -> dict[str, ProviderConfig]:
@@ -289,6 +290,12 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
         for key in ("concurrency", "max_retries"):
             if key in d:
                 setattr(defaults, key, int(d[key]))
+        if "transport" in d:
+            if d["transport"] not in ("fast", "httpx"):
+                raise fail(
+                    f'[defaults] transport must be "fast" or "httpx", got {d["transport"]!r}'
+                )
+            defaults.transport = d["transport"]
         for key in ("connect_timeout", "read_timeout"):
             if key in d:
                 setattr(defaults, key, float(d[key]))

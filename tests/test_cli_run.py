@@ -235,8 +235,11 @@ def test_ctrl_c_closes_every_connection_promptly(tmp_path: Path, loopback: Loopb
         gone = loopback.wait_disconnects(4, timeout=2)
         assert len(gone) == 4
         assert max(r.disconnected_at for r in gone) - t0 < 0.2
-        _, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=10)
     finally:
         proc.kill()
     assert proc.returncode == 130
     assert "Traceback" not in err and err.strip() == "playground: interrupted"
+    cells = json.loads(out)["cells"]  # what had streamed is printed, not lost
+    assert [c["status"] for c in cells] == ["cancelled"] * 4
+    assert all(c["output"] for c in cells)

@@ -141,3 +141,14 @@ def test_split_model_id() -> None:
     assert split_model_id("openai:gpt-4.1") == ("openai", "gpt-4.1")
     assert split_model_id("ollama:llama3.2:3b") == ("ollama", "llama3.2:3b")
     assert split_model_id("echo") == ("echo", "echo")
+
+
+def test_transport_choice_is_validated(tmp_path: Path) -> None:
+    """`[defaults] transport` picks httpx's own transport; a typo is a one-line error."""
+    from playground.config import ConfigError, load_settings
+
+    (tmp_path / "playground.toml").write_text('[defaults]\ntransport = "httpx"\n')
+    assert load_settings(cwd=tmp_path).defaults.transport == "httpx"
+    (tmp_path / "playground.toml").write_text('[defaults]\ntransport = "h2"\n')
+    with pytest.raises(ConfigError, match="transport"):
+        load_settings(cwd=tmp_path)

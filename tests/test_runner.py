@@ -309,3 +309,16 @@ async def test_a_busy_provider_does_not_starve_the_others(loopback: LoopbackServ
     first_ollama = min(r.started for r in loopback.requests_for("ollama"))
     assert first_ollama - first_openai < 0.25  # not after the first openai cell's 0.3 s
     assert loopback.max_in_flight <= 2
+
+
+async def test_httpx_own_transport_streams_the_same(loopback: LoopbackServer) -> None:
+    """`[defaults] transport = "httpx"` (the escape hatch) gives the same results on every protocol."""
+    loopback.default = Reply(chunks=5, duration=0.1)
+    settings = loopback.settings()
+    settings.defaults.transport = "httpx"
+    runner = Runner(settings)
+    handle = await runner.run(plan(ALL, [0.0]))
+    await runner.aclose()
+    assert [r.status for r in handle.results] == ["ok"] * len(ALL)
+    for r in handle.results:
+        assert r.output.startswith("model=m temperature=0.0:")

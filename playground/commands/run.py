@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from typing import Any
@@ -64,6 +65,9 @@ def run_command(args: argparse.Namespace) -> int:
             f"playground: warning: the run was not fully recorded: {handle.store_error}",
             file=sys.stderr,
         )
+    if getattr(handle, "interrupted", False):
+        print("playground: interrupted", file=sys.stderr)
+        return 130
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
@@ -73,6 +77,7 @@ async def _execute(settings: Any, plan: Any, recorder: Any, *, show_progress: bo
     runner = Runner(settings, recorder=recorder)
     try:
         handle = runner.start(plan)
+        _cancel_on_ctrl_c(handle)
         if show_progress:
             from playground.commands.render import LiveProgress
 
@@ -85,3 +90,20 @@ async def _execute(settings: Any, plan: Any, recorder: Any, *, show_progress: bo
         return handle
     finally:
         await runner.aclose()
+
+
+def _cancel_on_ctrl_c(handle: Any) -> None:
+    """The first Ctrl-C cancels every cell (they keep their text, and are printed); a second one
+    interrupts outright."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+
+    def cancel() -> None:
+        handle.interrupted = True
+        handle.cancel()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    # not available off the main thread or on Windows: Ctrl-C then interrupts outright
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGINT, cancel)

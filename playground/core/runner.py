@@ -98,8 +98,8 @@ class Runner:
                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
                 follow_redirects=True,
                 # Streams read through asyncio directly (a fraction of the CPU per chunk);
-                # behind a proxy, httpx's own transport does the work.
-                transport=None if wants_proxy() else StreamingTransport(),
+                # behind a proxy, or when config asks for it, httpx's own transport does the work.
+                transport=None if wants_proxy() or d.transport == "httpx" else StreamingTransport(),
             )
         return self._client
 
