@@ -147,8 +147,14 @@ async def test_cache_hits_and_misses_follow_temperature_and_sample(
     assert [r.cached for r in more.results] == [True, True, False, False, False, False]
 
     # the cache can be bypassed
-    fresh = await run(settings, store, plan_for(["lo-openai:m"], [0.0], use_cache=False))
-    assert not fresh.results[0].cached and len(loopback.requests) == 9
+    bypass = await run(settings, store, plan_for(["lo-openai:m"], [0.0], use_cache=False))
+    assert not bypass.results[0].cached and len(loopback.requests) == 9
+    # an answer got with the cache off still answers a later run that uses it
+    fresh = await run(settings, store, plan_for(["lo-openai:m"], [1.3], use_cache=False))
+    assert len(loopback.requests) == 10
+    later = await run(settings, store, plan_for(["lo-openai:m"], [1.3]))
+    assert later.results[0].cached and len(loopback.requests) == 10
+    assert later.results[0].output == fresh.results[0].output
 
 
 async def test_errors_are_never_cached(loopback: LoopbackServer, store: Store) -> None:

@@ -295,7 +295,9 @@ class RunHandle:
         request = self._request_for(model, cell)
         result.request = {"provider": provider.name, **provider.describe(request)}
         key = None
-        if self.plan.use_cache and runner.recorder is not None:
+        if (
+            runner.recorder is not None
+        ):  # keyed even with the cache off, so it can answer later runs
             key = cache_key(
                 provider.name,
                 provider.endpoint(request),
@@ -307,7 +309,7 @@ class RunHandle:
             self._keys[cell.index] = key
         if first:
             self._emit(CellStarted(cell, result))
-        if key is not None and runner.recorder is not None:
+        if key is not None and self.plan.use_cache and runner.recorder is not None:
             hit = runner.recorder.lookup_cache(key)
             if hit:
                 self._apply_cached(cell, result, hit)
