@@ -322,6 +322,8 @@ async def test_a_prompt_file_opens_with_its_name_and_version(
         assert screen.editor.system.strip() == "Be brief."
         assert screen.picker.selected == ["lo-openai:gpt-a"]
         assert screen.query_one("#temperatures").value == "0.3"
+        await pilot.pause(0.3)
+        assert "modified" not in app.sub_title
         await type_text(pilot, "!")
         await wait_for(pilot, lambda: app.sub_title.endswith("· modified"))
 

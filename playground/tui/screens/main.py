@@ -74,7 +74,7 @@ class MainScreen(Screen[None]):
         self._handles: list[RunHandle] = []
         self._owner: dict[ResultCell, tuple[RunHandle, int]] = {}
         self._plans: dict[ResultCell, RunPlan] = {}
-        self._loading = False
+        self._baseline: tuple[str, str] | None = None
         self.modified = False
         self.viewing_run: Any = None
         self.prompt_info: Any = None  # the PromptFile opened, if any
@@ -206,20 +206,15 @@ class MainScreen(Screen[None]):
         self._update_subtitle()
 
     def _load_texts(self, system: str, user: str) -> None:
-        self._loading = True
-        try:
-            self.editor.set_texts(system, user)
-        finally:
-            self.call_after_refresh(self._done_loading)
-
-    def _done_loading(self) -> None:
-        self._loading = False
+        """Put texts in the editor without counting it as an edit."""
+        self._baseline = (system, user)
+        self.editor.set_texts(system, user)
 
     # -- editing: debounce, variables, estimate ------------------------------------------------
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        if self._loading:
-            return
         self.grid.hold_for_typing()
+        if (self.editor.system, self.editor.user) == self._baseline:
+            return  # loaded, or edited back to what was loaded
         self._mark_edited()
         self.schedule_update()
 
