@@ -95,17 +95,15 @@ def _rel(path: Path | None) -> str:
 
 
 def _open_store(settings: Any) -> Any:
-    try:
-        from playground.store import Store, StoreError
-    except ImportError:
-        fail("the session store is not available in this build")
+    from playground.store import Store, StoreError
+
     path = settings.db_path()
     if not Path(path).exists():
         fail(f"no session database at {path} (run something first, or pass --db)")
     try:
         return Store.open(path)
-    except StoreError as exc:
-        fail(f"{path}: {exc}")
+    except StoreError as exc:  # its message already names the path
+        fail(str(exc))
 
 
 def promote_command(args: argparse.Namespace) -> int:
