@@ -308,6 +308,7 @@ async def test_a_prompt_file_opens_with_its_name_and_version(
     path = tmp_path / "greet.prompt"
     path.write_text(
         "---\nmodel: lo-openai:gpt-a\nconfig:\n  temperature: 0.3\n  maxOutputTokens: 99\n"
+        "input:\n  default:\n    name: Ada\n"
         'playground.version: 3\n---\n{{role "system"}}\nBe brief.\n{{role "user"}}\n'
         "Hello {{name}}\n",
         encoding="utf-8",
@@ -322,6 +323,8 @@ async def test_a_prompt_file_opens_with_its_name_and_version(
         assert screen.editor.system.strip() == "Be brief."
         assert screen.picker.selected == ["lo-openai:gpt-a"]
         assert screen.query_one("#temperatures").value == "0.3"
+        await wait_for(pilot, lambda: screen.query("#var-name"))
+        assert screen.query_one("#var-name").value == "Ada"  # the file's default
         await pilot.pause(0.3)
         assert "modified" not in app.sub_title
         await type_text(pilot, "!")

@@ -79,6 +79,7 @@ class VariablesPanel(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if event.input.name:
-            self.memory[event.input.name] = event.value
+        name = event.input.name
+        if name and self.memory.get(name, "") != event.value:  # not a field being mounted
+            self.memory[name] = event.value
             self.post_message(self.Changed())
