@@ -426,3 +426,21 @@ async def test_repeats_stack_inside_their_grid_slot(
         assert len({c.parent for c in cells}) == 1  # one slot
         assert cells[0].region.y < cells[1].region.y < cells[2].region.y
         assert len(loopback.requests_for(kind="openai")) >= 3
+
+
+async def test_first_start_selects_echo_and_local_ollama_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playground.config import load_settings
+
+    with LoopbackServer() as srv:
+        monkeypatch.setenv("OLLAMA_HOST", srv.base_url)
+        app = make_app(load_settings(cwd=tmp_path), store=open_store(tmp_path))
+        async with app.run_test(size=(120, 40)) as pilot:
+            picker = app.screen.picker
+            await wait_for(pilot, lambda: len(picker.selected) == 3)
+            assert picker.selected == ["echo", "ollama:lo-model-a", "ollama:lo-model-b"]
+            await type_text(pilot, "hi")
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: all_done(app, 6))
+            assert {c.result.status for c in cells_of(app)} == {"ok"}

@@ -79,12 +79,14 @@ class MainScreen(Screen[None]):
         self.viewing_run: Any = None
         self.prompt_info: Any = None  # the PromptFile opened, if any
         self.last_estimate: Any = None
+        self._first_start = False  # no remembered selection when the app opened
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         app = self.app
         settings = app.settings
         state = app.state
+        self._first_start = state.models is None
         yield Header(icon="▶")
         yield Static("", id="notice", markup=False)
         with Horizontal(id="top"):
@@ -370,7 +372,7 @@ class MainScreen(Screen[None]):
         if not self.is_attached or not self.query(ModelPicker):
             return  # the app is closing
         self.picker.set_entries(entries)
-        if app.state.models is None and self.prompt_info is None:
+        if self._first_start and self.prompt_info is None:
             from playground.tui.app import any_key
 
             if not any_key(settings):  # first start without keys: echo plus local models
@@ -378,8 +380,8 @@ class MainScreen(Screen[None]):
                     e.model_id
                     for e in entries
                     if e.available
-                    and settings.providers[e.model_id.split(":")[0]].free
                     and e.model_id != "echo"
+                    and settings.providers[e.model_id.split(":")[0]].kind == "ollama"
                 ]
                 self.picker.set_selected(["echo", *local[:2]])
 
