@@ -444,3 +444,42 @@ async def test_first_start_selects_echo_and_local_ollama_models(
             await pilot.press("ctrl+r")
             await wait_for(pilot, lambda: all_done(app, 6))
             assert {c.result.status for c in cells_of(app)} == {"ok"}
+
+
+async def test_running_again_mid_run_replaces_the_grid(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0])
+    loopback.enqueue(Reply(text="slow one two three", stall_after=2), model="gpt-a")
+    loopback.enqueue(Reply(text="slow one two three", stall_after=2), model="claude-b")
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all(c.result and c.result.output for c in cells_of(app)))
+        first = cells_of(app)
+        await pilot.press("ctrl+r")  # the first run is cancelled, its cells replaced
+        await wait_for(pilot, lambda: cells_of(app) and cells_of(app)[0] not in first)
+        await wait_for(pilot, lambda: all_done(app, 2))
+        assert [c.result.status for c in cells_of(app)] == ["ok", "ok"]
+        assert loopback.wait_disconnects(2, timeout=2)
+
+
+async def test_rerunning_a_streaming_cell_restarts_it(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path, models=["lo-openai:gpt-a"], temperatures=[0])
+    loopback.enqueue(Reply(text="first try words", stall_after=1), model="gpt-a")
+    loopback.enqueue(Reply(text="second answer", chunks=2, duration=0.2), model="gpt-a")
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        cell = (await wait_for(pilot, lambda: cells_of(app)))[0]
+        await wait_for(pilot, lambda: cell.result and cell.result.output == "first ")
+        cell.focus()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: cell.ended and cell.result.output == "second answer")
+        await pilot.pause(0.3)  # the first run's cancellation must not overwrite the cell
+        assert cell.result.status == "ok" and cell.border_title.startswith("✓ ")
+        assert "second answer" in cell.markdown.source and "first" not in cell.markdown.source

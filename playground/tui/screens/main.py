@@ -410,8 +410,7 @@ class MainScreen(Screen[None]):
                 )
                 if not await self.app.push_screen_wait(ConfirmScreen(question)):
                     return
-        for handle in self._handles:
-            handle.cancel()
+        await self._cancel_all()
         try:
             handle = self.app.runner.start(plan)
         except Exception as exc:
@@ -427,7 +426,8 @@ class MainScreen(Screen[None]):
             self._owner[widget] = (handle, index)
             self._plans[widget] = plan
             mapping[index] = widget
-        self._owner = {w: o for w, o in self._owner.items() if w.is_attached or w in mapping}
+        self._owner = {w: o for w, o in self._owner.items() if w.is_attached}
+        self._plans = {w: p for w, p in self._plans.items() if w.is_attached}
         await self._consume(handle, mapping)
 
     async def _consume(self, handle: RunHandle, cells: dict[int, ResultCell]) -> None:
@@ -446,22 +446,22 @@ class MainScreen(Screen[None]):
         try:
             async for event in handle.events():
                 kind = type(event)
+                cell = cells.get(event.cell.index) if hasattr(event, "cell") else None
+                if cell is None or not cell.is_attached:
+                    continue  # run-level events, or a grid replaced by a newer run
+                if self._owner.get(cell, (handle,))[0] is not handle:
+                    continue  # this cell was re-run since: the newer run owns it
                 if kind is CellDelta:
-                    cell = cells.get(event.cell.index)
-                    if cell is not None:
-                        cell.feed(event.text, event.reasoning)
+                    cell.feed(event.text, event.reasoning)
                 elif kind is CellStarted:
-                    if (cell := cells.get(event.cell.index)) is not None:
-                        await cell.begin(event.result)
+                    await cell.begin(event.result)
                 elif kind is CellFinished or kind is CellFailed:
-                    if (cell := cells.get(event.cell.index)) is not None:
-                        await cell.finish(event.result)
+                    await cell.finish(event.result)
                 elif kind is CellRetry:
-                    if (cell := cells.get(event.cell.index)) is not None:
-                        cell.set_notice(
-                            f"retry {event.attempt} in {event.wait_s:.1f} s: {event.reason}"
-                        )
-                elif kind is CellFallback and (cell := cells.get(event.cell.index)) is not None:
+                    cell.set_notice(
+                        f"retry {event.attempt} in {event.wait_s:.1f} s: {event.reason}"
+                    )
+                elif kind is CellFallback:
                     cell.set_notice(f"falling back to {event.model}: {event.reason}")
         finally:
             self._handles.remove(handle)
@@ -657,6 +657,17 @@ class MainScreen(Screen[None]):
             return
         await self.restore(run_id, plan, results, ratings)
 
+    async def _cancel_all(self, timeout: float = 3.0) -> None:
+        """Cancel every run in flight and let their cells show it, before the grid changes."""
+        running = list(self._handles)
+        for handle in running:
+            handle.cancel()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while any(h in self._handles for h in running):
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.01)
+
     async def restore(
         self,
         run_id: Any,
@@ -665,8 +676,7 @@ class MainScreen(Screen[None]):
         ratings: dict[Any, dict[str, Any]] | None = None,
     ) -> None:
         """Show a past run: its prompt, variables, matrix and results, read-only until edited."""
-        for handle in self._handles:
-            handle.cancel()
+        await self._cancel_all()
         self._load_texts(plan.template.system, plan.template.user)
         self.query_one(VariablesPanel).set_values(
             {k: str(v) for k, v in (plan.variables or {}).items()}
