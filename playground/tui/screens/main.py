@@ -11,7 +11,6 @@ from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Static, TextArea
@@ -45,14 +44,6 @@ DEBOUNCE_S = 0.15
 
 class PlanError(ValueError):
     """The editor's content cannot make a plan; one line for the estimate bar."""
-
-
-class RunDone(Message):
-    """A run (or a re-run of one cell) ended; tests and the bench wait for it."""
-
-    def __init__(self, handle: RunHandle) -> None:
-        super().__init__()
-        self.handle = handle
 
 
 class MainScreen(Screen[None]):
@@ -472,7 +463,6 @@ class MainScreen(Screen[None]):
         elif self.app.store_error:
             self.notify(f"not recorded: {self.app.store_error}", severity="warning", timeout=4)
         self.app.runs_changed()
-        self.post_message(RunDone(handle))
         self.schedule_update()
 
     def action_cancel(self) -> None:
