@@ -586,7 +586,7 @@ class MainScreen(Screen[None]):
                 self.notify(str(exc), severity="error")
                 return
         message = await self.app.push_screen_wait(
-            PromoteScreen(self.app.settings, plan.template, result, plan)
+            PromoteScreen(self.app.settings, plan.template, result, plan, store=self.app.store)
         )
         if message:
             self.notify(message, timeout=5)
