@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-
-import httpx
 
 from playground.core.providers.base import (
     ChatRequest,
@@ -18,9 +15,8 @@ from playground.core.providers.base import (
     UsageReport,
     loads_frame,
     one_line,
-    post_stream,
 )
-from playground.core.providers.framing import SSEDecoder
+from playground.core.providers.framing import SSEEvent
 
 API_VERSION = "2023-06-01"
 
@@ -60,22 +56,8 @@ class AnthropicProvider(Provider):
             body["stop_sequences"] = list(request.stop)
         return body
 
-    async def stream(
-        self, client: httpx.AsyncClient, request: ChatRequest
-    ) -> AsyncIterator[StreamEvent]:
-        decoder = SSEDecoder()
-        state: dict[str, int] = {}
-        async for chunk in post_stream(
-            client, self.endpoint(request), self.body(request), self.headers()
-        ):
-            for frame in decoder.feed(chunk):
-                for event in self._frame(frame.event, frame.data, state):
-                    yield event
-        for frame in decoder.close():
-            for event in self._frame(frame.event, frame.data, state):
-                yield event
-
-    def _frame(self, name: str | None, data: str, state: dict[str, int]) -> list[StreamEvent]:
+    def parse(self, item: SSEEvent, state: dict[str, Any]) -> list[StreamEvent]:
+        name, data = item.event, item.data
         if not data.strip():
             return []
         obj = loads_frame(data)

@@ -126,8 +126,32 @@ class Provider:
         """The request as it goes on the wire, with no secret in it (for the store and views)."""
         return {"url": self.endpoint(request), "body": self.body(request)}
 
-    def stream(self, client: httpx.AsyncClient, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    def new_decoder(self) -> Any:
+        """The framing of this protocol's stream: SSE unless a subclass says otherwise."""
+        from playground.core.providers.framing import SSEDecoder
+
+        return SSEDecoder()
+
+    def parse(self, item: Any, state: dict[str, Any]) -> list[StreamEvent]:
+        """Events in one decoded frame (or line); ``state`` lives for one stream."""
         raise NotImplementedError
+
+    async def stream(
+        self, client: httpx.AsyncClient, request: ChatRequest
+    ) -> AsyncIterator[StreamEvent]:
+        """POST the request, decode the framing as bytes arrive, parse each frame to events."""
+        decoder = self.new_decoder()
+        parse = self.parse
+        state: dict[str, Any] = {}
+        async for chunk in post_stream(
+            client, self.endpoint(request), self.body(request), self.headers()
+        ):
+            for item in decoder.feed(chunk):
+                for event in parse(item, state):
+                    yield event
+        for item in decoder.close():
+            for event in parse(item, state):
+                yield event
 
     async def list_models(self, client: httpx.AsyncClient) -> list[str]:
         return list(self.config.models)

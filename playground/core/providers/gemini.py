@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-
-import httpx
 
 from playground.core.providers.base import (
     ChatRequest,
@@ -18,9 +15,8 @@ from playground.core.providers.base import (
     UsageReport,
     loads_frame,
     one_line,
-    post_stream,
 )
-from playground.core.providers.framing import SSEDecoder
+from playground.core.providers.framing import SSEEvent
 
 
 class GeminiProvider(Provider):
@@ -58,21 +54,8 @@ class GeminiProvider(Provider):
             body["generationConfig"] = config
         return body
 
-    async def stream(
-        self, client: httpx.AsyncClient, request: ChatRequest
-    ) -> AsyncIterator[StreamEvent]:
-        decoder = SSEDecoder()
-        async for chunk in post_stream(
-            client, self.endpoint(request), self.body(request), self.headers()
-        ):
-            for frame in decoder.feed(chunk):
-                for event in self._frame(frame.data):
-                    yield event
-        for frame in decoder.close():
-            for event in self._frame(frame.data):
-                yield event
-
-    def _frame(self, data: str) -> list[StreamEvent]:
+    def parse(self, item: SSEEvent, state: dict[str, Any]) -> list[StreamEvent]:
+        data = item.data
         if not data.strip():
             return []
         obj = loads_frame(data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,7 +17,6 @@ from playground.core.providers.base import (
     UsageReport,
     loads_frame,
     one_line,
-    post_stream,
 )
 from playground.core.providers.framing import NDJSONDecoder
 
@@ -53,22 +51,11 @@ class OllamaProvider(Provider):
             "options": options,
         }
 
-    async def stream(
-        self, client: httpx.AsyncClient, request: ChatRequest
-    ) -> AsyncIterator[StreamEvent]:
-        decoder = NDJSONDecoder()
-        async for chunk in post_stream(
-            client, self.endpoint(request), self.body(request), self.headers()
-        ):
-            for line in decoder.feed(chunk):
-                for event in self._line(line):
-                    yield event
-        for line in decoder.close():
-            for event in self._line(line):
-                yield event
+    def new_decoder(self) -> NDJSONDecoder:
+        return NDJSONDecoder()
 
-    def _line(self, line: str) -> list[StreamEvent]:
-        obj = loads_frame(line)
+    def parse(self, item: str, state: dict[str, Any]) -> list[StreamEvent]:
+        obj = loads_frame(item)
         if not isinstance(obj, dict):
             return []
         if obj.get("error"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -19,9 +18,8 @@ from playground.core.providers.base import (
     UsageReport,
     loads_frame,
     one_line,
-    post_stream,
 )
-from playground.core.providers.framing import SSEDecoder
+from playground.core.providers.framing import SSEEvent
 
 # Reasoning models take max_completion_tokens and only the default temperature.
 _REASONING = re.compile(r"^(o\d|gpt-5)")
@@ -59,22 +57,8 @@ class OpenAIProvider(Provider):
             body["stop"] = list(request.stop)
         return body
 
-    async def stream(
-        self, client: httpx.AsyncClient, request: ChatRequest
-    ) -> AsyncIterator[StreamEvent]:
-        decoder = SSEDecoder()
-        async for chunk in post_stream(
-            client, self.endpoint(request), self.body(request), self.headers()
-        ):
-            for frame in decoder.feed(chunk):
-                for event in self._frame(frame.data):
-                    yield event
-        for frame in decoder.close():
-            for event in self._frame(frame.data):
-                yield event
-
-    def _frame(self, data: str) -> list[StreamEvent]:
-        data = data.strip()
+    def parse(self, item: SSEEvent, state: dict[str, Any]) -> list[StreamEvent]:
+        data = item.data.strip()
         if not data or data == "[DONE]":
             return []
         obj = loads_frame(data)
