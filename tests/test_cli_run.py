@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import clean_env, playground
 from loopback import LoopbackServer, Reply
 
 # The JSON contract of DESIGN.md: every cell has at least these fields.
@@ -28,39 +28,6 @@ CELL_KEYS = {
     "latency_ms",
     "cached",
 }
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The user's environment minus anything that could reach a real service or real files."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.endswith(("_API_KEY", "_KEY", "_BASE_URL"))
-        and k not in ("PLAYGROUND_CONFIG", "PLAYGROUND_DB", "OLLAMA_HOST")
-    }
-    env.update(
-        PLAYGROUND_DB=str(tmp_path / "sessions.db"),
-        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
-        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
-        XDG_STATE_HOME=str(tmp_path / "xdg-state"),
-        HOME=str(tmp_path / "home"),
-        COLUMNS="120",
-    )
-    env.update(extra)
-    return env
-
-
-def playground(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "playground", *args],
-        cwd=tmp_path,
-        env=env or clean_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import clean_env
+from cli_helpers import playground as run_playground
 
 from playground.cli import main
 from playground.config import Settings
@@ -18,32 +19,8 @@ from playground.core.plan import RunPlan
 from playground.core.template import Message, PromptTemplate
 
 
-def env_for(tmp_path: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.endswith(("_API_KEY", "_KEY", "_BASE_URL"))
-        and k not in ("PLAYGROUND_CONFIG", "PLAYGROUND_DB", "OLLAMA_HOST")
-    }
-    env.update(
-        PLAYGROUND_DB=str(tmp_path / "sessions.db"),
-        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
-        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
-        HOME=str(tmp_path / "home"),
-        COLUMNS="140",
-    )
-    return env
-
-
 def playground(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "playground", *args],
-        cwd=tmp_path,
-        env=env_for(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_playground(tmp_path, *args, env=clean_env(tmp_path, COLUMNS="140"))
 
 
 def test_estimate_json_gives_every_cell_and_the_total(tmp_path: Path) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
+from cli_helpers import clean_env
+from cli_helpers import playground as run_playground
 from loopback import LoopbackServer, Reply
 
 from playground.core import tokens
@@ -19,17 +19,7 @@ PRICE = '[models."lo-anthropic:claude-x"]\nprice = {input_per_mtok = 2.0, output
 
 
 def playground(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-    env.update(PLAYGROUND_DB=str(tmp_path / "sessions.db"), HOME=str(tmp_path / "home"))
-    env.pop("PLAYGROUND_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "playground", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_playground(tmp_path, *args, env=clean_env(tmp_path, **LoopbackServer.env()))
 
 
 def sessions(tmp_path: Path) -> int:

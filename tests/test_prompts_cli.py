@@ -4,45 +4,14 @@ in a temporary workspace, real exit codes, one-line errors."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from cli_helpers import playground as pg
 
 from playground.core.template import PromptTemplate
 from playground.library import promote
-
-
-def clean_env(tmp_path: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.endswith(("_API_KEY", "_KEY", "_BASE_URL"))
-        and k not in ("PLAYGROUND_CONFIG", "PLAYGROUND_DB", "OLLAMA_HOST")
-    }
-    env.update(
-        PLAYGROUND_DB=str(tmp_path / "sessions.db"),
-        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
-        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
-        XDG_STATE_HOME=str(tmp_path / "xdg-state"),
-        HOME=str(tmp_path / "home"),
-        COLUMNS="120",
-    )
-    return env
-
-
-def pg(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "playground", *args],
-        cwd=tmp_path,
-        env=clean_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.fixture

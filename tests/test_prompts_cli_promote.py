@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cli_helpers import clean_env, playground
 from test_library_promote import TEMPLATE, VARIABLES, run_recorded
-from test_prompts_cli import clean_env
 
 from playground.config import Settings
 from playground.core.plan import RunPlan
@@ -22,23 +22,13 @@ def git(repo: Path, *args: str) -> str:
 
 
 def pg(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    import sys
-
-    env = clean_env(cwd)
-    env.update(
-        GIT_AUTHOR_NAME="Test",
-        GIT_AUTHOR_EMAIL="test@example.com",
-        GIT_COMMITTER_NAME="Test",
-        GIT_COMMITTER_EMAIL="test@example.com",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "playground", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    git_identity = {
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.com",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.com",
+    }
+    return playground(cwd, *args, env=clean_env(cwd, **git_identity))
 
 
 @pytest.fixture

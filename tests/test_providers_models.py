@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_helpers import clean_env
 from loopback import LoopbackServer, Reply
-from test_cli_run import clean_env
 
 
 @pytest.fixture

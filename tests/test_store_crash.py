@@ -5,7 +5,6 @@ in-flight ones interrupted with their partial text."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import clean_env, spawn
 from loopback import LoopbackServer, Reply
 
 from playground.store import Store
@@ -23,30 +23,11 @@ SLOW_TEXT = " ".join(f"word{i}" for i in range(200))
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.endswith(("_API_KEY", "_KEY", "_BASE_URL"))
-        and k not in ("PLAYGROUND_CONFIG", "PLAYGROUND_DB", "OLLAMA_HOST")
-    }
-    env.update(LoopbackServer.env())
-    env.update(
-        PLAYGROUND_DB=str(tmp_path / "sessions.db"),
-        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
-        XDG_DATA_HOME=str(tmp_path / "xdg"),
-    )
-    return env
+    return clean_env(tmp_path, **LoopbackServer.env())
 
 
 def playground(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "playground", *args],
-        cwd=tmp_path,
-        env=env_for(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return spawn(tmp_path, *args, env=env_for(tmp_path))
 
 
 def peek(db: Path, sql: str) -> list[tuple[Any, ...]]:
