@@ -59,7 +59,7 @@ def estimate_command(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        from playground.commands.render import format_cost
+        from playground.core.figures import format_cost
 
         console = Console()
         print_estimate(estimate, console)
@@ -123,7 +123,7 @@ def print_estimate(estimate: Any, console: Any) -> None:
     """A row per model (its cells share one input), then the matrix total."""
     from rich.table import Table
 
-    from playground.commands.render import format_cost
+    from playground.core.figures import format_cost
 
     per_model: dict[str, list[Any]] = {}
     for cell in estimate.cells:

@@ -12,6 +12,8 @@ TYPE_CHECKING = False  # not importing typing keeps `playground history` quick t
 if TYPE_CHECKING:
     from typing import Any
 
+from playground.core.figures import format_cost  # noqa: E402
+
 CELL_KEYS = (
     "id",
     "model",
@@ -109,14 +111,6 @@ def cell_figures(row: dict[str, Any]) -> str:
             else f"rated {rating['score']}/5"
         )
     return " · ".join(parts)
-
-
-def format_cost(cost: float | None) -> str:
-    if cost is None:
-        return "unpriced"
-    if cost == 0:
-        return "$0"
-    return f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.6f}"
 
 
 def _fence(text: str) -> str:

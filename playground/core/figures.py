@@ -1,0 +1,45 @@
+"""How a cell's figures read, in every front end and export: one wording everywhere."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # importing nothing at run time keeps `playground history` quick
+if TYPE_CHECKING:
+    from playground.core.plan import CellResult
+
+
+def format_cost(cost: float | None) -> str:
+    """USD for people: "unpriced" when unknown (never $0), enough digits for tiny calls."""
+    if cost is None:
+        return "unpriced"
+    if cost == 0:
+        return "$0"
+    return f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.6f}"
+
+
+def cell_title(r: CellResult) -> str:
+    t = "default" if r.cell.temperature is None else f"{r.cell.temperature:g}"
+    sample = f" #{r.cell.sample}" if r.cell.sample > 1 else ""
+    return f"{r.cell.model} · t={t}{sample}"
+
+
+def figures(r: CellResult) -> str:
+    """The one-line stats a cell closes with."""
+    est = "≈" if r.usage_source == "estimate" else ""
+    parts = []
+    if r.ttft_ms is not None:
+        parts.append(f"ttft {r.ttft_ms:.0f} ms")
+    if r.latency_ms is not None:
+        parts.append(f"{r.latency_ms / 1000:.2f} s")
+    if r.input_tokens is not None or r.output_tokens is not None:
+        parts.append(f"{est}{r.input_tokens or 0} in / {est}{r.output_tokens or 0} out")
+    if r.tokens_per_s:
+        parts.append(f"{r.tokens_per_s:.0f} tok/s")
+    if r.input_tokens is not None or r.output_tokens is not None or r.cached:
+        parts.append(f"{est}{format_cost(r.cost_usd)}" if r.cost_usd else format_cost(r.cost_usd))
+    if r.cached:
+        parts.append("cached")
+    if r.fallback_used:
+        parts.append(f"fallback {r.fallback_used}")
+    if r.finish_reason and r.finish_reason not in ("stop", "end_turn", "STOP"):
+        parts.append(f"finish: {r.finish_reason}")
+    return " · ".join(parts)
