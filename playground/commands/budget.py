@@ -21,8 +21,8 @@ def budget_guard(settings: Any, plan: Any, budget: float | None, yes: bool) -> N
     if not limit >= 0:  # negative or NaN
         raise UsageError(f"--budget {limit:g}: a budget is a cost in USD, 0 or more")
     from playground.commands.estimate import open_stats, print_estimate
-    from playground.core.figures import format_cost
     from playground.core.estimate import estimate_plan
+    from playground.core.figures import format_cost
     from playground.core.tokens import EncodingFileError
 
     stats, close = open_stats(settings)
