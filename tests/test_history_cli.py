@@ -112,7 +112,7 @@ def test_show_prints_every_cell_and_json_has_the_run_contract(
         db, "Tell me about {{animal}}".replace("{{animal}}", "otters"), ["echo"], [0.0, 1.0]
     )
     store = Store.open(db)
-    store.rate(handle.results[1].id, 1, "nice")
+    store.rate(handle.results[1].id, 1, "nice", "thumbs")
     store.close()
 
     code, out, _ = cli(capsys, "show", str(handle.run_id))
@@ -131,7 +131,7 @@ def test_show_prints_every_cell_and_json_has_the_run_contract(
         for key in ("model", "temperature", "sample", "status", "output", "error", "input_tokens",
                     "output_tokens", "usage_source", "cost_usd", "cached"):  # fmt: skip
             assert cell[key] == contract[key], key
-    assert cells[1]["rating"] == {"score": 1, "note": "nice"}
+    assert cells[1]["rating"] == {"score": 1, "note": "nice", "scale": "thumbs"}
     assert cells[0]["request"]["body"]["messages"][-1]["content"] == "Tell me about otters"
 
 

@@ -93,7 +93,7 @@ def test_promote_then_run_the_file_sends_the_same_request(
         assert pf.provenance["session_id"] == run["session_id"]
         assert pf.provenance["run_id"] == run["id"]
         assert pf.provenance["response_id"] == chosen.id
-        assert pf.provenance["rating"] == {"score": 1, "note": "le meilleur"}
+        assert pf.provenance["rating"] == {"score": 1, "note": "le meilleur", "scale": "stars"}
         assert pf.provenance["note"] == "gagnant"
 
         replay = plan_from_prompt_file(str(promotion.path), settings)

@@ -93,7 +93,7 @@ def test_a_database_at_each_earlier_version_is_upgraded_with_its_data(
     assert [r["id"] for r in store.list_runs("asleep")] == [1]
     assert [r["id"] for r in store.list_runs("otter")] == [1]  # porter: otters ~ otter
     store.rate(1, 5, "cute")
-    assert store.get_response(1)["rating"] == {"score": 5, "note": "cute"}
+    assert store.get_response(1)["rating"] == {"score": 5, "note": "cute", "scale": "stars"}
     plan = store.plan_from_run(store.get_run(1))
     assert plan.render()[0].content == "Tell me about otters" and plan.max_tokens == 64
     store.close()

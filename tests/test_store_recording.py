@@ -228,9 +228,9 @@ def test_ratings(store: Store) -> None:
     handle = asyncio.run(run(Settings(), store, plan_for(["echo"], [0.0])))
     rid = handle.results[0].id
     store.rate(rid, -1)
-    assert store.get_response(rid)["rating"] == {"score": -1, "note": None}
+    assert store.get_response(rid)["rating"] == {"score": -1, "note": None, "scale": "thumbs"}
     store.rate(rid, 4, "clear")
-    assert store.get_response(rid)["rating"] == {"score": 4, "note": "clear"}
+    assert store.get_response(rid)["rating"] == {"score": 4, "note": "clear", "scale": "stars"}
     for bad in (0, 6, -2, True):
         with pytest.raises(StoreError):
             store.rate(rid, bad)

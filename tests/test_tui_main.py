@@ -215,9 +215,9 @@ async def test_rating_a_cell_stores_it(loopback: LoopbackServer, tmp_path: Path)
         await type_text(pilot, "crisp")
         await pilot.press("enter")
         await wait_for(pilot, lambda: cell.rating)
-        assert "rated 4 “crisp”" in figures_text(cell)
+        assert "rated ★4 “crisp”" in figures_text(cell)
         rid = cell.result.id
-        assert store.get_response(rid)["rating"] == {"score": 4, "note": "crisp"}
+        assert store.get_response(rid)["rating"] == {"score": 4, "note": "crisp", "scale": "stars"}
 
 
 async def test_history_reopens_a_run_read_only_until_edited(

@@ -229,6 +229,46 @@ async def test_rate_returns_score_and_note(keys: list[str], expected: tuple[int,
         assert app.results == [expected]
 
 
+@pytest.mark.parametrize(
+    ("keys", "scale"),
+    [
+        (["plus"], "thumbs"),
+        (["g"], "thumbs"),
+        (["1"], "stars"),
+        (["b"], "thumbs"),
+        (["5"], "stars"),
+    ],
+)
+async def test_rate_tells_good_from_one_star(keys: list[str], scale: str) -> None:
+    from playground.tui.screens.rate import RateScreen
+
+    app = Host(lambda: RateScreen(result("echo", 0.0, "hi")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*keys, "enter")
+        await pilot.pause()
+        assert [getattr(r, "scale", None) for r in app.results] == [scale]
+
+
+async def test_rate_keeps_a_note_typed_at_terminal_speed() -> None:
+    """All keys arrive at once, as a terminal delivers fast typing: the note's letters (even
+    g, b and digits) must land in the note, not be lost or taken as a new score."""
+    from textual import events
+
+    from playground.tui.screens.rate import RateScreen
+
+    app = Host(lambda: RateScreen(result("echo", 0.0, "hi")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for ch in "4good bug 5":
+            app.post_message(events.Key(ch if ch != " " else "space", ch))
+        app.post_message(events.Key("enter", "\r"))
+        for _ in range(10):
+            await pilot.pause()
+        assert app.results == [(4, "good bug 5")]
+        assert app.results[0].scale == "stars"
+
+
 async def test_rate_needs_a_score_and_escape_cancels() -> None:
     from playground.tui.screens.rate import RateScreen
 

@@ -168,6 +168,15 @@ def m004_index_finished_outputs(db: Any) -> None:
     )
 
 
+@migration
+def m005_rating_scale(db: Any) -> None:
+    """Which scale a rating is on: "thumbs" (-1/+1) or "stars" (1..5). Before this, good (+1)
+    and one star were both stored as 1; those old 1s keep a NULL scale (unknown)."""
+    db.execute("ALTER TABLE ratings ADD COLUMN scale TEXT")
+    db.execute("UPDATE ratings SET scale = 'thumbs' WHERE score = -1")
+    db.execute("UPDATE ratings SET scale = 'stars' WHERE score BETWEEN 2 AND 5")
+
+
 def applied(conn: sqlite3.Connection) -> list[str]:
     rows = conn.execute(f"SELECT name FROM [{MIGRATIONS_TABLE}] ORDER BY rowid").fetchall()
     return [r[0] for r in rows]

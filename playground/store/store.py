@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 INTERRUPTED = "interrupted: the playground stopped before this cell finished"
 USAGE_WINDOW = 50  # recent responses used to calibrate estimates
+THUMBS, STARS = "thumbs", "stars"  # rating scales: -1/+1, or 1..5
 JSON_COLUMNS = ("template", "variables", "models", "temperatures", "params", "messages")
 
 
@@ -159,7 +160,8 @@ class Store(RecorderMixin):
     def responses_for_run(self, run_id: Any) -> list[dict[str, Any]]:
         """The run's responses in cell order, each as get_response returns it."""
         rows = self._rows(
-            "SELECT r.*, g.score AS rating_score, g.note AS rating_note FROM responses r "
+            "SELECT r.*, g.score AS rating_score, g.note AS rating_note, g.scale AS rating_scale "
+            "FROM responses r "
             "LEFT JOIN ratings g ON g.response_id = r.id WHERE r.run_id = ? ORDER BY r.cell_index",
             (_as_int(run_id),),
         )
@@ -168,7 +170,8 @@ class Store(RecorderMixin):
     def get_response(self, response_id: Any) -> dict[str, Any] | None:
         """Every response column, "request" parsed, "cached" a bool, plus "rating"."""
         rows = self._rows(
-            "SELECT r.*, g.score AS rating_score, g.note AS rating_note FROM responses r "
+            "SELECT r.*, g.score AS rating_score, g.note AS rating_note, g.scale AS rating_scale "
+            "FROM responses r "
             "LEFT JOIN ratings g ON g.response_id = r.id WHERE r.id = ?",
             (_as_int(response_id),),
         )
@@ -200,23 +203,31 @@ class Store(RecorderMixin):
         return plan_from_run(run)
 
     # -- ratings ---------------------------------------------------------------------------
-    def rate(self, response_id: Any, score: int, note: str | None = None) -> None:
-        """Rate a response: -1/+1 (bad/good) or 1..5; rating again replaces it."""
-        if (
-            isinstance(score, bool)
-            or not isinstance(score, int)
-            or score not in (-1, 1, 2, 3, 4, 5)
-        ):
+    def rate(
+        self, response_id: Any, score: int, note: str | None = None, scale: str | None = None
+    ) -> None:
+        """Rate a response: "thumbs" -1/+1 (bad/good) or "stars" 1..5; rating again replaces
+        it. Without a scale it is inferred: -1 is thumbs, 1..5 stars (so pass "thumbs" for good).
+        """
+        if isinstance(score, bool) or not isinstance(score, int):
             raise StoreError(f"{self.path}: a rating is -1, +1 or 1..5, got {score!r}")
+        if scale is None:
+            scale = THUMBS if score == -1 else STARS
+        allowed = {THUMBS: (-1, 1), STARS: (1, 2, 3, 4, 5)}.get(scale)
+        if allowed is None:
+            raise StoreError(f"{self.path}: a rating scale is thumbs or stars, got {scale!r}")
+        if score not in allowed:
+            raise StoreError(f"{self.path}: a rating is -1, +1 or 1..5, got {score!r} ({scale})")
         rid = _as_int(response_id)
         with self.lock:
             if not self.conn.execute("SELECT 1 FROM responses WHERE id = ?", (rid,)).fetchone():
                 raise StoreError(f"{self.path}: no response {response_id}")
             self.conn.execute(
-                "INSERT INTO ratings (response_id, score, note, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(response_id) DO UPDATE SET score = excluded.score, "
-                "note = excluded.note, created_at = excluded.created_at",
-                (rid, score, self._clean(note) if note else None, iso()),
+                "INSERT INTO ratings (response_id, score, note, created_at, scale) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(response_id) DO UPDATE SET "
+                "score = excluded.score, note = excluded.note, created_at = excluded.created_at, "
+                "scale = excluded.scale",
+                (rid, score, self._clean(note) if note else None, iso(), scale),
             )
 
     # -- calibration -----------------------------------------------------------------------
@@ -272,7 +283,8 @@ def plan_from_run(run: dict[str, Any]) -> RunPlan:
 def _response(row: dict[str, Any]) -> dict[str, Any]:
     score = row.pop("rating_score", None)
     note = row.pop("rating_note", None)
-    row["rating"] = None if score is None else {"score": score, "note": note}
+    scale = row.pop("rating_scale", None)  # None: rated before scales were recorded
+    row["rating"] = None if score is None else {"score": score, "note": note, "scale": scale}
     row["request"] = json.loads(row["request"]) if row.get("request") else None
     row["cached"] = bool(row.get("cached"))
     return row

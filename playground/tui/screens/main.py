@@ -531,17 +531,18 @@ class MainScreen(Screen[None]):
         if answer is None:
             return
         score, note = answer
+        scale = getattr(answer, "scale", None)
         store = self.app.store
         if store is None or result.id is None:
             self.notify(f"not saved: {self.app.store_error or 'no store'}", severity="error")
             return
         try:
-            await asyncio.to_thread(store.rate, result.id, score, note)
+            await asyncio.to_thread(store.rate, result.id, score, note, scale)
         except Exception as exc:
             self.notify(f"rating not saved: {' '.join(str(exc).split())}", severity="error")
             return
-        cell.set_rating(score, note)
-        self.notify(f"rated {score}", timeout=2)
+        cell.set_rating(score, note, scale)
+        self.notify(f"rated {cell.rating}", timeout=2)
 
     async def _diff(self, cell: ResultCell, result: CellResult) -> None:
         from playground.tui.screens.dialogs import PickCellScreen
@@ -689,7 +690,7 @@ class MainScreen(Screen[None]):
                 self._plans[widget] = plan
                 rating = (ratings or {}).get(result.id)
                 if rating:
-                    widget.set_rating(rating["score"], rating.get("note"))
+                    widget.set_rating(rating["score"], rating.get("note"), rating.get("scale"))
         self.viewing_run = run_id
         self.modified = False
         self._update_subtitle()

@@ -60,6 +60,15 @@ _STATUS_MARK = {
 }
 
 
+def rating_label(score: int, scale: str | None) -> str:
+    """Thumbs as 👍/👎, stars as ★3; an old 1 of unknown scale (good or one star) stays "1"."""
+    if scale == "thumbs":
+        return "👍" if score > 0 else "👎"
+    if scale == "stars" or score > 1:
+        return f"★{score}"
+    return "👎" if score < 0 else str(score)
+
+
 class ResultCell(Vertical, can_focus=True):
     """Focusable; keys act on its result (rate, copy, inspect, diff, re-run, promote)."""
 
@@ -268,8 +277,8 @@ class ResultCell(Vertical, can_focus=True):
         self._show_end(result)
         self.set_class(readonly, "-readonly")
 
-    def set_rating(self, score: int, note: str | None) -> None:
-        self.rating = f"{score}" + (f" “{note}”" if note else "")
+    def set_rating(self, score: int, note: str | None, scale: str | None = None) -> None:
+        self.rating = rating_label(score, scale) + (f" “{note}”" if note else "")
         self.add_class("-rated")
         self._update_figures()
 
