@@ -319,3 +319,101 @@ def test_one_client_across_event_loops(loopback: LoopbackServer) -> None:
 
     first, second = asyncio.run(fetch()), asyncio.run(fetch())
     assert first == second and first.count(b'"done": false') == 30
+
+
+def _chunked(body: bytes, size: int) -> bytes:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    parts = [body[i : i + size] for i in range(0, len(body), size)]
+    return head + b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+
+
+async def test_chunk_bigger_than_the_buffer_limit_arrives() -> None:
+    # One 1.5 MB chunk: reading pauses at the 1 MB mark, but the reader needs the rest of the
+    # chunk before it can use any of it, so reading must go on (it used to stall to a timeout).
+    body = bytes(range(256)) * 6144
+    server, url = await serve(canned(_chunked(body, len(body)), close=True))
+    timeout = httpx.Timeout(5.0, read=1.0)
+    async with server, httpx.AsyncClient(transport=StreamingTransport(), timeout=timeout) as c:
+        r = await asyncio.wait_for(c.get(url), 3)
+    assert r.content == body
+
+
+async def test_connection_reused_after_a_body_that_filled_the_buffer() -> None:
+    # The whole 1.1 MB response is buffered before the caller reads it (reading paused at the
+    # high-water mark); the connection then goes back to the pool and must answer again.
+    body = b"x" * (1100 * 1024)
+    response = _chunked(body, 64 * 1024)
+    connections: list[object] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        await canned(response, response)(reader, writer)
+
+    server, url = await serve(handler)
+    timeout = httpx.Timeout(5.0, read=1.0)
+    async with server, httpx.AsyncClient(transport=StreamingTransport(), timeout=timeout) as c:
+        async with c.stream("GET", url) as r:
+            await asyncio.sleep(0.2)  # a slow consumer: everything arrives meanwhile
+            assert await r.aread() == body
+        r2 = await asyncio.wait_for(c.get(url), 3)
+    assert r2.content == body
+    assert len(connections) == 1
+
+
+def test_a_loop_that_ended_mid_stream_does_not_stall_the_next(loopback: LoopbackServer) -> None:
+    # A front end's loop ends while a fast stream is held by the read-gathering tick (its
+    # response never closed). Streams on the next loop must still be resumed by their tick.
+    loopback.default = Reply(chunks=200, duration=0.4)
+    timeout = httpx.Timeout(5.0, read=1.5)
+    client = httpx.AsyncClient(transport=StreamingTransport(tick=0.2), timeout=timeout)
+    url = loopback.base_url + "/api/chat"
+    leaked: list[httpx.Response] = []
+
+    async def abandon() -> None:
+        response = await client.send(client.build_request("POST", url, json={}), stream=True)
+        leaked.append(response)
+        seen = 0
+        async for chunk in response.aiter_bytes():
+            seen += chunk.count(b'"done": false')
+            if seen >= 40:
+                break
+        # The loop ends here with the stream open, held by the (200 ms) tick.
+
+    async def fetch_all() -> list[bytes]:
+        async def one() -> bytes:
+            return (await client.post(url, json={})).content
+
+        return await asyncio.wait_for(asyncio.gather(*(one() for _ in range(4))), 5)
+
+    async def abandon_some() -> None:
+        await asyncio.gather(abandon(), abandon(), abandon())
+
+    asyncio.run(abandon_some())
+    t0 = time.monotonic()
+    bodies = asyncio.run(fetch_all())
+    assert all(b.count(b'"done": false') == 200 for b in bodies)
+    assert time.monotonic() - t0 < 1.4  # no stream waited for a read timeout
+
+
+async def test_streams_cancelled_mid_flight_leave_the_client_healthy(
+    loopback: LoopbackServer,
+) -> None:
+    # Cancel half of 16 fast streams at odd moments (a read waiting, held by the tick, or
+    # paused); the rest finish, and a second round on the same client and pool is whole.
+    loopback.default = Reply(chunks=150, duration=0.3)
+    url = loopback.base_url + "/api/chat"
+    timeout = httpx.Timeout(5.0, read=1.0)
+
+    async def one(c: httpx.AsyncClient) -> int:
+        async with c.stream("POST", url, json={}) as r:
+            return sum([chunk.count(b'"done": false') async for chunk in r.aiter_bytes()])
+
+    async with httpx.AsyncClient(transport=StreamingTransport(), timeout=timeout) as c:
+        tasks = [asyncio.create_task(one(c)) for _ in range(16)]
+        for i, task in enumerate(tasks[::2]):
+            await asyncio.sleep(0.013 * (i % 5))
+            task.cancel()
+        done = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 5)
+        assert [d for d in done[1::2]] == [150] * 8
+        again = await asyncio.wait_for(asyncio.gather(*(one(c) for _ in range(16))), 5)
+    assert again == [150] * 16

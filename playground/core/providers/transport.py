@@ -17,6 +17,7 @@ import contextlib
 import socket
 import ssl
 import time
+import weakref
 from collections.abc import AsyncIterator
 
 import httpx
@@ -32,6 +33,10 @@ class _Ticker:
     (thousands of wakeups a second in a big matrix). A tick is 25 ms: under what a reader can
     see. Only a stream already flowing faster than the tick is held; a response's first
     reads (head, first frames, so the time to first token) never are.
+
+    One ticker per event loop (``StreamingTransport._ticker_for``): a tick only ever touches
+    connections of its own loop, so a loop that is gone cannot strand another loop's streams.
+    Invariant: a held connection is in ``sleeping`` and a tick is scheduled.
     """
 
     FREE_READS = 4  # reads of each response passed on at once
@@ -40,25 +45,20 @@ class _Ticker:
         self.interval = interval
         self.sleeping: list[_Conn] = []
         self.handle: asyncio.TimerHandle | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
 
     def hold(self, conn: _Conn) -> None:
         assert conn.transport is not None
         conn.transport.pause_reading()
         conn.held = True
         self.sleeping.append(conn)
-        loop = asyncio.get_running_loop()
-        if self.handle is None or self.loop is not loop:  # (a client moved to a new loop)
-            self.loop = loop
-            self.handle = loop.call_later(self.interval, self._tick)
+        if self.handle is None:
+            self.handle = conn.loop.call_later(self.interval, self._tick)
 
     def _tick(self) -> None:
         self.handle = None
         sleeping, self.sleeping = self.sleeping, []
         for conn in sleeping:
-            conn.held = False
-            if not conn.paused and conn.transport is not None and not conn.transport.is_closing():
-                conn.transport.resume_reading()
+            conn.release_hold()
 
 
 class _Conn(asyncio.Protocol):
@@ -113,6 +113,30 @@ class _Conn(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    # -- pausing -----------------------------------------------------------------------------
+    # Two reasons to pause reading: ``held`` (the tick, at most one interval) and ``paused``
+    # (the buffer is over the high-water mark). Reading is on exactly when neither holds.
+    def _resume(self) -> None:
+        transport = self.transport
+        if self.held or self.paused or transport is None or transport.is_closing():
+            return
+        with contextlib.suppress(RuntimeError, OSError):  # (its event loop is closed)
+            transport.resume_reading()
+
+    def release_hold(self) -> None:
+        """The tick came (or the connection goes idle): read again unless the buffer is full."""
+        if self.held:
+            self.held = False
+            self._resume()
+
+    def need_more(self) -> None:
+        """The reader can use nothing in the buffer until more bytes come: read, whatever the
+        high-water mark says (a chunk bigger than it must still arrive), and at once when the
+        connection is idle or between responses (no tick to wait for then)."""
+        if self.paused:
+            self.paused = False
+            self._resume()
+
     # -- reading -----------------------------------------------------------------------------
     @property
     def usable(self) -> bool:
@@ -130,10 +154,9 @@ class _Conn(asyncio.Protocol):
         else:
             data = bytes(self.buf[:n])
             del self.buf[:n]
-        if self.paused and len(self.buf) < _HIGH_WATER // 2 and self.transport:
+        if self.paused and len(self.buf) < _HIGH_WATER // 2:
             self.paused = False
-            if not self.held:
-                self.transport.resume_reading()
+            self._resume()
         return data
 
     async def wait(self, timeout: float | None, request: httpx.Request, have: int = 0) -> bool:
@@ -145,6 +168,7 @@ class _Conn(asyncio.Protocol):
                     message = str(self.error) or type(self.error).__name__
                     raise httpx.ReadError(message, request=request)
                 return False
+            self.need_more()
             loop = asyncio.get_running_loop()
             waiter = self.waiter = loop.create_future()
             if timeout is not None:
@@ -267,10 +291,9 @@ class _Body(httpx.AsyncByteStream):
             if out:
                 yield bytes(out)
                 out.clear()
-            if conn.paused and len(buf) < _HIGH_WATER // 2 and conn.transport:
+            if conn.paused and len(buf) < _HIGH_WATER // 2:
                 conn.paused = False
-                if not conn.held:
-                    conn.transport.resume_reading()
+                conn._resume()
             if not await conn.wait(timeout, request, len(buf)):  # a part chunk waits for more
                 raise self._cut_short()
 
@@ -302,7 +325,9 @@ class StreamingTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self.tick = tick
         self._ssl = ssl_context
-        self._ticker: _Ticker | None = None
+        self._tickers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Ticker] = (
+            weakref.WeakKeyDictionary()
+        )
         self.max_idle_per_host = max_idle_per_host
         self.keepalive_expiry = keepalive_expiry
         self._idle: dict[tuple[str, str, int], list[_Conn]] = {}
@@ -314,11 +339,24 @@ class StreamingTransport(httpx.AsyncBaseTransport):
             self._ssl.set_alpn_protocols(["http/1.1"])
         return self._ssl
 
+    def _ticker_for(self, loop: asyncio.AbstractEventLoop) -> _Ticker | None:
+        if not self.tick:
+            return None
+        ticker = self._tickers.get(loop)
+        if ticker is None:
+            for gone in [old for old in self._tickers if old.is_closed()]:
+                del self._tickers[gone]  # what it held belongs to a loop that will not run again
+            ticker = self._tickers[loop] = _Ticker(self.tick)
+        return ticker
+
     def _release(self, key: tuple[str, str, int], conn: _Conn) -> None:
         pool = self._idle.setdefault(key, [])
         if self._closed or len(pool) >= self.max_idle_per_host:
             conn.close()
             return
+        # Idle, it reads at once: a server's close is seen, and the next head is not held.
+        conn.release_hold()
+        conn.need_more()
         conn.idle_since = time.monotonic()
         pool.append(conn)
 
@@ -342,9 +380,7 @@ class StreamingTransport(httpx.AsyncBaseTransport):
         scheme, host, port = key
         loop = asyncio.get_running_loop()
         ctx = self._ssl_context() if scheme == "https" else None
-        if self.tick and self._ticker is None:
-            self._ticker = _Ticker(self.tick)
-        ticker = self._ticker
+        ticker = self._ticker_for(loop)
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(
