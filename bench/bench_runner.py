@@ -9,12 +9,17 @@ so only the engine's CPU is counted here. Prints:
 A small warm-up run comes first (imports, first connections). Usage:
 
     python bench/bench_runner.py [--rounds 3] [--chunks 100] [--duration 1.0] [--profile]
+                                 [--httpx] [--watchdog 120]
+
+``--watchdog``: if the whole benchmark takes longer (a hang, or a loop spinning without
+yielding, which no asyncio timeout can catch), every thread's stack is dumped and it exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import os
 import statistics
 import subprocess
@@ -128,7 +133,11 @@ def main() -> int:
     parser.add_argument(
         "--httpx", action="store_true", help="use httpx's default transport (for comparison)"
     )
+    parser.add_argument(
+        "--watchdog", type=float, default=120.0, help="seconds before dumping stacks and exiting"
+    )
     args = parser.parse_args()
+    faulthandler.dump_traceback_later(args.watchdog, exit=True)
 
     server = ServerProcess(args.chunks, args.duration)
     try:
@@ -148,6 +157,7 @@ def main() -> int:
             for _ in range(args.rounds)
         ]
     finally:
+        faulthandler.cancel_dump_traceback_later()
         stats = server.close()
     cells = len(MODELS) * len(TEMPERATURES)
     print(f"matrix: {len(MODELS)} models × {len(TEMPERATURES)} temperatures = {cells} cells, "

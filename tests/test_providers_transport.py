@@ -156,6 +156,25 @@ async def test_read_timeout_between_chunks(loopback: LoopbackServer) -> None:
         assert 0.2 <= time.monotonic() - t0 < 0.6
 
 
+async def test_read_timeout_fires_while_the_tick_holds_the_stream(
+    loopback: LoopbackServer,
+) -> None:
+    # A fast stream (held by a 100 ms tick between reads) that stalls: the read timeout is
+    # armed whether or not reading is paused, so it fires, and on time.
+    loopback.enqueue(Reply(chunks=200, duration=0.2, stall_after=60))
+    timeout = httpx.Timeout(5.0, read=0.3)
+    transport = StreamingTransport(tick=0.1)
+    async with httpx.AsyncClient(transport=transport, timeout=timeout) as c:
+        seen, last = 0, time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            async with c.stream("POST", loopback.base_url + "/api/chat", json={}) as r:
+                async for chunk in r.aiter_bytes():
+                    seen += chunk.count(b'"done": false')
+                    last = time.monotonic()
+        assert seen == 60
+        assert 0.3 <= time.monotonic() - last < 0.7
+
+
 async def test_connection_refused(client: httpx.AsyncClient) -> None:
     with pytest.raises(httpx.ConnectError):
         await client.post("http://127.0.0.1:9/x", json={})
