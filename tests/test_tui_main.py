@@ -414,6 +414,7 @@ async def test_repeats_stack_inside_their_grid_slot(
     settings = loopback_settings(loopback, tmp_path, models=["lo-openai:gpt-a"], temperatures=[0.5])
     app = make_app(settings, store=open_store(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # the parameter fields mount just after the first frame
         app.screen.query_one("#param-repeats").value = "3"
         await type_text(pilot, "go")
         await pilot.press("ctrl+r")

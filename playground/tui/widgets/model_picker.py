@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, SelectionList
@@ -70,11 +69,20 @@ class ModelPicker(Vertical):
             self.entries.setdefault(model, ModelEntry(model, True, ""))
         self._query = ""
 
-    def compose(self) -> ComposeResult:
-        yield Input(placeholder="search models…", id="model-search")
-        yield SelectionList[str](id="model-list")
-
     def on_mount(self) -> None:
+        # the list (and its CSS) is styled just after the first frame: the editor comes first
+        self.call_after_refresh(self.fill)
+
+    def fill(self) -> None:
+        """Mount the search field and the list (once); ``selected`` holds the state until."""
+        if self.children:
+            return
+        self.mount_all(
+            [
+                Input(placeholder="search models…", id="model-search"),
+                SelectionList[str](id="model-list"),
+            ]
+        )
         self._rebuild()
 
     @property
@@ -96,6 +104,8 @@ class ModelPicker(Vertical):
         return [e for e in order if all(w in e.model_id.lower() for w in words)]
 
     def _rebuild(self) -> None:
+        if not self.children:
+            return  # not filled yet: fill() builds the list from the state
         sl = self.selection_list
         highlighted = sl.highlighted
         with sl.prevent(SelectionList.SelectedChanged):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Input, Label
 
 
@@ -77,27 +77,43 @@ class ParamsPanel(Horizontal):
 
     def __init__(self, values: dict[str, str] | None = None, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
-        self._initial = values or {}
+        self._initial = dict(values or {})
+        self._filled = False
 
-    def compose(self) -> ComposeResult:
-        for _key, label, _placeholder in _FIELDS:
-            yield Label(label)
-        for key, _label, placeholder in _FIELDS:
-            yield Input(
+    def on_mount(self) -> None:
+        # eight small widgets less to style before the first frame: the fields come just after
+        self.call_after_refresh(self.fill)
+
+    def fill(self) -> None:
+        """Mount the fields (once); until then the values live in ``_initial``."""
+        if self._filled:
+            return
+        self._filled = True
+        widgets: list[Widget] = [Label(label) for _key, label, _placeholder in _FIELDS]
+        widgets += [
+            Input(
                 self._initial.get(key, ""),
                 placeholder=placeholder,
                 id=f"param-{key}",
                 name=key,
                 restrict=r"[0-9.\-]*",
             )
+            for key, _label, placeholder in _FIELDS
+        ]
+        self.mount_all(widgets)
 
     def raw(self) -> dict[str, str]:
+        if not self._filled:
+            return {key: self._initial.get(key, "") for key, _label, _p in _FIELDS}
         return {inp.name or "": inp.value for inp in self.query(Input)}
 
     def params(self) -> Params:
         return parse_params(self.raw())
 
     def set_values(self, values: dict[str, str]) -> None:
+        if not self._filled:
+            self._initial.update(values)
+            return
         for inp in self.query(Input):
             if inp.name in values:
                 inp.value = values[inp.name]
