@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from playground.core.template import Message, PromptTemplate
@@ -108,6 +108,27 @@ class CellResult:
             return None
         span = self.latency_ms - (self.ttft_ms or 0)
         return self.output_tokens / (span / 1000) if span > 0 else None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], index: int = 0) -> CellResult:
+        """A result from a store row (or ``to_json()``): the cell from cell_index (or index),
+        model, temperature and sample; every other field by name, None meaning "not set".
+        Times that are not numbers (the store's ISO stamps) are left unset."""
+        cell = Cell(
+            int(data.get("cell_index", data.get("index", index)) or index),
+            data.get("model") or "?",
+            data.get("temperature"),
+            int(data.get("sample") or 1),
+        )
+        result = cls(cell=cell)
+        for f in fields(cls):
+            value = data.get(f.name)
+            if f.name == "cell" or value is None:
+                continue
+            if f.name in ("started_at", "ended_at") and not isinstance(value, (int, float)):
+                continue
+            setattr(result, f.name, bool(value) if f.name == "cached" else value)
+        return result
 
     def to_json(self) -> dict[str, Any]:
         """The cell object of `playground run --json` (DESIGN.md)."""

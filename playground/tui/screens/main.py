@@ -770,38 +770,8 @@ def _load_run(
 
 
 def _result_from(row: Any, index: int) -> CellResult:
-    from playground.core.plan import Cell, CellResult
+    from playground.core.plan import CellResult
 
     if isinstance(row, CellResult):
         return row
-    data = dict(row)
-    cell = Cell(
-        int(data.get("cell_index", data.get("index", index)) or index),
-        data.get("model", "?"),
-        data.get("temperature"),
-        int(data.get("sample", 1) or 1),
-    )
-    result = CellResult(cell=cell)
-    for name in (
-        "id",
-        "status",
-        "output",
-        "reasoning",
-        "error",
-        "finish_reason",
-        "input_tokens",
-        "output_tokens",
-        "cached_input_tokens",
-        "usage_source",
-        "cost_usd",
-        "ttft_ms",
-        "latency_ms",
-        "model_used",
-        "fallback_used",
-        "request",
-    ):
-        if name in data and data[name] is not None:
-            setattr(result, name, data[name])
-    result.cached = bool(data.get("cached"))
-    result.output = result.output or ""
-    return result
+    return CellResult.from_dict(dict(row), index)

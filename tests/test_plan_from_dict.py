@@ -1,0 +1,44 @@
+"""CellResult.from_dict: one way to rebuild a result from a store row or a --json cell."""
+
+from __future__ import annotations
+
+from playground.core.plan import Cell, CellResult
+
+
+def test_from_a_store_row() -> None:
+    row = {
+        "id": 7,
+        "run_id": 3,
+        "cell_index": 2,
+        "model": "lo-openai:gpt-a",
+        "temperature": 0.7,
+        "sample": 2,
+        "status": "ok",
+        "output": "Otters hold hands.",
+        "reasoning": None,
+        "error": None,
+        "input_tokens": 11,
+        "output_tokens": 4,
+        "cost_usd": 0.001,
+        "ttft_ms": 12.5,
+        "latency_ms": 80.0,
+        "cached": 1,
+        "request": {"model": "gpt-a"},
+        "started_at": "2026-01-01T00:00:00.000Z",  # the store's stamps are not our floats
+        "rating": {"score": 4, "note": None, "scale": "stars"},
+    }
+    r = CellResult.from_dict(row)
+    assert r.cell == Cell(2, "lo-openai:gpt-a", 0.7, 2)
+    assert (r.id, r.status, r.output, r.reasoning) == (7, "ok", "Otters hold hands.", "")
+    assert r.cached is True and r.request == {"model": "gpt-a"}
+    assert r.started_at is None and r.error is None
+    assert r.tokens_per_s is not None and abs(r.tokens_per_s - 4 / 0.0675) < 1e-9
+
+
+def test_round_trips_the_json_cell() -> None:
+    original = CellResult(
+        cell=Cell(0, "echo", None, 1), id=1, status="error", error="boom", cached=False
+    )
+    again = CellResult.from_dict(original.to_json())
+    assert again.to_json() == original.to_json()
+    assert CellResult.from_dict({}, index=5).cell == Cell(5, "?", None, 1)
