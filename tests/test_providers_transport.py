@@ -124,6 +124,21 @@ async def test_stream_cut_short_is_not_reused(
     assert first.peer != second.peer
 
 
+async def test_response_left_unread_is_not_reused(
+    loopback: LoopbackServer, client: httpx.AsyncClient
+) -> None:
+    # The caller stops reading mid-stream: the rest of that body must never be read as the
+    # next response, so its connection is closed, not pooled.
+    loopback.default = Reply(chunks=50, duration=0.1)
+    async with client.stream("POST", loopback.base_url + "/api/chat", json={}) as r:
+        async for _ in r.aiter_bytes():
+            break
+    r = await asyncio.wait_for(client.post(loopback.base_url + "/api/chat", json={}), 3)
+    assert r.content.count(b'"done": false') == 50
+    first, second = loopback.requests
+    assert first.peer != second.peer
+
+
 async def test_stale_pooled_connection_is_replaced(client: httpx.AsyncClient) -> None:
     # The server answers once per connection and then hangs up: the next request finds the
     # pooled connection dead and must go out on a fresh one, invisibly.
