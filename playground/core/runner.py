@@ -57,10 +57,13 @@ class Recorder(Protocol):
         """Record the run; return (session_id, run_id, one response id per cell)."""
 
     def lookup_cache(self, key: str) -> dict[str, Any] | None:
-        """A finished ok response with this cache key, as a dict of CellResult fields."""
+        """A finished ok response with this cache key, as a dict of CellResult fields.
+        Optional batch form, preferred when present: ``lookup_cache_many(keys)`` returning
+        {key: hit or None}."""
 
     def on_event(self, event: RunEvent, cache_key: str | None = None) -> None:
-        """Record an event (deltas may be buffered and flushed about once a second)."""
+        """Record an event (deltas may be buffered and flushed about once a second).
+        A recorder with ``wants_deltas = False`` is not sent CellDelta or CellUsage."""
 
 
 def backoff(attempt: int) -> float:
@@ -145,9 +148,15 @@ class RunHandle:
         self._queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._keys: dict[int, str] = {}
+        self._key_memo: dict[tuple[int, str, str], str] = {}  # (cell, provider, model) -> key
+        self._prefetched: dict[str, dict[str, Any] | None] | None = None  # first models' hits
         self._estimates: dict[str, int] = {}
         self.store_error: str | None = None  # set when the recorder failed; the run goes on
         recorder = runner.recorder
+        # a recorder that reads the live CellResult may decline the per-chunk events
+        self._skip: tuple[type, ...] = (
+            (CellDelta, CellUsage) if not getattr(recorder, "wants_deltas", True) else ()
+        )
         ids: list[Any] = list(range(1, len(self.cells) + 1))
         if recorder is not None:
             self.session_id, self.run_id, ids = recorder.start_run(plan, self.cells)
@@ -191,7 +200,7 @@ class RunHandle:
     # -- running -----------------------------------------------------------------------------
     def _emit(self, event: RunEvent) -> None:
         recorder = self.runner.recorder
-        if recorder is not None:
+        if recorder is not None and type(event) not in self._skip:
             key = None
             cell = getattr(event, "cell", None)
             if cell is not None:
@@ -298,19 +307,12 @@ class RunHandle:
         if (
             runner.recorder is not None
         ):  # keyed even with the cache off, so it can answer later runs
-            key = cache_key(
-                provider.name,
-                provider.endpoint(request),
-                model,
-                self.messages,
-                request.params() | {"temperature": cell.temperature},
-                cell.sample,
-            )
+            key = self._cache_key(cell, provider, model, request)
             self._keys[cell.index] = key
         if first:
             self._emit(CellStarted(cell, result))
         if key is not None and self.plan.use_cache and runner.recorder is not None:
-            hit = runner.recorder.lookup_cache(key)
+            hit = self._lookup(key, first)
             if hit:
                 self._apply_cached(cell, result, hit)
                 return
@@ -324,6 +326,41 @@ class RunHandle:
         # so other providers' cells are not starved.
         async with provider_sem, global_sem:
             await self._stream_with_retries(cell, provider, request, result)
+
+    def _cache_key(self, cell: Cell, provider: Provider, model: str, request: ChatRequest) -> str:
+        memo = (cell.index, provider.name, model)
+        key = self._key_memo.get(memo)
+        if key is None:
+            key = self._key_memo[memo] = cache_key(
+                provider.name,
+                provider.endpoint(request),
+                model,
+                self.messages,
+                request.params() | {"temperature": cell.temperature},
+                cell.sample,
+            )
+        return key
+
+    def _lookup(self, key: str, first: bool) -> dict[str, Any] | None:
+        """A recorder with ``lookup_cache_many`` is asked once for every cell's first model
+        (one query, not one per cell); fallbacks and other recorders ask per key."""
+        recorder = self.runner.recorder
+        assert recorder is not None
+        many = getattr(recorder, "lookup_cache_many", None)
+        if many is not None and first:
+            if self._prefetched is None:
+                keys = []
+                for cell in self.cells:
+                    try:
+                        provider, model = resolve(self.runner.providers, cell.model)
+                    except ProviderError:
+                        continue
+                    request = self._request_for(model, cell)
+                    keys.append(self._cache_key(cell, provider, model, request))
+                self._prefetched = many(keys)
+            if key in self._prefetched:
+                return self._prefetched[key]
+        return recorder.lookup_cache(key)
 
     def _apply_cached(self, cell: Cell, result: CellResult, hit: dict[str, Any]) -> None:
         for name in (

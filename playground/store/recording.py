@@ -59,10 +59,19 @@ CACHE_FIELDS = (
 )
 
 
+_second: tuple[int, str] = (-1, "")  # the last whole second formatted: cells share a second
+
+
 def iso(ts: float | None = None) -> str:
     """UTC ISO-8601 with milliseconds: sorts as text, reads as a date."""
+    global _second
     ts = time.time() if ts is None else ts
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1000):03d}Z"
+    whole, text = _second  # one tuple: safe against another thread replacing it
+    if whole != int(ts):  # gmtime + strftime cost microseconds; ~72 calls per 24-cell run
+        whole = int(ts)
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second = (whole, text)
+    return f"{text}.{int(ts % 1 * 1000):03d}Z"
 
 
 def secrets_from_env(extra_names: set[str]) -> set[str]:
@@ -77,6 +86,10 @@ def secrets_from_env(extra_names: set[str]) -> set[str]:
 
 class RecorderMixin:
     """start_run / lookup_cache / on_event over ``self.conn`` (see store.Store)."""
+
+    # The runner need not send CellDelta / CellUsage here: the live CellResult seen at
+    # CellStarted holds the text and usage, and a timer copies it while cells are live.
+    wants_deltas = False
 
     conn: sqlite3.Connection
     lock: Any  # an RLock
@@ -197,23 +210,27 @@ class RecorderMixin:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     row,
                 ).lastrowid
-                ids = []
-                for cell in cells:
-                    provider = cell.model.partition(":")[0] if ":" in cell.model else cell.model
-                    ids.append(
-                        conn.execute(
-                            "INSERT INTO responses (run_id, cell_index, model, temperature, "
-                            "sample, provider, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-                            (
-                                run_id,
-                                cell.index,
-                                cell.model,
-                                cell.temperature,
-                                cell.sample,
-                                provider,
-                            ),
-                        ).lastrowid
-                    )
+                conn.executemany(
+                    "INSERT INTO responses (run_id, cell_index, model, temperature, "
+                    "sample, provider, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                    [
+                        (
+                            run_id,
+                            cell.index,
+                            cell.model,
+                            cell.temperature,
+                            cell.sample,
+                            cell.model.partition(":")[0],
+                        )
+                        for cell in cells
+                    ],
+                )
+                by_index = dict(
+                    conn.execute(
+                        "SELECT cell_index, id FROM responses WHERE run_id = ?", (run_id,)
+                    ).fetchall()
+                )
+                ids = [by_index[cell.index] for cell in cells]
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -233,11 +250,36 @@ class RecorderMixin:
         if row is None:
             return None
         self._hits[key] = row[0]
-        hit = dict(zip(CACHE_FIELDS, row[1:], strict=True))
+        return self._hit(row[1:])
+
+    @staticmethod
+    def _hit(row: tuple[Any, ...]) -> dict[str, Any]:
+        hit = dict(zip(CACHE_FIELDS, row, strict=True))
         hit["reasoning"] = hit["reasoning"] or ""
         hit["cached_input_tokens"] = hit["cached_input_tokens"] or 0
         hit["cache_write_tokens"] = hit["cache_write_tokens"] or 0
         return hit
+
+    def lookup_cache_many(self, keys: list[str]) -> dict[str, dict[str, Any] | None]:
+        """lookup_cache for a whole run's cells in one query per 500 keys: key -> hit or None."""
+        found: dict[str, dict[str, Any] | None] = dict.fromkeys(keys)
+        unique = list(found)
+        columns = ", ".join(CACHE_FIELDS)
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            values = ", ".join("(?)" for _ in chunk)
+            with self.lock:
+                rows = self.conn.execute(
+                    f"SELECT id, cache_key, {columns} FROM responses WHERE id IN ("
+                    "SELECT (SELECT id FROM responses WHERE cache_key = k.column1 "
+                    "AND status = 'ok' ORDER BY cached, id DESC LIMIT 1) "
+                    f"FROM (VALUES {values}) AS k)",
+                    chunk,
+                ).fetchall()
+            for row in rows:
+                self._hits[row[1]] = row[0]
+                found[row[1]] = self._hit(row[2:])
+        return found
 
     def on_event(self, event: Any, cache_key: str | None = None) -> None:
         """Record one RunEvent: deltas cost a check, a cell's end is committed within 0.1 s."""
@@ -331,14 +373,13 @@ class RecorderMixin:
         now = time.monotonic()
         if self._timer is not None and self._timer_due <= now + delay:
             return
-        if now - self._last_flush >= delay:
-            self.flush()
-            return
         try:
             import asyncio
 
             loop = asyncio.get_running_loop()
-        except RuntimeError:
+        except RuntimeError:  # no loop to wake us: flush now if it is due
+            if now - self._last_flush >= delay:
+                self.flush()
             return
         if self._timer is not None:
             self._timer.cancel()
@@ -352,6 +393,8 @@ class RecorderMixin:
             self.flush()
         except Exception as exc:  # reported on the next event, which the runner catches
             self._deferred_error = f"{self.path}: {' '.join(str(exc).split())}"
+        if self._live:  # cells still streaming (their deltas may not come here): keep copying
+            self._arm(FLUSH_INTERVAL)
 
     def flush(self) -> None:
         """Copy live cells that changed, and pending column updates, in one transaction."""
