@@ -208,7 +208,7 @@ async def test_gathering_never_delays_first_reads_or_slow_streams(
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert len(arrivals) == 5
     assert 0.04 <= arrivals[0] < 0.08
-    assert all(0.03 < g < 0.075 for g in gaps), gaps
+    assert all(0.03 < g < 0.09 for g in gaps), gaps  # (margin for a loaded 2-CPU machine)
 
 
 async def test_fast_stream_arrives_whole(
