@@ -9,6 +9,8 @@ Prints:
 3. CPU of streaming 24 cells at full speed (4 models × 2 temperatures × 3 samples, each
    ``--chunks`` pieces) from a loopback server in its own process, with the store as recorder
    vs without (target < 5% more); median of ``--rounds``, in a shuffled order each round.
+   Also the median of each round's own with/without difference, and the CPU spent inside
+   the store's calls (timed directly, so less exposed to other load on the machine).
 
 The 100k database is built once (about a minute) and kept in the temp folder. Usage:
 
@@ -28,7 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -210,6 +214,29 @@ def bench_stream(rounds: int, chunks: int) -> None:
         assert all(r.status == "ok" for r in handle.results), [r.error for r in handle.results]
         return cpu, wall, sum(len(r.output) for r in handle.results)
 
+    def instrument(target: Store) -> list[float]:
+        """Sum the CPU of the store's own calls (outermost only; timer flushes included)."""
+        spent = [0.0]
+        depth = [0]
+
+        def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
+            def call(*args: Any, **kwargs: Any) -> Any:
+                depth[0] += 1
+                t = time.process_time()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    depth[0] -= 1
+                    if not depth[0]:
+                        spent[0] += time.process_time() - t
+
+            return call
+
+        for name in ("start_run", "lookup_cache", "lookup_cache_many", "on_event", "_timer_flush"):
+            if hasattr(target, name):
+                setattr(target, name, timed(getattr(target, name)))
+        return spent
+
     async def main() -> None:
         await one(None)
         await one(store)  # warm-up: imports, first connections, token tables
@@ -239,6 +266,22 @@ def bench_stream(rounds: int, chunks: int) -> None:
             100 * (s[0] - w[0]) / w[0] for s, w in zip(with_store, without, strict=True)
         )
         print(f"   median of the rounds' own differences: {paired:+.1f}%")
+        # less exposed to a shared machine: the CPU spent inside the store's own calls
+        timed = Store.open(tmp / "timed.db")
+        timed.new_session("bench")
+        spent = instrument(timed)
+        await one(timed)  # warm-up
+        totals = []
+        for _ in range(rounds):
+            spent[0] = 0.0
+            await one(timed)
+            totals.append(spent[0])
+        own = statistics.median(totals)
+        timed.close()
+        print(
+            f"   inside the store's calls: {own * 1000:.1f} ms a run, {100 * own / a:.1f}% of"
+            " the run without it"
+        )
         lo_a, lo_b = min(c for c, _, _ in without), min(c for c, _, _ in with_store)
         print(
             f"   fastest rounds: {lo_a * 1000:.1f} vs {lo_b * 1000:.1f} ms: {100 * (lo_b - lo_a) / lo_a:+.1f}%"

@@ -1,10 +1,12 @@
 """The runner's Recorder: rows written as a run happens, streamed text flushed periodically.
 
 The runner's ``CellResult`` (carried by CellStarted) is live: it holds the text and usage so
-far. So a delta costs almost nothing here (make sure a flush timer is armed); the flush, within
-``FLUSH_INTERVAL`` seconds on the running event loop, copies every live cell that changed. A
-finished cell is committed within ``FINISH_DELAY``. So ``kill -9`` loses at most half a second
-of a stream, and streaming stays cheap.
+far. So the store declines the per-chunk events (``wants_deltas = False``): while a cell is
+live a timer on the running event loop copies every live cell that changed, every
+``FLUSH_INTERVAL`` seconds. A finished cell is committed within ``FINISH_DELAY`` (cells ending
+together share one transaction). So ``kill -9`` loses at most half a second of a stream, and
+streaming costs the store nothing per chunk. A run's cache questions are one query
+(``lookup_cache_many``).
 """
 
 from __future__ import annotations
@@ -282,7 +284,8 @@ class RecorderMixin:
         return found
 
     def on_event(self, event: Any, cache_key: str | None = None) -> None:
-        """Record one RunEvent: deltas cost a check, a cell's end is committed within 0.1 s."""
+        """Record one RunEvent (deltas, if sent, cost a check); a cell's end is committed
+        within FINISH_DELAY."""
         cls = type(event)
         if cls is self._delta_type or cls is self._usage_type:
             # the hot path, per chunk: the runner's CellResult (seen at CellStarted) already
