@@ -1,8 +1,11 @@
-"""The cache asked once per run (Store.lookup_cache_many) answers exactly as one question per
-cell does, and a recorder without the batch form or the opt-out of deltas is still served."""
+"""The store's per-run economies keep their promises: the cache asked once per run
+(Store.lookup_cache_many) answers as one question per cell does; a recorder without the batch
+form or the opt-out of deltas is still served; a store that stops taking writes mid-stream
+(no chunks reach it now to report that) is reported in store_error while the run goes on."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,3 +98,21 @@ async def test_a_recorder_without_the_batch_form_gets_deltas_and_cache_hits(
     assert all(r.cached for r in again.results) and len(loopback.requests) == 2
     assert [r.output for r in again.results] == [r.output for r in first.results]
     assert store.get_response(again.results[1].id)["output"] == first.results[1].output
+
+
+async def test_a_store_refusing_writes_mid_stream_is_reported_and_the_run_goes_on(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    settings = loopback.settings()
+    loopback.enqueue(Reply(text=" ".join(f"w{i}" for i in range(16)), delay=0.05))
+    runner = Runner(settings, recorder=store)
+    try:
+        handle = runner.start(plan_for([0.0]))
+        await asyncio.sleep(0.2)  # streaming: the store's 0.5 s timer will find it refusing
+        store.conn.execute("PRAGMA query_only = 1")
+        results = await handle.wait()
+    finally:
+        await runner.aclose()
+        store.conn.execute("PRAGMA query_only = 0")
+    assert results[0].status == "ok" and results[0].output.startswith("w0 w1")
+    assert handle.store_error and "readonly" in handle.store_error.replace("-", "")

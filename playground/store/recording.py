@@ -293,9 +293,6 @@ class RecorderMixin:
             if self._timer is None:
                 self._arm(FLUSH_INTERVAL)
             return
-        if self._deferred_error is not None:
-            message, self._deferred_error = self._deferred_error, None
-            raise RuntimeError(message)
         kind = cls.__name__
         if kind == "CellDelta":
             self._delta_type = cls
@@ -320,6 +317,9 @@ class RecorderMixin:
                 self._runs_done[int(event.run_id)] = iso()
             self.flush()
             self._run_finished(event.run_id)
+        if self._deferred_error is not None:  # a timer flush failed: the runner reports it
+            message, self._deferred_error = self._deferred_error, None  # (this event is kept)
+            raise RuntimeError(message)
 
     # -- writing ---------------------------------------------------------------------------
     def _update(self, rid: Any, **columns: Any) -> None:
