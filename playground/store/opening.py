@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 
 from playground.store.migrations import MIGRATIONS_TABLE, known_names
 
@@ -78,12 +79,32 @@ def connect(path: str) -> sqlite3.Connection:
         raise StoreError(f"{path}: cannot open: {exc} (pass --db PATH)") from None
     try:
         conn.execute("PRAGMA busy_timeout = 5000")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode})")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against kill -9
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
         conn.close()
         raise StoreError(f"{path}: cannot write: {exc} (pass --db PATH)") from None
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection, patience_s: float = 5.0) -> None:
+    """Switch to WAL, waiting out another process that is creating the same database.
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once,
+    without its busy handler, when another connection opened the file in the same instant
+    (seen about once in 450 concurrent first opens); so wait and try again here.
+    """
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+    if str(mode).lower() != "wal":
+        raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode})")
