@@ -8,7 +8,6 @@ environment variable that holds one.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,6 +201,8 @@ def load_settings(
     if path is not None:
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
+        import tomllib  # only when there is a file: most starts have none
+
         try:
             text = path.read_text(encoding="utf-8")
             data = tomllib.loads(text)

@@ -399,7 +399,8 @@ async def test_theme_choice_is_remembered(loopback: LoopbackServer, tmp_path: Pa
     settings = loopback_settings(loopback, tmp_path)
     app = make_app(settings, store=open_store(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
-        assert "playground-light" in app.available_themes
+        # our themes register just after the first frame (unless one of them was remembered)
+        await wait_for(pilot, lambda: "playground-light" in app.available_themes)
         app.theme = "playground-light"
         await wait_for(pilot, lambda: app.state.theme == "playground-light")
     again = make_app(loopback_settings(loopback, tmp_path), store=open_store(tmp_path))

@@ -7,6 +7,7 @@ the store and tiktoken load after the first frame, when first needed.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -45,6 +46,9 @@ class PlaygroundApp(App[None]):
         prompt: Any = None,
     ) -> None:
         super().__init__()
+        # no collections until the first frame is out (~15 ms of a 250 ms start here); what
+        # start-up leaves is collected once, then frozen, in _calm_gc
+        gc.disable()
         self.prompt = prompt  # a loaded PromptFile (playground PROMPT_FILE)
         self.settings = settings
         self._store = store
@@ -128,20 +132,27 @@ class PlaygroundApp(App[None]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(_calm_gc)
-        try:
-            from playground.tui.themes import register_bundled_themes
-
-            self.bundled_themes = register_bundled_themes(self)
-        except ImportError:
-            self.bundled_themes = []
-        if self.state.theme and self.state.theme in self.available_themes:
-            self.theme = self.state.theme
+        remembered = self.state.theme
+        if remembered and remembered not in self.available_themes:
+            self._register_themes()  # one of ours was chosen: it must style the first frame
+        else:
+            self.call_after_refresh(self._register_themes)  # reading TOML can wait a frame
+        if remembered and remembered in self.available_themes:
+            self.theme = remembered
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _register_themes(self) -> None:
+        if self.bundled_themes:
+            return
+        from playground.tui.themes import register_bundled_themes
+
+        self.bundled_themes = register_bundled_themes(self)
 
     def _theme_changed(self, theme: Any) -> None:
         self.remember(theme=theme.name)
 
     async def on_unmount(self) -> None:
+        gc.enable()  # in case the app ends before its first frame
         if self._runner is not None:
             await self._runner.aclose()
         if self._estimator is not None:
@@ -165,11 +176,10 @@ def _calm_gc() -> None:
     young collections run less often: full collections otherwise took up to ~90 ms here,
     long enough to delay a keystroke's echo.
     """
-    import gc
-
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
+    gc.enable()
 
 
 def make_app(

@@ -78,8 +78,15 @@ class MainScreen(Screen[None]):
         settings = app.settings
         state = app.state
         self._first_start = state.models is None
+        # classes set before the children mount: changing them after restyles the whole tree
+        self.set_class(app.size.width >= 140, "-wide")
+        from playground.tui.app import NO_KEYS_HINT, any_key
+
+        no_keys = not any_key(settings)
         yield Header(icon="▶")
-        yield Static("", id="notice", markup=False)
+        yield Static(
+            NO_KEYS_HINT if no_keys else "", id="notice", markup=False, classes="-shown" * no_keys
+        )
         with Horizontal(id="top"):
             with Vertical(id="editor-col"):
                 yield PromptEditor(id="editor")
@@ -114,10 +121,6 @@ class MainScreen(Screen[None]):
         return list(settings.defaults.models)
 
     def on_mount(self) -> None:
-        from playground.tui.app import NO_KEYS_HINT, any_key
-
-        if not any_key(self.app.settings):
-            self.set_notice(NO_KEYS_HINT)
         if self.app.prompt_file is not None or self.app.prompt is not None:
             self._open_prompt_file()
         self.editor.user_area.focus()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, SelectionList
-from textual.widgets.selection_list import Selection
+from textual.widgets import Input
+
+if TYPE_CHECKING:  # the list loads with the picker's content, just after the first frame
+    from textual.widgets import SelectionList
 
 
 @dataclass
@@ -77,6 +79,8 @@ class ModelPicker(Vertical):
         """Mount the search field and the list (once); ``selected`` holds the state until."""
         if self.children:
             return
+        from textual.widgets import SelectionList
+
         self.mount_all(
             [
                 Input(placeholder="search models…", id="model-search"),
@@ -87,6 +91,8 @@ class ModelPicker(Vertical):
 
     @property
     def selection_list(self) -> SelectionList[str]:
+        from textual.widgets import SelectionList
+
         return self.query_one("#model-list", SelectionList)
 
     def _label(self, entry: ModelEntry) -> Text:
@@ -106,6 +112,9 @@ class ModelPicker(Vertical):
     def _rebuild(self) -> None:
         if not self.children:
             return  # not filled yet: fill() builds the list from the state
+        from textual.widgets import SelectionList
+        from textual.widgets.selection_list import Selection
+
         sl = self.selection_list
         highlighted = sl.highlighted
         with sl.prevent(SelectionList.SelectedChanged):
