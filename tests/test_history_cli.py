@@ -112,13 +112,14 @@ def test_show_prints_every_cell_and_json_has_the_run_contract(
         db, "Tell me about {{animal}}".replace("{{animal}}", "otters"), ["echo"], [0.0, 1.0]
     )
     store = Store.open(db)
+    store.rate(handle.results[0].id, 1, None, "stars")  # one star: a bad answer, not "+1"
     store.rate(handle.results[1].id, 1, "nice", "thumbs")
     store.close()
 
     code, out, _ = cli(capsys, "show", str(handle.run_id))
     assert code == 0
     assert f"run {handle.run_id}" in out and "echo · t=0" in out and "echo · t=1" in out
-    assert "temperature=1.0" in out and "rated +1" in out
+    assert "temperature=1.0" in out and "rated ★1" in out and "rated 👍" in out
 
     code, out, _ = cli(capsys, "show", str(handle.run_id), "--json")
     doc = json.loads(out)

@@ -16,6 +16,15 @@ def format_cost(cost: float | None) -> str:
     return f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.6f}"
 
 
+def rating_label(score: int, scale: str | None) -> str:
+    """Thumbs as 👍/👎, stars as ★3; an old 1 of unknown scale (good or one star) stays "1"."""
+    if scale == "thumbs":
+        return "👍" if score > 0 else "👎"
+    if scale == "stars" or score > 1:
+        return f"★{score}"
+    return "👎" if score < 0 else str(score)
+
+
 def cell_title(r: CellResult) -> str:
     t = "default" if r.cell.temperature is None else f"{r.cell.temperature:g}"
     sample = f" #{r.cell.sample}" if r.cell.sample > 1 else ""

@@ -12,7 +12,7 @@ TYPE_CHECKING = False  # not importing typing keeps `playground history` quick t
 if TYPE_CHECKING:
     from typing import Any
 
-from playground.core.figures import format_cost  # noqa: E402
+from playground.core.figures import format_cost, rating_label  # noqa: E402
 
 CELL_KEYS = (
     "id",
@@ -105,11 +105,7 @@ def cell_figures(row: dict[str, Any]) -> str:
         parts.append(f"fallback {row['fallback_used']}")
     rating = row.get("rating")
     if rating:
-        parts.append(
-            f"rated {rating['score']:+d}"
-            if rating["score"] in (-1, 1)
-            else f"rated {rating['score']}/5"
-        )
+        parts.append(f"rated {rating_label(rating['score'], rating.get('scale'))}")
     return " · ".join(parts)
 
 

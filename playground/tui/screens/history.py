@@ -17,6 +17,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
+from playground.core.figures import format_cost
+
 COLUMNS = (
     ("when", "when"),
     ("models", "models"),
@@ -52,16 +54,6 @@ def format_models(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(m) for m in value)
     return str(value or "")
-
-
-def format_cost(value: Any) -> str:
-    if value is None:
-        return "—"
-    try:
-        cost = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    return "$0" if cost == 0 else f"${cost:.4f}"
 
 
 _MATCH = re.compile(r"\*\*(.+?)\*\*")

@@ -16,8 +16,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 from textual.worker import get_current_worker
 
+from playground.core.figures import format_cost
 from playground.tui.widgets.editor import PromptEditor
-from playground.tui.widgets.estimate_bar import EstimateBar, money
+from playground.tui.widgets.estimate_bar import EstimateBar
 from playground.tui.widgets.grid import ResultGrid
 from playground.tui.widgets.model_picker import (
     ModelEntry,
@@ -399,8 +400,8 @@ class MainScreen(Screen[None]):
             worst = getattr(estimate, "max_cost_usd", None)
             if worst is not None and worst > budget:
                 question = (
-                    f"This run may cost up to {money(worst)}, over your budget of "
-                    f"{money(budget)}. Run anyway?"
+                    f"This run may cost up to {format_cost(worst)}, over your budget of "
+                    f"{format_cost(budget)}. Run anyway?"
                 )
                 if not await self.app.push_screen_wait(ConfirmScreen(question)):
                     return

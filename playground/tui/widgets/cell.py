@@ -11,6 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Markdown, Static
 
+from playground.core.figures import figures, rating_label
+
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
 
@@ -27,8 +29,6 @@ def cell_label(cell: Cell, repeats: int = 1, *, short: bool = False) -> str:
 
 def cell_figures(result: CellResult) -> str:
     """The figures line, the same as `playground run` prints."""
-    from playground.commands.render import figures
-
     return figures(result)
 
 
@@ -58,15 +58,6 @@ _STATUS_MARK = {
     "cancelled": "■",
     "interrupted": "■",
 }
-
-
-def rating_label(score: int, scale: str | None) -> str:
-    """Thumbs as 👍/👎, stars as ★3; an old 1 of unknown scale (good or one star) stays "1"."""
-    if scale == "thumbs":
-        return "👍" if score > 0 else "👎"
-    if scale == "stars" or score > 1:
-        return f"★{score}"
-    return "👎" if score < 0 else str(score)
 
 
 class ResultCell(Vertical, can_focus=True):

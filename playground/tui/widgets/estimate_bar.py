@@ -6,15 +6,7 @@ from typing import Any
 
 from textual.widgets import Static
 
-
-def money(value: float | None) -> str:
-    if value is None:
-        return "unpriced"
-    if value == 0:
-        return "$0"
-    if value < 0.0001:
-        return "<$0.0001"
-    return f"${value:.4f}" if value < 1 else f"${value:.2f}"
+from playground.core.figures import format_cost
 
 
 def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
@@ -35,10 +27,10 @@ def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
     if estimate.input_cost_usd is None and worst is None:
         money_part += " · unpriced"
     else:
-        money_part += f" · in {money(estimate.input_cost_usd)} · worst {money(worst)}"
+        money_part += f" · in {format_cost(estimate.input_cost_usd)} · worst {format_cost(worst)}"
         expected = getattr(estimate, "expected_cost_usd", None)
         if expected is not None:
-            money_part += f" · expected {money(expected)}"
+            money_part += f" · expected {format_cost(expected)}"
         if count:
             money_part += f" (+{count} unpriced model{'s' if count != 1 else ''})"
     parts.append(money_part)
@@ -47,9 +39,9 @@ def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
         parts.append("empty: " + ", ".join(missing))
     over = budget is not None and worst is not None and worst > budget
     if over:
-        parts.append(f"⚠ over budget {money(budget)}")
+        parts.append(f"⚠ over budget {format_cost(budget)}")
     elif budget is not None:
-        parts.append(f"budget {money(budget)}")
+        parts.append(f"budget {format_cost(budget)}")
     return "  │  ".join(parts), over
 
 
