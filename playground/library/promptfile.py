@@ -115,6 +115,10 @@ def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
     style = "|" if "\n" in data else None
     if any(ch in data for ch in _LINE_BREAKS_YAML_FOLDS):  # written raw, YAML would fold them
         style = '"'
+    elif data.endswith("\n") and not data.endswith("\n\n"):
+        # a block would be clipped ("|"), and Dotprompt drops the front matter's last line
+        # break: the value's one trailing newline would be lost when it comes last
+        style = '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
