@@ -229,3 +229,41 @@ def test_estimate_exact_flag_on_the_command_line(server: CountServer, tmp_path: 
     assert out.returncode == 0, out.stderr
     cell = json.loads(out.stdout)["cells"][0]
     assert (cell["input_tokens"], cell["method"]) == (21, "exact")
+
+
+async def test_tui_estimate_becomes_exact_once_typing_pauses(
+    server: CountServer, tmp_path: Path
+) -> None:
+    """The live estimate shows ≈ at once, then the providers' own counts, without ≈, once
+    the text stops changing: one call per model for a pasted prompt (the debounce itself
+    is tested above); an edit shows ≈ again, then the new exact count."""
+    from tui_main_helpers import type_text, wait_for
+
+    from playground.store import Store
+    from playground.tui.app import make_app
+
+    settings = settings_for(server)
+    settings.workspace = tmp_path
+    settings.defaults.models = ["anthropic:claude-haiku-4-5", "gemini:gemini-2.5-flash"]
+    settings.defaults.temperatures = [0.0]
+    store = Store.open(tmp_path / "pg.db")
+    app = make_app(settings, store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        bar = app.screen.estimate_bar
+        await wait_for(pilot, lambda: "tok" in bar.line)
+        app.screen.editor.user_area.insert("Name three otters.")  # as a paste
+        await wait_for(pilot, lambda: "claude-haiku-4-5 ≈" in bar.line)
+        await wait_for(
+            pilot,
+            lambda: "claude-haiku-4-5 21 tok" in bar.line and "gemini-2.5-flash 17 tok" in bar.line,
+        )
+        asked = [r["path"] for r in server.requests if "Name three otters." in json.dumps(r)]
+        assert sorted(asked) == [
+            "/v1/messages/count_tokens",
+            "/v1beta/models/gemini-2.5-flash:countTokens",
+        ]
+        # one more word: ≈ again at once, exact again after the pause (the server now says 30)
+        server.anthropic_count = 30
+        await type_text(pilot, " Now")
+        await wait_for(pilot, lambda: "claude-haiku-4-5 30 tok" in bar.line)
+    store.close()

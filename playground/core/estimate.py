@@ -109,6 +109,8 @@ class PlanEstimate:
     missing_variables: list[str] = field(default_factory=list)  # counted as empty
     render_error: str | None = None  # the template could not render; counted as written
     elapsed_ms: float = 0.0
+    # what was counted: a front end asks the providers' count endpoints for exactly these
+    messages: list[Message] = field(default_factory=list, repr=False)
 
     def by_model(self) -> dict[str, CellEstimate]:
         """One cell per model (all cells of a model have the same input)."""
@@ -205,6 +207,7 @@ class Estimator:
         result = _totals(cells)
         result.missing_variables = missing
         result.render_error = render_error
+        result.messages = messages
         result.elapsed_ms = (time.perf_counter() - t0) * 1000
         return result
 

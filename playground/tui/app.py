@@ -110,8 +110,22 @@ class PlaygroundApp(App[None]):
 
             store = self.store
             stats = store if hasattr(store, "usage_stats") else None
-            self._estimator = Estimator(self.settings, stats)
+            self._estimator = Estimator(self.settings, stats, exact=self._exact_counter())
         return self._estimator.estimate(plan)
+
+    def _exact_counter(self) -> Any:
+        """Anthropic's and Gemini's count endpoints, when one of them has a key (else None)."""
+        from playground.core.exact_counts import EXACT_KINDS, ExactCounter
+
+        providers = self.settings.providers.values()
+        if any(cfg.kind in EXACT_KINDS and cfg.api_key() for cfg in providers):
+            return ExactCounter(self.settings)
+        return None
+
+    @property
+    def exact_counter(self) -> Any:
+        """The estimator's ExactCounter, once the first estimate made one (None: no key)."""
+        return getattr(self._estimator, "exact", None)
 
     def runs_changed(self) -> None:
         """A run ended: the expected costs may move with the new history."""
@@ -157,6 +171,8 @@ class PlaygroundApp(App[None]):
             await self._runner.aclose()
         if self._estimator is not None:
             self._estimator.close()
+            if self._estimator.exact is not None:
+                await self._estimator.exact.aclose()
         close = getattr(self._store, "close", None)
         if close and not self._store_given:
             close()

@@ -299,6 +299,33 @@ class MainScreen(Screen[None]):
             bars = self.query(EstimateBar)
             if bars:
                 bars.first().show_estimate(estimate, self.app.settings.defaults.budget_usd)
+            self._ask_exact(estimate)
+
+    def _ask_exact(self, estimate: Any) -> None:
+        """≈ counts of Anthropic/Gemini models (with a key) become exact once typing pauses."""
+        counter = self.app.exact_counter
+        if counter is None or not estimate.messages:
+            return
+        from playground.core.exact_counts import messages_digest
+
+        digest = messages_digest(estimate.messages)
+        wanted = [
+            model
+            for model, cell in estimate.by_model().items()
+            if cell.method != "exact"
+            and counter.supports(model)
+            and counter.cached(model, digest) is None  # asked already: never loop
+        ]
+        if wanted:
+            self._fetch_exact(counter, wanted, estimate.messages)
+
+    @work(exclusive=True, group="exact", exit_on_error=False)
+    async def _fetch_exact(self, counter: Any, models: list[str], messages: list[Any]) -> None:
+        """One debounced call per model (a newer keystroke cancels this); a failed count
+        leaves the estimate as it was, marked ≈."""
+        counts = await asyncio.gather(*(counter.count_debounced(m, messages) for m in models))
+        if any(c is not None for c in counts):
+            self.schedule_update(0.01)
 
     def _show_problem(self, message: str) -> None:
         if self.is_attached:
