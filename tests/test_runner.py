@@ -14,6 +14,7 @@ from playground.core.events import (
     CellFailed,
     CellFallback,
     CellFinished,
+    CellQueued,
     CellStarted,
     RunFinished,
     RunStarted,
@@ -294,6 +295,39 @@ async def test_per_provider_concurrency_limit(loopback: LoopbackServer) -> None:
     assert loopback.max_in_flight_for("openai") == 2
     assert loopback.max_in_flight_for("gemini") == 1
     assert loopback.max_in_flight_for("ollama") == 5
+
+
+async def test_cells_waiting_for_a_slot_say_so_and_their_clock_starts_at_the_send(
+    loopback: LoopbackServer,
+) -> None:
+    """lo-openai runs one at a time: the two cells behind the first are reported queued (with
+    the limit that holds them) until they get the slot; their time to first token does not
+    include the wait."""
+    loopback.default = Reply(chunks=3, duration=0.3)
+    runner = Runner(loopback.settings(max_concurrency={"lo-openai": 1}, concurrency=8))
+    handle = runner.start(plan(["lo-openai:m"], repeats=3))
+    seen: dict[int, list[str]] = {}
+    reasons: list[str] = []
+    async for event in handle.events():
+        cell = getattr(event, "cell", None)
+        if cell is not None:
+            seen.setdefault(cell.index, []).append(type(event).__name__)
+        if type(event) is CellQueued:
+            reasons.append(event.reason)
+    await runner.aclose()
+    assert all(r.status == "ok" for r in handle.results)
+    flows = [[k for k in seen[i] if k != "CellDelta" and k != "CellUsage"] for i in range(3)]
+    assert sorted(flows) == sorted(
+        [
+            ["CellStarted", "CellFinished"],
+            ["CellStarted", "CellQueued", "CellSending", "CellFinished"],
+            ["CellStarted", "CellQueued", "CellSending", "CellFinished"],
+        ]
+    )
+    assert reasons == ["queued: lo-openai runs 1 at once (max_concurrency)"] * 2
+    # the last cell waited ~0.6 s for the slot; its ttft is the server's, not the wait
+    assert all(r.ttft_ms is not None and r.ttft_ms < 250 for r in handle.results)
+    assert loopback.max_in_flight_for("openai") == 1
 
 
 async def test_a_busy_provider_does_not_starve_the_others(loopback: LoopbackServer) -> None:

@@ -485,3 +485,31 @@ async def test_rerunning_a_streaming_cell_restarts_it(
         await pilot.pause(0.3)  # the first run's cancellation must not overwrite the cell
         assert cell.result.status == "ok" and cell.border_title.startswith("✓ ")
         assert "second answer" in cell.markdown.source and "first" not in cell.markdown.source
+
+
+async def test_a_cell_waiting_for_a_slot_shows_queued_then_streams(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    """lo-openai runs one call at a time: the second temperature's cell says it is queued
+    and why, then streams once the first is done."""
+    settings = loopback_settings(
+        loopback,
+        tmp_path,
+        models=["lo-openai:gpt-a"],
+        temperatures=[0.0, 1.0],
+        max_concurrency={"lo-openai": 1},
+    )
+    loopback.default = Reply(text="one two three four", chunks=4, duration=0.6)
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: any(c.has_class("-queued") for c in cells_of(app)))
+        waiting = next(c for c in cells_of(app) if c.has_class("-queued"))
+        assert waiting.border_title.startswith("◌")
+        figures = str(waiting.query_one(".cell-figures", Static).render())
+        assert figures == "queued: lo-openai runs 1 at once (max_concurrency)"
+        await wait_for(pilot, lambda: waiting.has_class("-running"))
+        await wait_for(pilot, lambda: all_done(app, 2), timeout=10)
+        assert [c.result.status for c in cells_of(app)] == ["ok", "ok"]
+        assert loopback.max_in_flight_for("openai") == 1

@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from playground.core.events import CellDelta, RunEvent
+from playground.core.events import CellDelta, CellQueued, CellSending, RunEvent
 from playground.core.figures import cell_title, figures, format_cost
 from playground.core.plan import CellResult
 
@@ -22,6 +22,7 @@ STATUS_STYLE = {
     "interrupted": "yellow",
     "running": "cyan",
     "pending": "dim",
+    "queued": "dim",
 }
 
 
@@ -81,6 +82,7 @@ class LiveProgress:
     def __init__(self, handle: Any) -> None:
         self.handle = handle
         self.chars: dict[int, int] = {}
+        self.queued: set[int] = set()  # waiting for a concurrency slot
         self.console = Console(stderr=True)
         self.live = Live(self._table(), console=self.console, refresh_per_second=8, transient=True)
         self._last = 0.0
@@ -93,8 +95,13 @@ class LiveProgress:
         self.live.__exit__(*exc)
 
     def update(self, event: RunEvent) -> None:
-        if type(event) is CellDelta:
+        kind = type(event)
+        if kind is CellDelta:
             self.chars[event.cell.index] = self.chars.get(event.cell.index, 0) + len(event.text)
+        elif kind is CellQueued:
+            self.queued.add(event.cell.index)
+        elif kind is CellSending:
+            self.queued.discard(event.cell.index)
         now = time.monotonic()
         if now - self._last > 0.1:
             self._last = now
@@ -103,8 +110,9 @@ class LiveProgress:
     def _table(self) -> Table:
         table = Table(box=None, show_header=False, pad_edge=False)
         for r in self.handle.results:
+            status = "queued" if r.status == "running" and r.cell.index in self.queued else r.status
             table.add_row(
-                Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+                Text(status, style=STATUS_STYLE.get(status, "")),
                 cell_title(r),
                 f"{self.chars.get(r.cell.index, 0)} chars",
                 Text(r.error or "", style="red"),

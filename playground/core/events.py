@@ -21,6 +21,22 @@ class CellStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class CellQueued:
+    """The cell waits for a free slot (its provider's ``max_concurrency`` or the global
+    limit); nothing is sent yet. Followed by CellSending when it gets one."""
+
+    cell: Cell
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CellSending:
+    """A queued cell got its slot: its request is being sent."""
+
+    cell: Cell
+
+
+@dataclass(frozen=True, slots=True)
 class CellDelta:
     cell: Cell
     text: str
@@ -73,6 +89,8 @@ class RunFinished:
 RunEvent = (
     RunStarted
     | CellStarted
+    | CellQueued
+    | CellSending
     | CellDelta
     | CellUsage
     | CellRetry

@@ -29,7 +29,9 @@ from playground.core.events import (
     CellFailed,
     CellFallback,
     CellFinished,
+    CellQueued,
     CellRetry,
+    CellSending,
     CellStarted,
     CellUsage,
     RunEvent,
@@ -322,10 +324,23 @@ class RunHandle:
             return
         global_sem, provider_sem = runner._semaphores(provider.name)
         await self._warmed()
+        queued = provider_sem.locked() or global_sem.locked()
+        if queued:
+            self._emit(CellQueued(cell, self._queue_reason(provider.name, provider_sem)))
         # Provider first: a cell queued behind its provider's limit holds no global slot,
         # so other providers' cells are not starved.
         async with provider_sem, global_sem:
+            if queued:
+                self._emit(CellSending(cell))
             await self._stream_with_retries(cell, provider, request, result)
+
+    def _queue_reason(self, provider: str, provider_sem: asyncio.Semaphore) -> str:
+        settings = self.runner.settings
+        if provider_sem.locked():
+            cfg = settings.providers.get(provider)
+            limit = cfg.max_concurrency if cfg else "?"
+            return f"queued: {provider} runs {limit} at once (max_concurrency)"
+        return f"queued: {settings.defaults.concurrency} calls at once (concurrency)"
 
     def _cache_key(self, cell: Cell, provider: Provider, model: str, request: ChatRequest) -> str:
         memo = (cell.index, provider.name, model)

@@ -458,7 +458,9 @@ class MainScreen(Screen[None]):
             CellFailed,
             CellFallback,
             CellFinished,
+            CellQueued,
             CellRetry,
+            CellSending,
             CellStarted,
         )
 
@@ -479,6 +481,10 @@ class MainScreen(Screen[None]):
                     await cell.begin(event.result)
                 elif kind is CellFinished or kind is CellFailed:
                     await cell.finish(event.result)
+                elif kind is CellQueued:
+                    cell.set_queued(event.reason)
+                elif kind is CellSending:
+                    cell.set_sending()
                 elif kind is CellRetry:
                     cell.set_notice(
                         f"retry {event.attempt} in {event.wait_s:.1f} s: {event.reason}"

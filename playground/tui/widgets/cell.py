@@ -52,6 +52,7 @@ async def _stop_stream(stream: MarkdownStream) -> None:
 
 _STATUS_MARK = {
     "pending": "○",
+    "queued": "◌",
     "running": "●",
     "ok": "✓",
     "error": "✗",
@@ -75,6 +76,7 @@ class ResultCell(Vertical, can_focus=True):
         background: $surface;
         &:focus { border: round $primary; border-title-color: $primary; background-tint: $foreground 3%; }
         &.-running { border-title-color: $primary; }
+        &.-queued { border-title-color: $text-muted; }
         &.-ok { border-title-color: $success; }
         &.-error { border: round $error 70%; border-title-color: $error; }
         &.-cancelled { border-title-color: $warning; }
@@ -182,6 +184,15 @@ class ResultCell(Vertical, can_focus=True):
             await self.markdown.update("")
         self.query_one(".cell-body", VerticalScroll).anchor(False)
         self._stream = None  # made on the first text, so a cell that fails at once has none
+
+    def set_queued(self, reason: str) -> None:
+        """Waiting for a concurrency slot: nothing sent yet, so no clock is running."""
+        self._set_status("queued")
+        self.query_one(".cell-figures", Static).update(reason)
+
+    def set_sending(self) -> None:
+        self._set_status("running")
+        self.query_one(".cell-figures", Static).update("waiting for the first token…")
 
     def feed(self, text: str, reasoning: bool = False) -> None:
         """Queue a delta; the grid flushes queued text a few times a second."""
