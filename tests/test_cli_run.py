@@ -96,6 +96,22 @@ def test_failed_cell_is_exit_1_and_others_still_answer(
         assert key not in proc.stdout + proc.stderr
 
 
+def test_a_temperature_the_provider_cannot_take_is_shown_as_sent(
+    tmp_path: Path, loopback: LoopbackServer
+) -> None:
+    """Anthropic takes 0..1: t=1.5 is sent as 1, and the cell's figures say so."""
+    loopback.write_config(tmp_path)
+    env = clean_env(tmp_path, **loopback.env())
+    proc = playground(
+        tmp_path, "run", "-p", "hi", "-m", "lo-anthropic:c", "-m", "lo-openai:o",
+        "-t", "1.5", env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "model=c temperature=1.0" in proc.stdout  # what the server got
+    assert "model=o temperature=1.5" in proc.stdout
+    assert proc.stdout.count("sent t=1") == 1  # only the Anthropic cell
+
+
 def test_failed_cell_shown_in_panels(tmp_path: Path, loopback: LoopbackServer) -> None:
     loopback.write_config(tmp_path, max_retries=0)
     loopback.enqueue(Reply(status=400, error_message="no such model"), model="bad")

@@ -47,8 +47,22 @@ def figures(r: CellResult) -> str:
         parts.append(f"{est}{format_cost(r.cost_usd)}" if r.cost_usd else format_cost(r.cost_usd))
     if r.cached:
         parts.append("cached")
+    sent = sent_temperature(r.request)
+    if sent is not None and r.cell.temperature is not None and sent != r.cell.temperature:
+        parts.append(f"sent t={sent:g}")  # the provider's range is narrower (Anthropic: 0..1)
     if r.fallback_used:
         parts.append(f"fallback {r.fallback_used}")
     if r.finish_reason and r.finish_reason not in ("stop", "end_turn", "STOP"):
         parts.append(f"finish: {r.finish_reason}")
     return " · ".join(parts)
+
+
+def sent_temperature(request: dict | None) -> float | None:
+    """The temperature the request body carried, wherever its protocol puts it."""
+    body = (request or {}).get("body")
+    if not isinstance(body, dict):
+        return None
+    for holder in (body, body.get("generationConfig"), body.get("options")):
+        if isinstance(holder, dict) and isinstance(holder.get("temperature"), int | float):
+            return float(holder["temperature"])
+    return None
