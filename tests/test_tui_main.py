@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from loopback import LoopbackServer, Reply
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 from tui_main_helpers import (
     all_done,
     cells_of,
@@ -237,7 +237,8 @@ async def test_history_reopens_a_run_read_only_until_edited(
         app.screen.query_one("#temperatures").value = "0.3"
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
-        await pilot.pause(0.1)
+        # the list loads off the UI thread: Enter before it is filled would open nothing
+        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, 4))
         screen = app.screen
