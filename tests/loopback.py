@@ -21,9 +21,13 @@ Wire formats and paths (providers as ``settings()`` / ``write_config()`` configu
 
     lo-openai     kind openai     POST /v1/chat/completions   (base_url http://HOST:PORT/v1)
                                   GET  /v1/models
-    lo-anthropic  kind anthropic  POST /v1/messages
+    lo-anthropic  kind anthropic  POST /v1/messages, POST /v1/messages/count_tokens
     lo-gemini     kind gemini     POST /v1beta/models/{model}:streamGenerateContent?alt=sse
+                                  POST /v1beta/models/{model}:countTokens
     lo-ollama     kind ollama     POST /api/chat (NDJSON), GET /api/tags
+
+Count-tokens calls are answered (about one token per 4 bytes of the body) and kept in
+``count_requests``, apart from ``requests``, so they never count as chat calls.
 
 Default reply (no scripting): 200, streamed, text ``"model=<m> temperature=<t>: <DEFAULT_TEXT>"``
 split at word boundaries, no delay, with usage (input 11, output = number of chunks), finish
@@ -533,6 +537,11 @@ def _classify(method: str, path: str) -> tuple[str, str | None]:
         return "", None
     if path.endswith("/chat/completions"):
         return "openai", None
+    if path.endswith("/v1/messages/count_tokens"):
+        return "anthropic-count", None
+    m = re.search(r"/models/([^/:]+):countTokens$", path)
+    if m:
+        return "gemini-count", m.group(1)
     if path.endswith("/v1/messages"):
         return "anthropic", None
     m = re.search(r"/models/([^/:]+):streamGenerateContent$", path)
@@ -585,6 +594,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         kind, path_model = _classify(method, parts.path)
         model = path_model or (body.get("model") if isinstance(body, dict) else None)
+        if kind.endswith("-count"):  # count-tokens calls: answered, kept apart from chat calls
+            self._count(owner, kind, parts.path, body)
+            return
         rec = RecordedRequest(
             kind=kind,
             method=method,
@@ -626,6 +638,14 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             rec.ended = time.monotonic()
             owner._end(rec)
+
+    def _count(self, owner: LoopbackServer, kind: str, path: str, body: Any) -> None:
+        """Anthropic's and Gemini's count endpoints: about one token per 4 bytes of content."""
+        with owner._cond:
+            owner.count_requests.append((path, body))
+        tokens = max(1, len(json.dumps(body)) // 4)
+        answer = {"input_tokens": tokens} if kind == "anthropic-count" else {"totalTokens": tokens}
+        self._json(200, answer)
 
     def _json(
         self, status: int, obj: Any, headers: dict[str, str] | None = None, raw: bytes | None = None
@@ -787,7 +807,8 @@ class LoopbackServer:
         self.default = Reply()
         self.on_request: Callable[[RecordedRequest], Reply | None] | None = None
         self.models: list[str] = ["lo-model-a", "lo-model-b"]
-        self.requests: list[RecordedRequest] = []
+        self.requests: list[RecordedRequest] = []  # chat and model-list calls
+        self.count_requests: list[tuple[str, Any]] = []  # count-tokens calls: (path, body)
         self.in_flight = 0
         self.max_in_flight = 0
         self._queues: dict[str | None, deque[Reply]] = {}

@@ -172,6 +172,10 @@ async def test_the_estimate_updates_after_typing(loopback: LoopbackServer, tmp_p
         await wait_for(pilot, lambda: bar.line != before and "tok" in bar.line)
         tokens = lambda line: int(line.split("gpt-a ≈")[1].split(" ")[0])  # noqa: E731
         assert tokens(bar.line) > tokens(before) + 4
+        # lo-anthropic speaks Anthropic and has a key: once typing pauses, its own count
+        await wait_for(pilot, lambda: "claude-b ≈" not in bar.line and "claude-b " in bar.line)
+        *_, (path, body) = loopback.count_requests
+        assert path == "/v1/messages/count_tokens" and "otters and rivers" in str(body)
         # a bad temperature list says so in the bar instead of estimating
         app.screen.query_one("#temperatures").value = "0, hot"
         await wait_for(pilot, lambda: "not a number" in bar.line)

@@ -304,8 +304,8 @@ class MainScreen(Screen[None]):
     def _ask_exact(self, estimate: Any) -> None:
         """≈ counts of Anthropic/Gemini models (with a key) become exact once typing pauses."""
         counter = self.app.exact_counter
-        if counter is None or not estimate.messages:
-            return
+        if counter is None or not any(m.content.strip() for m in estimate.messages):
+            return  # nothing written yet: not worth a call
         from playground.core.exact_counts import messages_digest
 
         digest = messages_digest(estimate.messages)
