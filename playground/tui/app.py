@@ -46,9 +46,6 @@ class PlaygroundApp(App[None]):
         prompt: Any = None,
     ) -> None:
         super().__init__()
-        # no collections until the first frame is out (~15 ms of a 250 ms start here); what
-        # start-up leaves is collected once, then frozen, in _calm_gc
-        gc.disable()
         self.prompt = prompt  # a loaded PromptFile (playground PROMPT_FILE)
         self.settings = settings
         self._store = store
@@ -143,6 +140,11 @@ class PlaygroundApp(App[None]):
         from playground.tui.screens.main import MainScreen
 
         return MainScreen()
+
+    def on_load(self) -> None:
+        # no collections until the first frame is out (~15 ms of a 250 ms start here); what
+        # start-up leaves is collected once, then frozen, in _calm_gc
+        gc.disable()
 
     def on_mount(self) -> None:
         self.call_after_refresh(_calm_gc)
