@@ -49,11 +49,8 @@ class AnthropicProvider(Provider):
         if system:
             body["system"] = system
         if request.temperature is not None:
-            body["temperature"] = min(request.temperature, 1.0)
-        if request.top_p is not None:
-            body["top_p"] = request.top_p
-        if request.stop:
-            body["stop_sequences"] = list(request.stop)
+            body["temperature"] = min(request.temperature, 1.0)  # Anthropic's range is 0..1
+        body |= request.wire_params({"top_p": "top_p", "stop": "stop_sequences"})  # no seed
         return body
 
     def parse(self, item: SSEEvent, state: dict[str, Any]) -> list[StreamEvent]:

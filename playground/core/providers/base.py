@@ -39,6 +39,17 @@ class ChatRequest:
         d["stop"] = list(self.stop)
         return d
 
+    def wire_params(self, names: dict[str, str]) -> dict[str, Any]:
+        """The sampling parameters that are set, under one protocol's names (in ``names``
+        order; ``stop`` as a list, left out when empty)."""
+        out: dict[str, Any] = {}
+        for name, wire in names.items():
+            value = getattr(self, name)
+            if value is None or value == ():
+                continue
+            out[wire] = list(value) if name == "stop" else value
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:

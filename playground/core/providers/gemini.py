@@ -36,17 +36,15 @@ class GeminiProvider(Provider):
             for m in request.messages
             if m.role != "system"
         ]
-        config: dict[str, Any] = {}
-        if request.temperature is not None:
-            config["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            config["maxOutputTokens"] = request.max_tokens
-        if request.top_p is not None:
-            config["topP"] = request.top_p
-        if request.seed is not None:
-            config["seed"] = request.seed
-        if request.stop:
-            config["stopSequences"] = list(request.stop)
+        config = request.wire_params(
+            {
+                "temperature": "temperature",
+                "max_tokens": "maxOutputTokens",
+                "top_p": "topP",
+                "seed": "seed",
+                "stop": "stopSequences",
+            }
+        )
         body: dict[str, Any] = {"contents": contents}
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}

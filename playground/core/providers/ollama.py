@@ -33,17 +33,15 @@ class OllamaProvider(Provider):
         return {"Authorization": f"Bearer {key}"} if key else {}
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
-        options: dict[str, Any] = {}
-        if request.temperature is not None:
-            options["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            options["num_predict"] = request.max_tokens
-        if request.top_p is not None:
-            options["top_p"] = request.top_p
-        if request.seed is not None:
-            options["seed"] = request.seed
-        if request.stop:
-            options["stop"] = list(request.stop)
+        options = request.wire_params(
+            {
+                "temperature": "temperature",
+                "max_tokens": "num_predict",
+                "top_p": "top_p",
+                "seed": "seed",
+                "stop": "stop",
+            }
+        )
         return {
             "model": request.model,
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],

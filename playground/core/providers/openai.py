@@ -45,16 +45,16 @@ class OpenAIProvider(Provider):
             "stream_options": {"include_usage": True},
         }
         reasoning = self.name == "openai" and _REASONING.match(request.model)
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            body["max_completion_tokens" if reasoning else "max_tokens"] = request.max_tokens
-        if request.top_p is not None:
-            body["top_p"] = request.top_p
-        if request.seed is not None:
-            body["seed"] = request.seed
-        if request.stop:
-            body["stop"] = list(request.stop)
+        max_tokens = "max_completion_tokens" if reasoning else "max_tokens"
+        body |= request.wire_params(
+            {
+                "temperature": "temperature",
+                "max_tokens": max_tokens,
+                "top_p": "top_p",
+                "seed": "seed",
+                "stop": "stop",
+            }
+        )
         return body
 
     def parse(self, item: SSEEvent, state: dict[str, Any]) -> list[StreamEvent]:
