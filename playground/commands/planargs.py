@@ -67,20 +67,57 @@ def add_prompt_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def checked_text(flag: str, value: str) -> str:
+    """The value, or UsageError when it holds bytes that are not UTF-8.
+
+    Python keeps such bytes from argv and stdin as lone surrogates; they would only fail
+    later, deep in the store, as a traceback.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start]
+        byte = ord(bad) - 0xDC00 if 0xDC80 <= ord(bad) <= 0xDCFF else None
+        what = f"byte 0x{byte:02x}" if byte is not None else f"character U+{ord(bad):04X}"
+        raise UsageError(f"{flag}: not valid UTF-8 text ({what} at position {exc.start})") from None
+    return value
+
+
+def read_stdin() -> str:
+    """The prompt from stdin, decoded strictly as UTF-8 (whatever the locale says)."""
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+    if isinstance(data, str):
+        return checked_text("-p -", data)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"-p -: stdin is not valid UTF-8 text (byte 0x{data[exc.start]:02x} "
+            f"at offset {exc.start})"
+        ) from None
+
+
 def parse_vars(items: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"--var {item!r}: expected NAME=VALUE")
+            raise UsageError(f"--var {checked_text('--var', item)!r}: expected NAME=VALUE")
+        flag = f"--var {checked_text('--var', name.strip())}"
         if value.startswith("@@"):
             value = value[1:]
         elif value.startswith("@"):
+            path = checked_text(flag, value[1:])
             try:
-                value = open(value[1:], encoding="utf-8").read()  # noqa: SIM115
+                with open(path, encoding="utf-8") as fh:
+                    value = fh.read()
             except OSError as exc:
-                raise UsageError(f"--var {name}: cannot read {value[1:]}: {exc.strerror}") from None
-        out[name.strip()] = value
+                raise UsageError(f"{flag}: cannot read {path}: {exc.strerror}") from None
+            except UnicodeDecodeError as exc:
+                raise UsageError(
+                    f"{flag}: {path} is not valid UTF-8 text (offset {exc.start})"
+                ) from None
+        out[name.strip()] = checked_text(flag, value)
     return out
 
 
@@ -106,7 +143,11 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
         base = plan_from_prompt_file(args.prompt_file, settings)
     user = args.prompt
     if user == "-":
-        user = sys.stdin.read()
+        user = read_stdin()
+    elif user is not None:
+        checked_text("-p", user)
+    if args.system is not None:
+        checked_text("-s", args.system)
     if base is None and user is None:
         raise UsageError("no prompt: give -p TEXT (or -p - for stdin) or a prompt file")
     if base is None:
@@ -125,7 +166,7 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
                 user if user is not None else plan.template.user,
             )
     if args.model:
-        plan.models = list(dict.fromkeys(args.model))
+        plan.models = list(dict.fromkeys(checked_text("-m", m) for m in args.model))
     if args.temperature:
         plan.temperatures = list(dict.fromkeys(parse_temperature(t) for t in args.temperature))
     if args.max_tokens is not None:
@@ -141,7 +182,7 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
     if args.seed is not None:
         plan.seed = args.seed
     if args.stop:
-        plan.stop = list(args.stop)
+        plan.stop = [checked_text("--stop", s) for s in args.stop]
     plan.variables = {**plan.variables, **parse_vars(args.var)}
     for model in plan.models:
         provider = model.partition(":")[0]
