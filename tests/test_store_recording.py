@@ -194,6 +194,45 @@ async def test_no_api_key_reaches_the_database_file(
         assert key.encode() not in blob
 
 
+async def test_keys_in_variables_errors_and_urls_reach_neither_the_db_nor_the_results(
+    loopback: LoopbackServer, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key pasted into a variable and the system prompt, a server quoting the key in a 401,
+    and a password in a base URL: the database file and the results `run` prints hold none."""
+    from playground.config import ProviderConfig
+
+    key = LoopbackServer.env()["LO_OPENAI_KEY"]
+    password = "hunter2-horse-battery"
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "tok-pasted-into-a-variable")
+    loopback.enqueue(Reply(status=401, error_message=f"Incorrect API key provided: {key}"))
+    settings = loopback.settings(max_retries=0)
+    settings.providers["lo-down"] = ProviderConfig(
+        name="lo-down", kind="openai", base_url=f"http://alice:{password}@127.0.0.1:9/v1"
+    )
+    store.add_secret_envs(p.api_key_env for p in settings.providers.values())
+    plan = RunPlan(
+        PromptTemplate.from_parts(f"Use key {key}.", "Call with {{token}}."),
+        variables={"token": "tok-pasted-into-a-variable"},
+        models=["lo-openai:a", "lo-down:b"],
+        temperatures=[0.0],
+        max_tokens=16,
+    )
+    handle = await run(settings, store, plan)
+    unauthorized, down = handle.results
+    assert (
+        unauthorized.error == "HTTP 401: Incorrect API key provided: [redacted] (check the API key)"
+    )
+    assert "cannot connect to http://[redacted]@127.0.0.1:9/v1" in (down.error or "")
+    assert password not in str(down.request)
+    store.close()
+    blob = b"".join(
+        p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("playground.db")
+    )
+    assert b"Incorrect API key provided" in blob and b"Call with" in blob
+    for secret in (key, password, "tok-pasted-into-a-variable"):
+        assert secret.encode() not in blob, secret
+
+
 async def test_two_runs_at_once_on_one_store_keep_their_cells_apart(
     loopback: LoopbackServer, store: Store
 ) -> None:

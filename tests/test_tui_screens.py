@@ -153,7 +153,8 @@ async def test_inspect_redacts_keys_that_leak_into_a_request_or_output(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Defence in depth: a provider bug that puts a key in the body, URL or text is hidden."""
-    from playground.tui.screens.inspect import REDACTED, InspectScreen
+    from playground.core.secrets import REDACTED
+    from playground.tui.screens.inspect import InspectScreen
 
     monkeypatch.setenv("MY_LOCAL_API_KEY", "hunter2-local-secret")
     leaky = result(

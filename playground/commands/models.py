@@ -11,9 +11,9 @@ import argparse
 import asyncio
 import json
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from playground.commands.common import command_parser, load_settings_or_fail
+from playground.core.secrets import redact_url
 
 
 def add_parser(sub: Any, name: str) -> None:
@@ -27,15 +27,6 @@ def add_parser(sub: Any, name: str) -> None:
         help="seconds to wait for a local server (default 2)",
     )
     parser.set_defaults(func=models_command)
-
-
-def redact_url(url: str) -> str:
-    """A base URL with any user:password@ part hidden."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))
 
 
 def model_id(provider: str, model: str) -> str:

@@ -49,6 +49,7 @@ from playground.core.providers.base import (
     UsageReport,
     one_line,
 )
+from playground.core.secrets import redact_text, redact_url, secret_values
 from playground.core.template import Message
 
 
@@ -154,6 +155,8 @@ class RunHandle:
         self._prefetched: dict[str, dict[str, Any] | None] | None = None  # first models' hits
         self._estimates: dict[str, int] = {}
         self.store_error: str | None = None  # set when the recorder failed; the run goes on
+        # keys a server may quote back in an error ("Incorrect API key provided: sk-…")
+        self._secrets = secret_values(cfg.api_key_env for cfg in runner.settings.providers.values())
         recorder = runner.recorder
         # a recorder that reads the live CellResult may decline the per-chunk events
         self._skip: tuple[type, ...] = (
@@ -287,6 +290,8 @@ class RunHandle:
                 with contextlib.suppress(asyncio.CancelledError):  # cancelled again: count anyway
                     await self._warmed()
             self._finalize_usage(result)
+            if result.error:
+                result.error = redact_text(result.error, self._secrets)
             self._emit(
                 CellFinished(cell, result) if result.status == "ok" else CellFailed(cell, result)
             )
@@ -305,6 +310,8 @@ class RunHandle:
             return
         request = self._request_for(model, cell)
         result.request = {"provider": provider.name, **provider.describe(request)}
+        if "url" in result.request:
+            result.request["url"] = redact_url(result.request["url"])
         key = None
         if (
             runner.recorder is not None

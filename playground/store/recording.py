@@ -16,6 +16,8 @@ import os
 import sqlite3
 import time
 
+from playground.core.secrets import REDACTED, redact_text, secret_values
+
 TYPE_CHECKING = False  # not importing typing keeps `playground history` quick to start
 if TYPE_CHECKING:
     from typing import Any
@@ -24,8 +26,6 @@ if TYPE_CHECKING:
 
 FLUSH_INTERVAL = 0.5  # seconds: well inside the "at least once a second" promise
 FINISH_DELAY = 0.1  # a finished cell is committed this soon (cells ending together: one commit)
-SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
-REDACTED = "[redacted]"
 
 # CellResult field -> responses column, written when a cell ends
 FINAL_FIELDS = (
@@ -76,16 +76,6 @@ def iso(ts: float | None = None) -> str:
     return f"{text}.{int(ts % 1 * 1000):03d}Z"
 
 
-def secrets_from_env(extra_names: set[str]) -> set[str]:
-    """Values of key-like environment variables: none of them may reach the database."""
-    found = set()
-    for name, value in os.environ.items():
-        upper = name.upper()
-        if (name in extra_names or any(w in upper for w in SECRET_WORDS)) and len(value) >= 8:
-            found.add(value)
-    return found
-
-
 class RecorderMixin:
     """start_run / lookup_cache / on_event over ``self.conn`` (see store.Store)."""
 
@@ -100,7 +90,7 @@ class RecorderMixin:
 
     def _init_recorder(self) -> None:
         self._secret_names: set[str] = set()
-        self._secrets: set[str] = secrets_from_env(self._secret_names)
+        self._secrets: list[str] = secret_values(self._secret_names)
         self._cell_ids: dict[int, int] = {}  # id(Cell) -> response id
         self._run_cells: dict[int, list[Any]] = {}  # run id -> its Cell objects (kept alive)
         self._live: dict[int, Any] = {}  # response id -> the runner's live CellResult
@@ -121,9 +111,11 @@ class RecorderMixin:
     def add_secret_envs(self, names: Any) -> None:
         """Also treat these environment variables (providers' api_key_env) as secrets."""
         self._secret_names.update(n for n in names if n)
-        self._secrets = secrets_from_env(self._secret_names)
+        self._secrets = secret_values(self._secret_names)
 
     def _clean(self, text: str | None) -> str | None:
+        """Prompts, variables and outputs: the values of keys in the environment hidden
+        (only those: a model may well write text that merely looks like a key)."""
         if not text:
             return text
         for secret in self._secrets:
@@ -131,6 +123,12 @@ class RecorderMixin:
                 self.redactions += 1
                 text = text.replace(secret, REDACTED)
         return text
+
+    def _clean_meta(self, text: str | None) -> str | None:
+        """Requests and errors: also key shapes, bearer tokens and URL passwords."""
+        if not text:
+            return text
+        return redact_text(text, self._secrets)
 
     # -- sessions --------------------------------------------------------------------------
     def new_session(self, source: str = "cli", label: str | None = None) -> int:
@@ -173,8 +171,8 @@ class RecorderMixin:
             self.session_id,
             iso(),
             "running",
-            json.dumps(plan.template.to_dict(), ensure_ascii=False),
-            json.dumps(plan.variables, ensure_ascii=False, default=str),
+            self._clean(json.dumps(plan.template.to_dict(), ensure_ascii=False)),
+            self._clean(json.dumps(plan.variables, ensure_ascii=False, default=str)),
             json.dumps(plan.models),
             json.dumps(plan.temperatures),
             json.dumps(plan.params()),
@@ -333,7 +331,7 @@ class RecorderMixin:
             self._live[int(r.id)] = r
         request = None
         if r.request is not None:
-            request = self._clean(json.dumps(r.request, ensure_ascii=False, default=str))
+            request = self._clean_meta(json.dumps(r.request, ensure_ascii=False, default=str))
             if r.id is not None:
                 self._requests[int(r.id)] = r.request
         self._update(
@@ -354,11 +352,14 @@ class RecorderMixin:
         columns = self._updates.pop(rid, {})  # keeps the start's request if not yet written
         for name in FINAL_FIELDS:
             columns[name] = getattr(r, name)
-        for name in ("output", "reasoning", "error"):
-            columns[name] = self._clean(columns[name]) or ("" if name != "error" else None)
+        for name in ("output", "reasoning"):
+            columns[name] = self._clean(columns[name]) or ""
+        columns["error"] = self._clean_meta(columns["error"]) or None
         if r.request is not None and r.request is not self._requests.pop(rid, None):
             # a fallback model answered: its request differs from the one recorded at start
-            columns["request"] = self._clean(json.dumps(r.request, ensure_ascii=False, default=str))
+            columns["request"] = self._clean_meta(
+                json.dumps(r.request, ensure_ascii=False, default=str)
+            )
             columns["provider"] = r.request.get("provider")
         columns["cached"] = int(bool(r.cached))
         columns["cache_key"] = cache_key

@@ -7,9 +7,7 @@ defence: a provider adapter that one day puts a key in a body or URL must still 
 from __future__ import annotations
 
 import json
-import os
-import re
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,68 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane, TextArea
 
 from playground.core.plan import CellResult
+from playground.core.secrets import redact, redact_text
 from playground.tui.screens.diff import cell_label
-
-REDACTED = "[redacted]"
-
-# each pattern's group 1 (if any) is kept: the part that says what the secret was
-_SECRET_TEXT = (
-    re.compile(r"()\bsk-[A-Za-z0-9_\-]{6,}"),  # OpenAI, Anthropic (sk-ant-), OpenRouter (sk-or-)
-    re.compile(r"()\bAIza[0-9A-Za-z_\-]{10,}"),  # Google
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"),
-    re.compile(r"(?i)([?&](?:key|api_key|apikey|access_token|token)=)[^&#\s\"']+"),
-)
-_SECRET_ENV = re.compile(r"(?i)(key|token|secret|password)")
-
-
-def is_secret_name(name: str) -> bool:
-    """A field name that may hold a credential (its value is hidden when it is text)."""
-    n = name.lower().replace("-", "_")
-    return n in ("authorization", "proxy_authorization", "cookie") or any(
-        word in n for word in ("key", "token", "secret", "password")
-    )
-
-
-def _env_secrets() -> list[str]:
-    """Values of credential-like environment variables, longest first."""
-    values = {
-        v
-        for k, v in os.environ.items()
-        if _SECRET_ENV.search(k) and len(v) >= 8 and not v.isdigit()
-    }
-    return sorted(values, key=len, reverse=True)
-
-
-def redact_text(text: str, secrets: list[str] | None = None) -> str:
-    """Hide known key shapes and the values of credential-like environment variables."""
-    for value in _env_secrets() if secrets is None else secrets:
-        if value in text:
-            text = text.replace(value, REDACTED)
-    for pattern in _SECRET_TEXT:
-        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
-    return text
-
-
-def redact(value: Any, secrets: list[str] | None = None) -> Any:
-    """A copy of a JSON-like value with secret fields and key-shaped strings hidden.
-
-    Numbers under a token-ish name stay (``max_tokens``, ``input_tokens``): counts, not keys.
-    """
-    if secrets is None:
-        secrets = _env_secrets()
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            if is_secret_name(str(k)) and isinstance(v, (str, bytes, dict, list)) and v:
-                out[k] = REDACTED
-            else:
-                out[k] = redact(v, secrets)
-        return out
-    if isinstance(value, (list, tuple)):
-        return [redact(v, secrets) for v in value]
-    if isinstance(value, str):
-        return redact_text(value, secrets)
-    return value
 
 
 def request_text(result: CellResult) -> str:
