@@ -273,8 +273,14 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
         if price is not None:
             if not isinstance(price, dict):
                 raise fail(f'[models."{model_id}"] price must be a table')
-            mc.input_per_mtok = float(price.get("input_per_mtok", 0.0))
-            mc.output_per_mtok = float(price.get("output_per_mtok", 0.0))
+            for key in ("input_per_mtok", "output_per_mtok"):
+                value = price.get(key, 0.0)
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise fail(
+                        f'[models."{model_id}"] price.{key}: must be a number of USD '
+                        f"per million tokens, 0 or more (got {value!r})"
+                    )
+                setattr(mc, key, float(value))
         settings.models[model_id] = mc
 
     d = data.get("defaults") or {}

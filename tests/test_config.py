@@ -117,6 +117,11 @@ def test_builtin_provider_can_be_pointed_elsewhere(
         ("providers = 3\n", ["providers must be a table"]),
         ("[defaults]\nmax_tokens = 'many'\n", ["[defaults]"]),
         ("[models.'a:b']\nfallbacks = 'echo'\n", ["fallbacks must be a list"]),
+        (
+            "[models.'x:y']\nprice = {input_per_mtok = 'abc'}\n",
+            ['[models."x:y"] price.input_per_mtok: must be a number', "'abc'"],
+        ),
+        ("[models.'x:y']\nprice = {output_per_mtok = -1}\n", ["price.output_per_mtok"]),
     ],
 )
 def test_bad_config_is_one_line_naming_the_file(
