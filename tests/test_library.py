@@ -363,17 +363,18 @@ def test_writes_leave_no_temp_files(tmp_path: Path) -> None:
     ]
 
 
-def test_promote_over_a_hand_edited_current_file_warns(tmp_path: Path) -> None:
+def test_promote_over_a_hand_edited_current_file_keeps_it_first(tmp_path: Path) -> None:
     _promote(tmp_path)
     current = tmp_path / "facts.prompt"
     current.write_text(current.read_text(encoding="utf-8").replace("About", "Around"), "utf-8")
     p = _promote(tmp_path, temperature=0.1)
-    assert p.version == 2
+    assert p.version == 3
     assert p.warnings == [
-        "facts.prompt had edits not kept in v1; v2 replaces them "
-        "(git has them if the file was committed)"
+        "facts.prompt had changes of its own (written or edited by hand); "
+        "kept them as facts/v2.prompt"
     ]
     assert "About" in (tmp_path / "facts" / "v1.prompt").read_text(encoding="utf-8")
+    assert "Around" in (tmp_path / "facts" / "v2.prompt").read_text(encoding="utf-8")
 
 
 @settings(max_examples=150, deadline=None)

@@ -121,15 +121,16 @@ def promote_command(args: argparse.Namespace) -> int:
         close = getattr(store, "close", None)
         if close:
             close()
-    _warn(promotion.warnings)
+    _warn([w for w in promotion.warnings if w != promotion.kept_message])
     sha = None
     commit_error = None
-    if args.commit and promotion.created and promotion.version_path is not None:
+    changed = [p for p in (promotion.kept_path, promotion.version_path) if p is not None]
+    if args.commit and changed:
         message = f"prompt {promotion.name} v{promotion.version}"
         if args.note:
             message += f": {args.note}"
         try:
-            sha = commit_files([promotion.version_path, promotion.path], message)
+            sha = commit_files([*changed, promotion.path], message)
         except LibraryError as exc:
             commit_error = str(exc)
     if args.json:
@@ -140,18 +141,26 @@ def promote_command(args: argparse.Namespace) -> int:
             "identical": promotion.identical,
             "path": str(promotion.path),
             "version_path": str(promotion.version_path) if promotion.version_path else None,
+            "kept_path": str(promotion.kept_path) if promotion.kept_path else None,
             "commit": sha,
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
-    elif promotion.created:
+        return _commit_failed(commit_error)
+    if promotion.kept_message:
+        print(promotion.kept_message)
+    if promotion.created:
         print(
             f"promoted response {response_id} as {promotion.label}: "
             f"{_rel(promotion.path)} (kept as {_rel(promotion.version_path)})"
         )
     else:
         print(f"{promotion.label} already has this content; no new version")
-    if sha and not args.json:
+    if sha:
         print(f"committed {sha[:10]}")
+    return _commit_failed(commit_error)
+
+
+def _commit_failed(commit_error: str | None) -> int:
     if commit_error:
         fail(f"the files are written but not committed: {commit_error}", 1)
     return 0
@@ -309,7 +318,9 @@ def import_command(args: argparse.Namespace) -> int:
         )
     except LibraryError as exc:
         fail(str(exc))
-    _warn(promotion.warnings)
+    _warn([w for w in promotion.warnings if w != promotion.kept_message])
+    if promotion.kept_message:
+        print(promotion.kept_message)
     if promotion.created:
         print(f"imported {args.file} as {promotion.label}: {_rel(promotion.path)}")
     else:

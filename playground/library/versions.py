@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,10 +46,18 @@ class Promotion:
     text: str = ""
     previous_version: int | None = None
     warnings: list[str] = field(default_factory=list)
+    kept_path: Path | None = None  # where a hand-written or hand-edited NAME.prompt was kept
 
     @property
     def label(self) -> str:
         return f"{self.name} v{self.version}"
+
+    @property
+    def kept_message(self) -> str | None:
+        """One line saying where the hand-edited current file went, if it had to be kept."""
+        if self.kept_path is None:
+            return None
+        return _kept_line(self.path, self.name, self.kept_path)
 
 
 def _read(path: Path) -> str | None:
@@ -65,6 +74,26 @@ def _current_version(prompts_dir: Path, name: str, current: str | None) -> int |
         return parse_prompt_text(current, path=current_path(prompts_dir, name)).version
     except LibraryError:
         return None
+
+
+@dataclass
+class CurrentState:
+    """NAME.prompt as found: its text, the version it says it is, and whether it is that."""
+
+    text: str | None
+    version: int | None
+    recorded: bool  # byte for byte the NAME/vN.prompt it names (or there is no file)
+
+
+def current_state(prompts_dir: Path | str, name: str) -> CurrentState:
+    """Whether NAME.prompt is a version we keep, or has text kept nowhere else."""
+    prompts_dir = Path(prompts_dir)
+    text = _read(current_path(prompts_dir, name))
+    version = _current_version(prompts_dir, name, text)
+    if text is None:
+        return CurrentState(None, None, True)
+    recorded = bool(version) and _read(version_path(prompts_dir, name, version)) == text
+    return CurrentState(text, version, recorded)
 
 
 def _same_content(a: str, b: str) -> bool:
@@ -248,10 +277,14 @@ def _write_next(
 ) -> Promotion:
     path = current_path(prompts_dir, name)
     with _locked(versions_dir(prompts_dir, name)):
+        kept_path = _keep_unrecorded_current(prompts_dir, name)
+        if kept_path is not None:
+            warnings = [_kept_line(path, name, kept_path), *warnings]
         for _ in range(1000):
             preview = preview_promotion(prompts_dir, name, content)
             if preview.identical:
                 preview.warnings = warnings
+                preview.kept_path = kept_path
                 return preview
             n = preview.next_version
             text = render_prompt_file(template, **fields, version=n, provenance=prov)
@@ -261,16 +294,6 @@ def _write_next(
             except FileExistsError:
                 continue  # another writer took n: look again
             current = _read(path)
-            kept = preview.previous_version
-            if (
-                current is not None
-                and kept
-                and _read(version_path(prompts_dir, name, kept)) != current
-            ):
-                warnings.append(
-                    f"{path.name} had edits not kept in v{kept}; v{n} replaces them "
-                    "(git has them if the file was committed)"
-                )
             atomic_write(path, text)
             old_label = (
                 f"{name} v{preview.previous_version}" if current is not None else "/dev/null"
@@ -287,5 +310,87 @@ def _write_next(
                 text=text,
                 previous_version=preview.previous_version,
                 warnings=warnings,
+                kept_path=kept_path,
             )
     raise LibraryError(f"could not find a free version number for {name}")
+
+
+def _kept_line(path: Path, name: str, kept: Path) -> str:
+    return (
+        f"{path.name} had changes of its own (written or edited by hand); "
+        f"kept them as {name}/{kept.name}"
+    )
+
+
+def _keep_unrecorded_current(prompts_dir: Path, name: str) -> Path | None:
+    """Save a NAME.prompt that no vN file holds as the next vN, before anything replaces it.
+
+    A hand-written file (or a Genkit project's) has no version of ours, and a hand-edited
+    one differs from the vN it names: either way it is the only copy. It becomes a version of
+    its own, with a provenance note, and NAME.prompt is made that version, so a crash at any
+    later point loses nothing. Runs under the versions folder's lock.
+    """
+    state = current_state(prompts_dir, name)
+    if state.text is None or state.recorded:
+        return None
+    if state.version:
+        note = f"kept: {name}.prompt edited by hand since v{state.version}"
+    else:
+        note = f"kept: {name}.prompt written by hand (or by another tool)"
+    prov = {"kept_at": datetime.now(UTC).isoformat(timespec="seconds"), "note": note}
+    for _ in range(1000):
+        n = max([*list_versions(prompts_dir, name), state.version or 0], default=0) + 1
+        text = annotate_kept(state.text, n, prov)
+        target = version_path(prompts_dir, name, n)
+        try:
+            create_exclusive(target, text)
+        except FileExistsError:
+            continue
+        atomic_write(current_path(prompts_dir, name), text)
+        return target
+    raise LibraryError(f"could not find a free version number for {name}")
+
+
+_EXT_KEY = re.compile(r"^playground\.(?:version|provenance)\s*:")
+
+
+def annotate_kept(text: str, version: int, provenance: dict[str, Any]) -> str:
+    """``text`` with our version and provenance keys in its front matter, all else as written.
+
+    Only the front matter's top-level ``playground.version`` and ``playground.provenance``
+    entries change (comments, order and the body stay as the user wrote them). A file whose
+    front matter this cannot edit safely is kept byte for byte.
+    """
+    ours = _dump_ext(version, provenance)
+    lines = text.splitlines(keepends=True)
+    if lines and lines[0].rstrip("\r\n") == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].rstrip("\r\n") == "---"), None)
+        if end is None:
+            return text
+        head: list[str] = []
+        skipping = False
+        for line in lines[1:end]:
+            if _EXT_KEY.match(line):
+                skipping = True
+                continue
+            if skipping and (line[:1] in (" ", "\t") or not line.strip()):
+                continue
+            skipping = False
+            head.append(line)
+        if head and not head[-1].endswith("\n"):
+            head[-1] += "\n"
+        new = "".join([lines[0], *head, ours, *lines[end:]])
+    else:
+        new = f"---\n{ours}---\n{text}"
+    try:
+        same = content_key(new) == content_key(text)
+    except ValueError:
+        return text
+    return new if same else text
+
+
+def _dump_ext(version: int, provenance: dict[str, Any]) -> str:
+    import yaml
+
+    data = {"playground.version": version, "playground.provenance": provenance}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
