@@ -223,61 +223,112 @@ def load_settings(
 KINDS = ("openai", "anthropic", "gemini", "ollama", "echo")
 
 
+def model_id_problem(model_id: str, providers: dict[str, ProviderConfig]) -> str | None:
+    """Why a model id cannot be run, or None when it can.
+
+    A model id is PROVIDER:MODEL; only an echo-kind provider may be named bare (``echo``).
+    """
+    provider, _, model = model_id.partition(":")
+    cfg = providers.get(provider)
+    if cfg is None:
+        known = ", ".join(sorted(providers))
+        return f"unknown provider {provider!r} (known: {known}; add one under [providers.NAME])"
+    if cfg.kind != "echo" and not model.strip():
+        example = f"{provider}:{cfg.models[0]}" if cfg.models else "openai:gpt-4.1-mini"
+        return f"give PROVIDER:MODEL (e.g. {example})"
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
+    """Check every value's type and range as it is applied: a wrong one names file and key."""
     where = str(path) if path else "config"
 
     def fail(msg: str) -> ConfigError:
         return ConfigError(f"{where}: {msg}")
+
+    def bad(table: str, key: str, must: str, value: Any) -> ConfigError:
+        return fail(f"{table} {key}: must be {must} (got {value!r})")
+
+    def string_list(table: str, key: str, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise bad(table, key, "a list of strings", value)
+        return list(value)
 
     for table in ("providers", "models", "defaults"):
         if not isinstance(data.get(table, {}), dict):
             raise fail(f"{table} must be a table ([{table}...])")
 
     for name, entry in (data.get("providers") or {}).items():
+        table = f"[providers.{name}]"
         if not isinstance(entry, dict):
-            raise fail(f"[providers.{name}] must be a table")
+            raise fail(f"{table} must be a table")
+        if ":" in name:
+            raise fail(f"{table}: a provider name cannot contain ':'")
         base = settings.providers.get(name)
         kind = entry.get("kind", base.kind if base else None)
         if kind not in KINDS:
-            raise fail(
-                f"[providers.{name}] kind must be one of {', '.join(KINDS[:4])}, got {kind!r}"
-            )
+            raise fail(f"{table} kind must be one of {', '.join(KINDS[:4])}, got {kind!r}")
         cfg = base or ProviderConfig(name=name, kind=kind)
         cfg.kind = kind
         if "base_url" in entry:
-            cfg.base_url = str(entry["base_url"])
+            value = entry["base_url"]
+            if not isinstance(value, str):
+                raise bad(table, "base_url", 'a URL string like "http://127.0.0.1:8080/v1"', value)
+            if value and not value.startswith(("http://", "https://")):
+                raise bad(table, "base_url", "an http:// or https:// URL", value)
+            cfg.base_url = value
             cfg.base_url_env = None
         if "api_key_env" in entry:
-            cfg.api_key_env = entry["api_key_env"] or None
+            value = entry["api_key_env"]
+            if not isinstance(value, str):
+                raise bad(
+                    table, "api_key_env", "the NAME of an environment variable, a string", value
+                )
+            cfg.api_key_env = value or None
         if "max_concurrency" in entry:
             value = entry["max_concurrency"]
-            if not isinstance(value, int) or value < 1:
-                raise fail(f"[providers.{name}] max_concurrency must be a positive integer")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise bad(table, "max_concurrency", "a positive integer", value)
             cfg.max_concurrency = value
         if "free" in entry:
-            cfg.free = bool(entry["free"])
+            if not isinstance(entry["free"], bool):
+                raise bad(table, "free", "true or false", entry["free"])
+            cfg.free = entry["free"]
         if "models" in entry:
-            cfg.models = [str(m) for m in entry["models"]]
+            cfg.models = string_list(table, "models", entry["models"])
         if not cfg.base_url and kind != "echo":
-            raise fail(f"[providers.{name}] needs base_url")
+            raise fail(f"{table} needs base_url")
         settings.providers[name] = cfg
 
+    def model_ids(table: str, key: str, value: Any) -> list[str]:
+        ids = string_list(table, key, value)
+        for model_id in ids:
+            problem = model_id_problem(model_id, settings.providers)
+            if problem:
+                raise fail(f"{table} {key}: {model_id!r}: {problem}")
+        return ids
+
     for model_id, entry in (data.get("models") or {}).items():
+        table = f'[models."{model_id}"]'
         if not isinstance(entry, dict):
-            raise fail(f'[models."{model_id}"] must be a table')
+            raise fail(f"{table} must be a table")
         fallbacks = entry.get("fallbacks", [])
         if not isinstance(fallbacks, list):
-            raise fail(f'[models."{model_id}"] fallbacks must be a list of model ids')
-        mc = ModelConfig(fallbacks=[str(m) for m in fallbacks])
+            raise fail(f"{table} fallbacks must be a list of model ids")
+        mc = ModelConfig(fallbacks=model_ids(table, "fallbacks", fallbacks))
         price = entry.get("price")
         if price is not None:
             if not isinstance(price, dict):
-                raise fail(f'[models."{model_id}"] price must be a table')
+                raise fail(f"{table} price must be a table")
             for key in ("input_per_mtok", "output_per_mtok"):
                 value = price.get(key, 0.0)
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                if not _is_number(value) or value < 0:
                     raise fail(
-                        f'[models."{model_id}"] price.{key}: must be a number of USD '
+                        f"{table} price.{key}: must be a number of USD "
                         f"per million tokens, 0 or more (got {value!r})"
                     )
                 setattr(mc, key, float(value))
@@ -285,29 +336,44 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
 
     d = data.get("defaults") or {}
     defaults = settings.defaults
-    try:
-        if "models" in d:
-            defaults.models = [str(m) for m in d["models"]]
-        if "temperatures" in d:
-            defaults.temperatures = [float(t) for t in d["temperatures"]]
-        if "max_tokens" in d:
-            defaults.max_tokens = int(d["max_tokens"])
-        if "budget_usd" in d:
-            defaults.budget_usd = float(d["budget_usd"])
-        for key in ("concurrency", "max_retries"):
-            if key in d:
-                setattr(defaults, key, int(d[key]))
-        if "transport" in d:
-            if d["transport"] not in ("fast", "httpx"):
-                raise fail(
-                    f'[defaults] transport must be "fast" or "httpx", got {d["transport"]!r}'
-                )
-            defaults.transport = d["transport"]
-        for key in ("connect_timeout", "read_timeout"):
-            if key in d:
-                setattr(defaults, key, float(d[key]))
-    except (TypeError, ValueError) as exc:
-        raise fail(f"[defaults] {exc}") from None
+    table = "[defaults]"
+    if "models" in d:
+        ids = model_ids(table, "models", d["models"])
+        if not ids:
+            raise bad(table, "models", "a non-empty list of model ids", d["models"])
+        defaults.models = ids
+    if "temperatures" in d:
+        temps = d["temperatures"]
+        if (
+            not isinstance(temps, list)
+            or not temps
+            or not all(_is_number(t) and 0 <= t <= 2 for t in temps)
+        ):
+            raise bad(table, "temperatures", "a non-empty list of numbers from 0 to 2", temps)
+        defaults.temperatures = [float(t) for t in temps]
+    ints = {"max_tokens": 1, "concurrency": 1, "max_retries": 0}
+    for key, least in ints.items():
+        if key in d:
+            value = d[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                must = "a positive integer" if least else "an integer, 0 or more"
+                raise bad(table, key, must, value)
+            setattr(defaults, key, value)
+    if "budget_usd" in d:
+        value = d["budget_usd"]
+        if not _is_number(value) or not value >= 0:
+            raise bad(table, "budget_usd", "a cost in USD, 0 or more", value)
+        defaults.budget_usd = float(value)
+    if "transport" in d:
+        if d["transport"] not in ("fast", "httpx"):
+            raise fail(f'{table} transport must be "fast" or "httpx", got {d["transport"]!r}')
+        defaults.transport = d["transport"]
+    for key in ("connect_timeout", "read_timeout"):
+        if key in d:
+            value = d[key]
+            if not _is_number(value) or not value > 0:
+                raise bad(table, key, "a number of seconds, more than 0", value)
+            setattr(defaults, key, float(value))
 
 
 def split_model_id(model_id: str) -> tuple[str, str]:

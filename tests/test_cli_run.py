@@ -226,3 +226,16 @@ def test_ctrl_c_closes_every_connection_promptly(tmp_path: Path, loopback: Loopb
     cells = json.loads(out)["cells"]  # what had streamed is printed, not lost
     assert [c["status"] for c in cells] == ["cancelled"] * 4
     assert all(c["output"] for c in cells)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[defaults]\nbudget_usd = -1\n", "[defaults] budget_usd: must be a cost in USD"),
+        ('[defaults]\nmodels = "echo"\n', "[defaults] models: must be a list"),
+    ],
+)
+def test_config_value_of_wrong_type_is_exit_2(tmp_path: Path, text: str, needle: str) -> None:
+    (tmp_path / "playground.toml").write_text(text)
+    proc = playground(tmp_path, "run", "-p", "hi")
+    assert_one_line_error(proc, str(tmp_path / "playground.toml"), needle)

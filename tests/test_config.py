@@ -113,7 +113,10 @@ def test_builtin_provider_can_be_pointed_elsewhere(
         ('[defaults]\nmodels = "a" "b"\n', ["line 2"]),
         ("[providers.x]\nkind = 'grpc'\nbase_url = 'h'\n", ["[providers.x]", "kind"]),
         ("[providers.x]\nkind = 'openai'\n", ["[providers.x]", "base_url"]),
-        ("[providers.x]\nkind='openai'\nbase_url='h'\nmax_concurrency=0\n", ["max_concurrency"]),
+        (
+            "[providers.x]\nkind='openai'\nbase_url='http://h'\nmax_concurrency=0\n",
+            ["max_concurrency"],
+        ),
         ("providers = 3\n", ["providers must be a table"]),
         ("[defaults]\nmax_tokens = 'many'\n", ["[defaults]"]),
         ("[models.'a:b']\nfallbacks = 'echo'\n", ["fallbacks must be a list"]),
@@ -157,3 +160,60 @@ def test_transport_choice_is_validated(tmp_path: Path) -> None:
     (tmp_path / "playground.toml").write_text('[defaults]\ntransport = "h2"\n')
     with pytest.raises(ConfigError, match="transport"):
         load_settings(cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('[defaults]\nmodels = "echo"\n', "[defaults] models: must be a list of strings"),
+        ("[defaults]\nmodels = []\n", "[defaults] models: must be a non-empty list"),
+        ('[defaults]\nmodels = ["nosuch:m"]\n', "[defaults] models: 'nosuch:m': unknown provider"),
+        ('[defaults]\nmodels = ["openai"]\n', "[defaults] models: 'openai': give PROVIDER:MODEL"),
+        ("[defaults]\ntemperatures = [5]\n", "[defaults] temperatures: must be a non-empty list"),
+        ("[defaults]\ntemperatures = 0.5\n", "[defaults] temperatures: must be"),
+        ('[defaults]\ntemperatures = ["hot"]\n', "[defaults] temperatures: must be"),
+        ("[defaults]\nmax_tokens = 0\n", "[defaults] max_tokens: must be a positive integer"),
+        ("[defaults]\nmax_tokens = 1.5\n", "[defaults] max_tokens: must be a positive integer"),
+        ("[defaults]\nmax_tokens = true\n", "[defaults] max_tokens: must be a positive integer"),
+        ("[defaults]\nbudget_usd = -1\n", "[defaults] budget_usd: must be a cost in USD"),
+        ('[defaults]\nbudget_usd = "5"\n', "[defaults] budget_usd: must be a cost in USD"),
+        ("[defaults]\nconcurrency = 0\n", "[defaults] concurrency: must be a positive integer"),
+        ("[defaults]\nmax_retries = -1\n", "[defaults] max_retries: must be an integer, 0 or more"),
+        ("[defaults]\nread_timeout = 0\n", "[defaults] read_timeout: must be a number of seconds"),
+        ("[providers.openai]\napi_key_env = 5\n", "[providers.openai] api_key_env: must be"),
+        ("[providers.openai]\nbase_url = 5\n", "[providers.openai] base_url: must be a URL"),
+        ("[providers.openai]\nbase_url = 'api.example'\n", "base_url: must be an http://"),
+        ("[providers.ollama]\nfree = 'yes'\n", "[providers.ollama] free: must be true or false"),
+        ("[providers.ollama]\nmodels = 'llama3'\n", "[providers.ollama] models: must be a list"),
+        (
+            "[models.'openai:gpt-4o']\nfallbacks = ['nosuch:x']\n",
+            "[models.\"openai:gpt-4o\"] fallbacks: 'nosuch:x': unknown provider 'nosuch'",
+        ),
+    ],
+)
+def test_wrong_type_or_range_names_table_and_key(tmp_path: Path, text: str, needle: str) -> None:
+    """A value of the wrong type is refused, never split into letters or silently skipped."""
+    path = tmp_path / "playground.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cwd=tmp_path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert needle in message
+
+
+def test_right_types_still_load(tmp_path: Path) -> None:
+    (tmp_path / "playground.toml").write_text(
+        "[providers.local]\nkind = 'ollama'\nbase_url = 'http://h:1'\nfree = true\n"
+        "models = ['a']\napi_key_env = ''\n"
+        "[providers.mirror]\nkind = 'echo'\n"
+        "[models.'local:a']\nfallbacks = ['mirror', 'openai:gpt-4o']\n"
+        "[defaults]\nmodels = ['local:a', 'echo']\ntemperatures = [0, 2]\nbudget_usd = 0\n"
+        "max_retries = 0\nconnect_timeout = 1\n",
+        encoding="utf-8",
+    )
+    s = load_settings(cwd=tmp_path)
+    assert s.providers["local"].free is True and s.providers["local"].api_key_env is None
+    assert s.model_config("local:a").fallbacks == ["mirror", "openai:gpt-4o"]
+    assert s.defaults.temperatures == [0.0, 2.0] and s.defaults.budget_usd == 0.0
+    assert (s.defaults.max_retries, s.defaults.connect_timeout) == (0, 1.0)
