@@ -234,7 +234,7 @@ def model_id_problem(model_id: str, providers: dict[str, ProviderConfig]) -> str
         known = ", ".join(sorted(providers))
         return f"unknown provider {provider!r} (known: {known}; add one under [providers.NAME])"
     if cfg.kind != "echo" and not model.strip():
-        example = f"{provider}:{cfg.models[0]}" if cfg.models else "openai:gpt-4.1-mini"
+        example = f"{provider}:{cfg.models[0] if cfg.models else 'MODEL_NAME'}"
         return f"give PROVIDER:MODEL (e.g. {example})"
     return None
 

@@ -239,3 +239,31 @@ def test_config_value_of_wrong_type_is_exit_2(tmp_path: Path, text: str, needle:
     (tmp_path / "playground.toml").write_text(text)
     proc = playground(tmp_path, "run", "-p", "hi")
     assert_one_line_error(proc, str(tmp_path / "playground.toml"), needle)
+
+
+@pytest.mark.parametrize(
+    ("model", "needle"),
+    [
+        ("openai", "-m openai: give PROVIDER:MODEL (e.g. openai:gpt-4.1-mini)"),
+        ("lo-openai", "-m lo-openai: give PROVIDER:MODEL (e.g. lo-openai:MODEL_NAME)"),
+        ("lo-openai:", "-m lo-openai:: give PROVIDER:MODEL"),
+        ("lo-gemini: ", "give PROVIDER:MODEL"),
+    ],
+)
+def test_a_model_id_without_a_model_is_exit_2(
+    tmp_path: Path, loopback: LoopbackServer, model: str, needle: str
+) -> None:
+    loopback.write_config(tmp_path)
+    env = clean_env(tmp_path, **loopback.env())
+    proc = playground(tmp_path, "run", "-p", "hi", "-m", model, "--json", env=env)
+    assert_one_line_error(proc, needle)
+    assert loopback.requests == []
+
+
+def test_echo_and_echo_kind_providers_may_be_bare(tmp_path: Path) -> None:
+    (tmp_path / "playground.toml").write_text('[providers.mirror]\nkind = "echo"\n')
+    proc = playground(
+        tmp_path, "run", "-p", "hi", "-m", "echo", "-m", "mirror", "-t", "0", "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [c["status"] for c in json.loads(proc.stdout)["cells"]] == ["ok", "ok"]

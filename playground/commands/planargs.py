@@ -184,11 +184,11 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
     if args.stop:
         plan.stop = [checked_text("--stop", s) for s in args.stop]
     plan.variables = {**plan.variables, **parse_vars(args.var)}
+    from playground.config import model_id_problem
+
     for model in plan.models:
-        provider = model.partition(":")[0]
-        if provider not in settings.providers:
-            known = ", ".join(sorted(settings.providers))
-            raise UsageError(
-                f"-m {model}: unknown provider {provider!r} (known: {known}; add one under [providers.NAME])"
-            )
+        problem = model_id_problem(model, settings.providers)
+        if problem:
+            where = f"-m {model}" if args.model else f"model {model!r}"
+            raise UsageError(f"{where}: {problem}")
     return plan
