@@ -155,6 +155,9 @@ def test_no_key_for_a_builtin_provider(tmp_path: Path) -> None:
         (["-p", "hi", "-m", "nosuch:model"], ["unknown provider 'nosuch'"]),
         (["-m", "echo"], ["no prompt"]),
         (["-p", "hi", "-m", "echo", "--max-tokens", "0"], ["--max-tokens"]),
+        (["-p", "hi", "-m", "echo", "--top-p", "5"], ["--top-p 5", "at most 1"]),
+        (["-p", "hi", "-m", "echo", "--top-p", "0"], ["--top-p 0", "more than 0"]),
+        (["-p", "hi", "-m", "echo", "--top-p", "nan"], ["--top-p nan"]),
     ],
 )
 def test_bad_input_is_exit_2_with_one_line(

@@ -178,6 +178,8 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
             raise UsageError("--repeat must be between 1 and 100")
         plan.repeats = args.repeat
     if args.top_p is not None:
+        if not 0 < args.top_p <= 1:  # NaN fails too
+            raise UsageError(f"--top-p {args.top_p:g}: top-p must be more than 0 and at most 1")
         plan.top_p = args.top_p
     if args.seed is not None:
         plan.seed = args.seed
