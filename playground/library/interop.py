@@ -13,6 +13,7 @@ import yaml
 
 from playground.core.template import Message, PromptTemplate
 from playground.library.errors import LibraryError
+from playground.library.params import param_problem
 
 
 @dataclass
@@ -44,14 +45,20 @@ _PARAM_NAMES = {
 }
 
 
-def _params(options: Any, imported: Imported, where: str) -> None:
-    if not isinstance(options, dict):
+def _params(options: Any, imported: Imported, where: str, section: str) -> None:
+    """Carry over the sampling options we know, refusing values of the wrong type."""
+    if options is None:
         return
+    if not isinstance(options, dict):
+        raise LibraryError(f"{section} must be a mapping of option: value", where)
     for key, value in options.items():
         ours = _PARAM_NAMES.get(key)
         if ours is None:
             imported.warnings.append(f"{where}: option {key!r} is not carried over")
             continue
+        problem = param_problem(ours, value)
+        if problem:
+            raise LibraryError(f"{section}.{key} {problem}", where)
         if ours == "stop":
             value = [value] if isinstance(value, str) else list(value or [])
         imported.params[ours] = value
@@ -182,7 +189,8 @@ def import_prompty(text: str, where: str = "<prompty>") -> Imported:
         provider = model.get("provider") or conf.get("type")
         if name:
             imported.model = _model_id(str(name), provider)
-        _params(model.get("parameters") or model.get("options"), imported, where)
+        section = "options" if "options" in model and "parameters" not in model else "parameters"
+        _params(model.get(section), imported, where, section)
 
     sample = front.get("sample")
     if isinstance(sample, dict):
@@ -265,7 +273,7 @@ def import_llm_template(text: str, where: str = "<template>") -> Imported:
         imported.model = _model_id(str(data["model"]))
     if isinstance(data.get("defaults"), dict):
         imported.variables.update(data["defaults"])
-    _params(data.get("options"), imported, where)
+    _params(data.get("options"), imported, where, "options")
     for key in (
         "schema_object",
         "fragments",

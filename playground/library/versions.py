@@ -19,7 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from playground.core.template import PromptTemplate, TemplateError
+from playground.core.template import (
+    Message,
+    MissingVariable,
+    PromptTemplate,
+    TemplateError,
+    render_text,
+)
 from playground.library.errors import LibraryError
 from playground.library.names import (
     check_name,
@@ -28,6 +34,7 @@ from playground.library.names import (
     version_path,
     versions_dir,
 )
+from playground.library.params import check_params
 from playground.library.promptfile import content_key, parse_prompt_text, render_prompt_file
 
 
@@ -202,18 +209,38 @@ def _locked(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+def _check_syntax(template: PromptTemplate) -> None:
+    """Refuse a template our engine cannot compile (an unclosed ``{{#if}}``, a stray ``{{``).
+
+    Checked message by message with no values: compiling comes before any variable lookup,
+    so a missing value never hides a syntax error.
+    """
+    for i, m in enumerate(template.messages):
+        try:
+            render_text(m.content, {})
+        except MissingVariable:
+            continue
+        except TemplateError as exc:  # a helper only Dotprompt knows is not a syntax error
+            if str(exc).startswith("template syntax"):
+                raise LibraryError(f"message {i + 1} ({m.role}): {exc}") from None
+
+
 def _verify(text: str, template: PromptTemplate, variables: dict[str, Any]) -> list[str]:
     """Check dotpromptz renders ``text`` to the messages our runner renders; warnings if odd."""
     from playground.library.reference import render_reference
 
+    _check_syntax(template)
     try:
-        ours = template.render(variables)
+        ours: list[Message] | None = template.render(variables)
     except TemplateError:
-        return []  # not renderable with these values: nothing was sent to compare against
+        ours = None  # values missing: nothing was sent to compare against
     try:
         theirs = render_reference(text)
-    except Exception as exc:  # dotpromptz refusing our own file is a bug worth a clear line
-        raise LibraryError(f"dotpromptz cannot render the file we would write: {exc}") from None
+    except Exception as exc:  # dotpromptz refusing the file is worth one clear line
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise LibraryError(f"dotpromptz cannot render the file we would write: {first}") from None
+    if ours is None:
+        return []
     if theirs == ours:
         return []
     kept = [m for m in ours if m.content.strip()]
@@ -244,15 +271,17 @@ def promote(
     prompts_dir = Path(prompts_dir)
     name = check_name(name)
     variables = dict(variables or {})
-    fields: dict[str, Any] = {
-        "model": model,
+    params: dict[str, Any] = {
         "temperature": temperature,
         "max_tokens": max_tokens,
         "top_p": top_p,
         "seed": seed,
-        "stop": stop,
-        "variables": variables,
+        "stop": [stop] if isinstance(stop, str) else stop,
     }
+    check_params(params)
+    if model is not None and not isinstance(model, str):
+        raise LibraryError(f"model must be a string like openai:gpt-4.1-mini, got {model!r}")
+    fields: dict[str, Any] = {"model": model, **params, "variables": variables}
     content = render_prompt_file(template, **fields)
     warnings = _verify(content, template, variables)
     prov = dict(provenance or {})
