@@ -37,6 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+COMMON_FLAGS = ("--config", "--db", "--prompts-dir")
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options every command (and the TUI) understands."""
     parser.add_argument(
@@ -73,7 +76,7 @@ def _first_positional(argv: list[str]) -> str | None:
         if skip:
             skip = False
             continue
-        if arg in ("--config", "--db", "--prompts-dir"):
+        if arg in COMMON_FLAGS:
             skip = True
             continue
         if arg.startswith("-"):
@@ -84,19 +87,30 @@ def _first_positional(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = _first_positional(argv)
     try:
-        if command in COMMANDS:
-            module = importlib.import_module(COMMANDS[command][0])
-            parser = argparse.ArgumentParser(prog="playground")
-            sub = parser.add_subparsers(dest="command", required=True)
-            module.add_parser(sub, command)
-            args = parser.parse_args(argv)
-            return int(args.func(args) or 0)
-        args = _top_parser().parse_args(argv)
-        from playground.commands.tui import open_tui
-
-        return int(open_tui(args) or 0)
+        return _dispatch(argv)
     except KeyboardInterrupt:
         print("playground: interrupted", file=sys.stderr)
         return 130
+
+
+def _dispatch(argv: list[str]) -> int:
+    command = _first_positional(argv)
+    if command in COMMANDS:
+        module = importlib.import_module(COMMANDS[command][0])
+        parser = argparse.ArgumentParser(prog="playground")
+        # the common options are accepted before the command name too
+        for flag in COMMON_FLAGS:
+            parser.add_argument(flag, dest=f"top_{flag[2:].replace('-', '_')}", metavar="PATH")
+        sub = parser.add_subparsers(dest="command", required=True)
+        module.add_parser(sub, command)
+        args = parser.parse_args(argv)
+        for flag in COMMON_FLAGS:
+            name = flag[2:].replace("-", "_")
+            if getattr(args, name, None) is None:  # after the command wins
+                setattr(args, name, getattr(args, f"top_{name}"))
+        return int(args.func(args) or 0)
+    args = _top_parser().parse_args(argv)
+    from playground.commands.tui import open_tui
+
+    return int(open_tui(args) or 0)
