@@ -85,13 +85,33 @@ def _first_positional(argv: list[str]) -> str | None:
     return None
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Parse, run one command, and keep every way out to one line on stderr.
+
+    A closed stdout (``| head``) ends quietly with 141 (128 + SIGPIPE), as Unix tools do.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _dispatch(argv)
+        code = _dispatch(argv)
+        sys.stdout.flush()  # a broken pipe shows here, not in the interpreter's exit
+        return code
     except KeyboardInterrupt:
         print("playground: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141
 
 
 def _dispatch(argv: list[str]) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from cli_helpers import clean_env, playground
@@ -33,3 +35,16 @@ def test_common_option_after_the_command_wins(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     proc = playground(tmp_path, "--config", "missing.toml", "estimate", "-p", "hi", "-m", "echo")
     assert proc.returncode == 2 and "missing.toml: config file not found" in proc.stderr
+
+
+def test_closed_stdout_ends_quietly(tmp_path: Path) -> None:
+    """`playground run --json | head -0`: no traceback, no 'Exception ignored' noise."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "playground", "run", "-p", "hi", "-m", "echo", "--json"],
+        cwd=tmp_path, env=clean_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader went away before anything was written
+    _, err = proc.communicate(timeout=60)
+    assert err.decode() == ""
+    assert proc.returncode == 141
