@@ -96,10 +96,17 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse, run one command, and keep every way out to one line on stderr.
 
-    A closed stdout (``| head``) ends quietly with 141 (128 + SIGPIPE), as Unix tools do.
+    A closed stdout (``| head``) ends quietly with 141 (128 + SIGPIPE), as Unix tools do;
+    anything unexpected is ``playground: internal error: ...``, exit 1 (set PLAYGROUND_DEBUG=1
+    for the traceback).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -112,6 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return 141
+    except Exception as exc:
+        import os
+
+        if os.environ.get("PLAYGROUND_DEBUG"):
+            raise
+        print(f"playground: internal error: {_one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 def _dispatch(argv: list[str]) -> int:

@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cli_helpers import clean_env, playground
 from loopback import LoopbackServer
+
+from playground import cli
 
 
 def test_common_options_before_the_command(tmp_path: Path, loopback: LoopbackServer) -> None:
@@ -48,3 +51,35 @@ def test_closed_stdout_ends_quietly(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=60)
     assert err.decode() == ""
     assert proc.returncode == 141
+
+
+def test_unexpected_error_is_one_line_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "boom_cmd.py").write_text(
+        "def add_parser(sub, name):\n"
+        "    def boom(args):\n"
+        "        raise RuntimeError('disk\\n  on fire')\n"
+        "    sub.add_parser(name).set_defaults(func=boom)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("PLAYGROUND_DEBUG", raising=False)
+    monkeypatch.setitem(cli.COMMANDS, "boom", ("boom_cmd", "fails"))
+    assert cli.main(["boom"]) == 1
+    err = capsys.readouterr().err
+    assert err == "playground: internal error: RuntimeError: disk on fire\n"
+
+
+def test_ctrl_c_is_still_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "intr_cmd.py").write_text(
+        "def add_parser(sub, name):\n"
+        "    def stop(args):\n"
+        "        raise KeyboardInterrupt\n"
+        "    sub.add_parser(name).set_defaults(func=stop)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(cli.COMMANDS, "intr", ("intr_cmd", "stops"))
+    assert cli.main(["intr"]) == 130
+    assert capsys.readouterr().err == "playground: interrupted\n"
