@@ -61,6 +61,10 @@ SHAPES = {
         ),
         {"formal": True, "topics": ["otters", "beavers"]},
     ),
+    "a list with no value": (
+        PromptTemplate.from_parts("sys", "{{#each items}}\n- {{this}}\n{{/each}}\nFor {{name}}"),
+        {"name": "Ann"},
+    ),
     "leading and trailing whitespace": (
         PromptTemplate(
             [Message("system", "  indented system"), Message("user", "ends with newline\n")]

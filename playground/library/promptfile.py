@@ -213,9 +213,10 @@ def render_prompt_file(
     """The .prompt text for a template, its model and parameters, and its variables' values.
 
     Variables become ``input.default`` (what Dotprompt renders with when the caller leaves a
-    value out) and ``input.schema`` (Picoschema: one typed field per variable). ``version``
-    and ``provenance`` go to the ``playground.*`` extension keys; leave them None to get the
-    content alone (what "identical" compares).
+    value out) and ``input.schema`` (Picoschema: one typed field per variable with a value,
+    and ``name?: any`` for one the template reads without a value, e.g. an ``{{#each}}``
+    list). ``version`` and ``provenance`` go to the ``playground.*`` extension keys; leave
+    them None to get the content alone (what "identical" compares).
     """
     variables = dict(variables or {})
     front: dict[str, Any] = {}
@@ -233,7 +234,13 @@ def render_prompt_file(
         front["config"] = config
     names = list(dict.fromkeys([*template.variables(), *variables]))
     if schema is None and names:
-        schema = {n: _pico_type(variables.get(n, "")) for n in names}
+        # a value says the type; a variable the run never set may be anything, or absent
+        schema = {
+            (n if n in variables else f"{n}?"): _pico_type(variables[n])
+            if n in variables
+            else "any"
+            for n in names
+        }
     if schema or variables:
         front["input"] = {}
         if schema:
