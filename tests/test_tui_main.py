@@ -192,6 +192,7 @@ async def test_running_over_budget_asks_first(loopback: LoopbackServer, tmp_path
         bar = app.screen.estimate_bar
         await wait_for(pilot, lambda: bar.over_budget)
         assert "over budget $0.0100" in bar.line
+        await type_text(pilot, "go")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
         await pilot.press("n")
@@ -518,3 +519,69 @@ async def test_a_cell_waiting_for_a_slot_shows_queued_then_streams(
         await wait_for(pilot, lambda: all_done(app, 2), timeout=10)
         assert [c.result.status for c in cells_of(app)] == ["ok", "ok"]
         assert loopback.max_in_flight_for("openai") == 1
+
+
+async def test_a_draft_survives_quitting_and_opening_a_past_run(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    """Nothing typed is lost: Ctrl+Q keeps the draft for the next start, and opening a past
+    run replaces it as one edit that Ctrl+Z undoes."""
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0])
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "first prompt")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 2))
+        app.screen.editor.user_area.load_text("")
+        await type_text(pilot, "a draft never run")
+        await pilot.press("ctrl+q")
+    again = make_app(
+        loopback_settings(loopback, tmp_path, temperatures=[0.0]), store=open_store(tmp_path)
+    )
+    async with again.run_test(size=(120, 40)) as pilot:
+        screen = again.screen
+        assert screen.editor.user == "a draft never run"
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: type(again.screen).__name__ == "HistoryScreen")
+        await wait_for(pilot, lambda: again.screen.query_one(DataTable).row_count == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.viewing_run is not None and all_done(again, 2))
+        assert screen.editor.user == "first prompt"
+        area = screen.editor.user_area
+        assert area.cursor_location == area.document.end  # typing goes after what was loaded
+        area.focus()
+        await pilot.press("ctrl+z")
+        await wait_for(pilot, lambda: screen.editor.user == "a draft never run")
+
+
+async def test_an_empty_prompt_is_not_run(loopback: LoopbackServer, tmp_path: Path) -> None:
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0])
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+r")
+        said = lambda: [n.message for n in app._notifications]  # noqa: E731
+        await wait_for(pilot, lambda: "the user message is empty: write the prompt first" in said())
+        await pilot.pause(0.2)
+        assert not cells_of(app) and not loopback.requests_for(kind="openai")
+
+
+async def test_the_cache_toggle_calls_every_model_again(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path, models=["lo-openai:gpt-a"], temperatures=[0.0])
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "same question")
+        for expect_cached in (False, True):
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: all_done(app, 1) and cells_of(app)[0].result.id)
+            assert cells_of(app)[0].result.cached is expect_cached
+            await pilot.pause(0.1)
+        assert len(loopback.requests_for(kind="openai")) == 1
+        app.screen.editor.user_area.focus()
+        await pilot.press("ctrl+n")
+        assert "cache off" in app.sub_title
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: len(loopback.requests_for(kind="openai")) == 2)
+        await wait_for(pilot, lambda: all_done(app, 1))
+        assert cells_of(app)[0].result.cached is False

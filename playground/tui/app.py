@@ -164,6 +164,18 @@ class PlaygroundApp(App[None]):
 
         self.bundled_themes = register_bundled_themes(self)
 
+    async def action_quit(self) -> None:
+        """Ctrl+Q: the draft is kept for the next start, then quit."""
+        from playground.tui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                try:
+                    screen.save_draft()
+                except Exception as exc:  # an unwritable state file must not block quitting
+                    self.log.warning(f"draft not saved: {exc}")
+        await super().action_quit()
+
     def _theme_changed(self, theme: Any) -> None:
         self.remember(theme=theme.name)
 

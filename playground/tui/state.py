@@ -25,6 +25,7 @@ class UIState:
     variables: dict[str, str] = field(default_factory=dict)
     theme: str | None = None
     params: dict[str, str] = field(default_factory=dict)
+    draft: dict[str, str] = field(default_factory=dict)  # system and user, as last typed
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UIState:
@@ -37,6 +38,8 @@ class UIState:
             state.variables = {str(k): str(v) for k, v in data["variables"].items()}
         if isinstance(data.get("theme"), str):
             state.theme = data["theme"]
+        if isinstance(data.get("draft"), dict):
+            state.draft = {k: str(v) for k, v in data["draft"].items() if k in ("system", "user")}
         if isinstance(data.get("params"), dict):
             state.params = {str(k): str(v) for k, v in data["params"].items()}
         return state

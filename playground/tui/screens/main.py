@@ -55,6 +55,7 @@ class MainScreen(Screen[None]):
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+o,ctrl+h", "history", "History", key_display="^o"),
         Binding("ctrl+g", "toggle_grid", "Grid"),
+        Binding("ctrl+n", "toggle_cache", "Cache"),
         Binding("f2", "focus_prompt", "Prompt", show=False),
     ]
 
@@ -71,6 +72,7 @@ class MainScreen(Screen[None]):
         self.viewing_run: Any = None
         self.prompt_info: Any = None  # the PromptFile opened, if any
         self.last_estimate: Any = None
+        self.use_cache = True  # identical cells are answered from the store (ctrl+n toggles)
         self._first_start = False  # no remembered selection when the app opened
 
     # -- layout -----------------------------------------------------------------------------
@@ -90,7 +92,8 @@ class MainScreen(Screen[None]):
         )
         with Horizontal(id="top"):
             with Vertical(id="editor-col"):
-                yield PromptEditor(id="editor")
+                draft = {} if app.prompt_file or app.prompt else state.draft
+                yield PromptEditor(draft.get("system", ""), draft.get("user", ""), id="editor")
                 yield VariablesPanel(state.variables, id="variables")
             with Vertical(id="side"):
                 yield Label("Models", classes="section")
@@ -167,6 +170,8 @@ class MainScreen(Screen[None]):
             parts.append(f"run {self.viewing_run} (read-only)")
         if self.modified and (self.prompt_info is not None or self.viewing_run is not None):
             parts.append("modified")
+        if not self.use_cache:
+            parts.append("cache off")
         self.app.sub_title = " · ".join(parts)
 
     # -- the prompt file --------------------------------------------------------------------
@@ -271,7 +276,12 @@ class MainScreen(Screen[None]):
             "temperatures": self.query_one(TemperatureInput).value,
             "variables": dict(self.query_one(VariablesPanel).memory),
             "params": self.query_one(ParamsPanel).raw(),
+            "draft": {"system": self.editor.system, "user": self.editor.user},
         }
+
+    def save_draft(self) -> None:
+        """Remember what is typed now (the app calls this on quit: nothing typed is lost)."""
+        self.app.remember(draft={"system": self.editor.system, "user": self.editor.user})
 
     @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
     def _estimate(self, plan: RunPlan, snapshot: dict[str, Any]) -> None:
@@ -357,6 +367,7 @@ class MainScreen(Screen[None]):
             seed=params.seed,
             repeats=params.repeats,
         )
+        plan.use_cache = self.use_cache
         if self.prompt_info is not None:
             plan.prompt_name = self.prompt_info.name
             plan.prompt_version = self.prompt_info.version
@@ -410,6 +421,8 @@ class MainScreen(Screen[None]):
     # -- running ----------------------------------------------------------------------------
     def action_run(self) -> None:
         try:
+            if not self.editor.user.strip():
+                raise PlanError("the user message is empty: write the prompt first")
             plan = self.build_plan()
         except PlanError as exc:
             self.estimate_bar.show_problem(str(exc))
@@ -705,7 +718,10 @@ class MainScreen(Screen[None]):
     ) -> None:
         """Show a past run: its prompt, variables, matrix and results, read-only until edited."""
         await self._cancel_all()
+        draft = (self.editor.system, self.editor.user)
         self._load_texts(plan.template.system, plan.template.user)
+        if any(draft) and draft != (plan.template.system, plan.template.user):
+            self.notify("Your draft was replaced: Ctrl+Z in the editor brings it back.", timeout=6)
         self.query_one(VariablesPanel).set_values(
             {k: str(v) for k, v in (plan.variables or {}).items()}
         )
@@ -740,6 +756,16 @@ class MainScreen(Screen[None]):
         self.schedule_update()
 
     # -- other actions ----------------------------------------------------------------------
+    def action_toggle_cache(self) -> None:
+        self.use_cache = not self.use_cache
+        self._update_subtitle()
+        self.notify(
+            "Cache on: a cell already answered is shown from the store, at no cost."
+            if self.use_cache
+            else "Cache off: every cell calls its model (Ctrl+N turns the cache back on).",
+            timeout=4,
+        )
+
     def action_toggle_grid(self) -> None:
         self.toggle_class("-grid-only")
         if self.has_class("-grid-only"):
@@ -765,6 +791,11 @@ class MainScreen(Screen[None]):
         )
         yield SystemCommand(
             "Focus prompt", "Back to the user message (f2)", self.action_focus_prompt
+        )
+        yield SystemCommand(
+            "Toggle cache",
+            "Answer identical cells from the store, or call every model again (ctrl+n)",
+            self.action_toggle_cache,
         )
         cell = self.focused if _is_cell(self.focused) else None
         if cell is None or cell.result is None:

@@ -92,6 +92,9 @@ class PromptEditor(Vertical):
         return self.user_area.text
 
     def set_texts(self, system: str, user: str) -> None:
-        """Replace both messages (loading a file or a past run)."""
-        self.system_area.load_text(system)
-        self.user_area.load_text(user)
+        """Replace both messages (loading a file or a past run) as one edit each, so Ctrl+Z
+        brings back what was there; the cursor goes to the end of the text."""
+        for area, text in ((self.system_area, system), (self.user_area, user)):
+            if area.text != text:
+                area.replace(text, (0, 0), area.document.end)
+            area.move_cursor(area.document.end)
