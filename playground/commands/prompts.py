@@ -51,12 +51,20 @@ def add_parser(sub: Any, name: str) -> None:
     p.set_defaults(func=show_command)
 
     p = actions.add_parser(
-        "diff", help="unified diff of two versions (default: previous vs current)"
+        "diff",
+        help="unified diff of two versions (default: previous vs current)",
+        description=(
+            "Unified diff between versions of a prompt. 'Current' is always NAME.prompt, the "
+            "file an application loads. With no A: the version before the current one vs "
+            "NAME.prompt; if NAME.prompt was edited by hand since its version, the diff shows "
+            "those edits (that version vs NAME.prompt). With A: vA vs NAME.prompt. With A B: "
+            "vA vs vB."
+        ),
     )
     _common_suppressed(p)
     p.add_argument("name", metavar="NAME")
     p.add_argument("a", nargs="?", metavar="A", help="a version (N or vN)")
-    p.add_argument("b", nargs="?", metavar="B", help="a version (default: current)")
+    p.add_argument("b", nargs="?", metavar="B", help="a version (default: NAME.prompt)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.set_defaults(func=diff_command)
 
@@ -239,38 +247,53 @@ def _version_arg(text: str) -> int:
 
 def diff_command(args: argparse.Namespace) -> int:
     from playground.library import LibraryError, current_path, list_versions, version_path
-    from playground.library.versions import unified_diff
+    from playground.library.versions import current_state, unified_diff
 
     _, folder = _prompts_dir(args)
+    name = args.name
     try:
-        current = current_path(folder, args.name)
-        versions = list_versions(folder, args.name)
+        current_file = current_path(folder, name)
+        versions = list_versions(folder, name)
+        state = current_state(folder, name)
     except LibraryError as exc:
         fail(str(exc))
-    if not current.is_file() and not versions:
-        fail(f"no prompt {args.name} in {folder}")
+    if state.text is None and not versions:
+        fail(f"no prompt {name} in {folder}")
 
-    def side(version: int | None) -> tuple[str, str]:
-        if version is None:
-            path, label = current, f"{args.name} (current)"
-        else:
-            path, label = version_path(folder, args.name, version), f"{args.name} v{version}"
+    def version(v: int) -> tuple[str, str]:
         try:
-            return path.read_text(encoding="utf-8"), label
+            return version_path(folder, name, v).read_text(encoding="utf-8"), f"{name} v{v}"
         except FileNotFoundError:
-            have = ", ".join(f"v{v}" for v in versions) or "none"
-            fail(f"{args.name} has no version {version} (versions: {have})")
+            have = ", ".join(f"v{n}" for n in versions) or "none"
+            fail(f"{name} has no version {v} (versions: {have})")
 
-    if args.a is None:
-        if len(versions) >= 2:
-            old, new = side(versions[-2]), side(versions[-1])
-        elif versions:
-            old, new = ("", "/dev/null"), side(versions[-1])
+    def current() -> tuple[str, str]:
+        """NAME.prompt, the file an application loads, named by what it is."""
+        if state.text is None:
+            fail(f"no {_rel(current_file)} (compare two versions: prompts diff {name} A B)")
+        if state.recorded:
+            label = f"{name} v{state.version}"
+        elif state.version:
+            label = f"{name} (current, edited since v{state.version})"
         else:
-            old, new = ("", "/dev/null"), side(None)
-    else:
-        old = side(_version_arg(args.a))
-        new = side(_version_arg(args.b) if args.b else None)
+            label = f"{name} (current, not a version)"
+        return state.text, label
+
+    none = ("", "/dev/null")
+    if args.a is not None:
+        old = version(_version_arg(args.a))
+        new = version(_version_arg(args.b)) if args.b else current()
+    elif state.text is None:  # no current file: the last two versions
+        old = version(versions[-2]) if len(versions) >= 2 else none
+        new = version(versions[-1])
+    elif state.recorded:  # what the current version changed from the one before it
+        earlier = [v for v in versions if v < (state.version or 0)]
+        old = version(earlier[-1]) if earlier else none
+        new = current()
+    else:  # edited by hand: the edits, against the version it came from (or the newest)
+        base = state.version if state.version in versions else (versions[-1] if versions else None)
+        old = version(base) if base else none
+        new = current()
     text = unified_diff(old[0], new[0], old[1], new[1])
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     sys.stdout.write(_coloured(text) if colour else text)
