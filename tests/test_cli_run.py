@@ -270,3 +270,15 @@ def test_echo_and_echo_kind_providers_may_be_bare(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert [c["status"] for c in json.loads(proc.stdout)["cells"]] == ["ok", "ok"]
+
+
+def test_model_ids_with_brackets_are_printed_as_typed(tmp_path: Path) -> None:
+    (tmp_path / "playground.toml").write_text('[providers.e]\nkind = "echo"\n')
+    proc = playground(tmp_path, "run", "-p", "hi", "-m", "e:a[bold]x", "-m", "echo", "-t", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "e:a[bold]x" in proc.stdout  # the column header
+    narrow = clean_env(tmp_path, COLUMNS="40")
+    proc = playground(
+        tmp_path, "run", "-p", "hi", "-m", "e:a[i]y", "-m", "echo", "-t", "0", env=narrow
+    )
+    assert "e:a[i]y · t=0" in proc.stdout  # the panel title

@@ -138,3 +138,21 @@ def test_estimate_reports_the_budget_verdict(
         main([*base, "--budget", "-1"])
     assert exit_.value.code == 2
     assert "budget" in capsys.readouterr().err
+
+
+LOCAL = '[providers.lo]\nkind = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n'
+
+
+def test_brackets_in_text_are_printed_not_eaten_as_markup(tmp_path: Path) -> None:
+    """`[models."ID"]` and a model id with [brackets] reach the user as typed."""
+    (tmp_path / "playground.toml").write_text(LOCAL)
+    models = ("-m", "lo:a[bold]x", "-m", "openai:gpt-4")
+    out = playground(tmp_path, "estimate", "-p", "hi", *models)
+    assert out.returncode == 0, out.stderr
+    assert 'set [models."ID"] price in the config' in out.stdout
+    assert "lo:a[bold]x" in out.stdout
+    # the same estimate printed on stderr by the budget guard of `run`
+    out = playground(tmp_path, "run", "-p", "hi", *models, "--budget", "0.000001")
+    assert out.returncode == 2
+    assert 'set [models."ID"] price in the config' in out.stderr
+    assert "lo:a[bold]x" in out.stderr

@@ -121,7 +121,9 @@ def total(values: list[float | None]) -> float | None:
 
 def print_estimate(estimate: Any, console: Any) -> None:
     """A row per model (its cells share one input), then the matrix total."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     from playground.core.figures import format_cost
 
@@ -137,8 +139,8 @@ def print_estimate(estimate: Any, console: Any) -> None:
     for model, cells in per_model.items():
         first = cells[0]
         n = len(cells)
-        row = [
-            model,
+        row: list[Any] = [
+            Text(model),  # a model id may hold [brackets]: never markup
             str(n),
             first.tokens_label,
             format_cost(total([c.input_cost_usd for c in cells])),
@@ -166,6 +168,7 @@ def print_estimate(estimate: Any, console: Any) -> None:
             'unpriced (left out of the totals; set [models."ID"] price in the config): '
             + ", ".join(estimate.unpriced),
             highlight=False,
+            markup=False,
         )
     if any(not c.exact for c in estimate.cells):
         console.print(
@@ -176,6 +179,7 @@ def print_estimate(estimate: Any, console: Any) -> None:
         )
     if estimate.missing_variables:
         console.print(
-            "missing variables counted as empty: " + ", ".join(estimate.missing_variables),
+            "missing variables counted as empty: " + escape(", ".join(estimate.missing_variables)),
             style="dim",
+            highlight=False,
         )

@@ -42,7 +42,7 @@ def print_results(handle: Any, console: Console | None = None) -> None:
         table = Table(show_lines=True, expand=True)
         table.add_column("t", justify="right", style="bold", no_wrap=True)
         for model in models:
-            table.add_column(model, ratio=1)
+            table.add_column(Text(model), ratio=1)  # model ids may hold [brackets]
         rows: dict[tuple[Any, int], dict[str, CellResult]] = {}
         for r in handle.results:
             rows.setdefault((r.cell.temperature, r.cell.sample), {})[r.cell.model] = r
@@ -61,7 +61,7 @@ def print_results(handle: Any, console: Console | None = None) -> None:
             console.print(
                 Panel(
                     _cell_body(r),
-                    title=cell_title(r),
+                    title=Text(cell_title(r)),
                     border_style=STATUS_STYLE.get(r.status, "white"),
                 )
             )
@@ -113,7 +113,7 @@ class LiveProgress:
             status = "queued" if r.status == "running" and r.cell.index in self.queued else r.status
             table.add_row(
                 Text(status, style=STATUS_STYLE.get(status, "")),
-                cell_title(r),
+                Text(cell_title(r)),
                 f"{self.chars.get(r.cell.index, 0)} chars",
                 Text(r.error or "", style="red"),
             )
