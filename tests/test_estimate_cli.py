@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import clean_env
 from cli_helpers import playground as run_playground
+from loopback import LoopbackServer
 
 from playground.cli import main
 from playground.config import Settings
@@ -156,3 +157,19 @@ def test_brackets_in_text_are_printed_not_eaten_as_markup(tmp_path: Path) -> Non
     assert out.returncode == 2
     assert 'set [models."ID"] price in the config' in out.stderr
     assert "lo:a[bold]x" in out.stderr
+
+
+def test_budget_guard_warns_about_unpriced_models_and_still_runs(
+    tmp_path: Path, loopback: LoopbackServer
+) -> None:
+    loopback.write_config(tmp_path)
+    env = clean_env(tmp_path, **loopback.env())
+    args = ("run", "-p", "hi", "-m", "lo-openai:a", "-m", "echo", "-t", "0", "--json")
+    out = run_playground(tmp_path, *args, "--budget", "1", env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == [
+        "playground: warning: budget: lo-openai:a has no known price; its cost is not counted"
+    ]
+    assert [r.model for r in loopback.requests] == ["a"]  # still ran
+    out = run_playground(tmp_path, *args, env=env)  # no budget, no warning
+    assert out.returncode == 0 and out.stderr == ""

@@ -12,8 +12,9 @@ def budget_guard(settings: Any, plan: Any, budget: float | None, yes: bool) -> N
     """Raise UsageError (printing the estimate) when the plan's worst case exceeds the budget.
 
     The budget is ``--budget USD``, else ``[defaults] budget_usd``; none means no guard.
-    Unpriced models cannot be judged and are left out of the worst case (the printed
-    estimate names them). ``--yes`` runs anyway.
+    Unpriced models cannot be judged and are left out of the worst case: a run that goes
+    ahead says so in one warning line, a refused one prints the estimate that names them.
+    ``--yes`` runs anyway.
     """
     limit = budget if budget is not None else settings.defaults.budget_usd
     if limit is None:
@@ -34,8 +35,10 @@ def budget_guard(settings: Any, plan: Any, budget: float | None, yes: bool) -> N
         close()
     worst = estimate.max_cost_usd
     if worst is None or worst <= limit:
+        warn_unpriced(estimate.unpriced)
         return
     if yes:
+        warn_unpriced(estimate.unpriced)
         print(
             f"playground: worst case {format_cost(worst)} is over the budget of "
             f"{format_cost(limit)}; running anyway (--yes)",
@@ -48,4 +51,16 @@ def budget_guard(settings: Any, plan: Any, budget: float | None, yes: bool) -> N
     raise UsageError(
         f"worst case {format_cost(worst)} is over the budget of {format_cost(limit)}: "
         "add --yes to run anyway, or lower --max-tokens, models or temperatures"
+    )
+
+
+def warn_unpriced(models: list[str]) -> None:
+    """One line on stderr: the budget cannot count these models' cost."""
+    if not models:
+        return
+    names = ", ".join(models)
+    verb, its = ("has", "its") if len(models) == 1 else ("have", "their")
+    print(
+        f"playground: warning: budget: {names} {verb} no known price; {its} cost is not counted",
+        file=sys.stderr,
     )
