@@ -134,3 +134,22 @@ def test_commit_includes_the_kept_file(tmp_path: Path) -> None:
         "prompts/hand/v1.prompt",
         "prompts/hand/v2.prompt",
     ]
+
+
+def test_preview_over_a_hand_written_file_says_it_will_be_kept(tmp_path: Path) -> None:
+    """The TUI's promote dialog shows the preview: the version it names must be the one written."""
+    from playground.library import preview_promotion, render_prompt_file
+
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    (folder / "hand.prompt").write_text(HAND, encoding="utf-8")
+    text = render_prompt_file(PromptTemplate.from_parts("sys", "hi"), model="echo")
+    preview = preview_promotion(folder, "hand", text)
+    assert preview.next_version == 2
+    assert preview.diff.startswith("--- hand (current, not a version)\n+++ hand v2\n")
+    assert preview.warnings == [
+        "hand.prompt has changes of its own (written or edited by hand); "
+        "they will be kept as hand/v1.prompt"
+    ]
+    written = promote(folder, "hand", template=PromptTemplate.from_parts("sys", "hi"), model="echo")
+    assert written.version == preview.next_version

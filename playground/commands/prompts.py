@@ -247,7 +247,7 @@ def _version_arg(text: str) -> int:
 
 def diff_command(args: argparse.Namespace) -> int:
     from playground.library import LibraryError, current_path, list_versions, version_path
-    from playground.library.versions import current_state, unified_diff
+    from playground.library.versions import current_label, current_state, unified_diff
 
     _, folder = _prompts_dir(args)
     name = args.name
@@ -271,13 +271,7 @@ def diff_command(args: argparse.Namespace) -> int:
         """NAME.prompt, the file an application loads, named by what it is."""
         if state.text is None:
             fail(f"no {_rel(current_file)} (compare two versions: prompts diff {name} A B)")
-        if state.recorded:
-            label = f"{name} v{state.version}"
-        elif state.version:
-            label = f"{name} (current, edited since v{state.version})"
-        else:
-            label = f"{name} (current, not a version)"
-        return state.text, label
+        return state.text, current_label(name, state)
 
     none = ("", "/dev/null")
     if args.a is not None:

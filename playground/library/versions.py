@@ -99,8 +99,12 @@ def current_state(prompts_dir: Path | str, name: str) -> CurrentState:
     version = _current_version(prompts_dir, name, text)
     if text is None:
         return CurrentState(None, None, True)
-    recorded = bool(version) and _read(version_path(prompts_dir, name, version)) == text
-    return CurrentState(text, version, recorded)
+    if version and _read(version_path(prompts_dir, name, version)) == text:
+        return CurrentState(text, version, True)
+    versions = list_versions(prompts_dir, name)
+    if versions and _read(version_path(prompts_dir, name, versions[-1])) == text:
+        return CurrentState(text, versions[-1], True)  # e.g. a file kept byte for byte
+    return CurrentState(text, version, False)
 
 
 def _same_content(a: str, b: str) -> bool:
@@ -122,25 +126,43 @@ def preview_promotion(prompts_dir: Path | str, name: str, content_text: str) -> 
     prompts_dir = Path(prompts_dir)
     name = check_name(name)
     path = current_path(prompts_dir, name)
-    current = _read(path)
+    state = current_state(prompts_dir, name)
+    current, cur_version = state.text, state.version
     versions = list_versions(prompts_dir, name)
-    cur_version = _current_version(prompts_dir, name, current)
     latest = max([*versions, cur_version or 0], default=0)
     identical = current is not None and _same_content(current, content_text)
+    # an unrecorded NAME.prompt is kept as latest + 1 first: the new content comes after it
+    nxt = latest + 1 if state.recorded else latest + 2
     diff = ""
     if not identical:
-        old_label = f"{name} v{cur_version}" if current is not None else "/dev/null"
-        diff = unified_diff(current or "", content_text, old_label, f"{name} v{latest + 1}")
+        old_label = current_label(name, state) if current is not None else "/dev/null"
+        diff = unified_diff(current or "", content_text, old_label, f"{name} v{nxt}")
+    warnings = []
+    if not state.recorded and not identical:
+        warnings.append(
+            f"{path.name} has changes of its own (written or edited by hand); "
+            f"they will be kept as {name}/v{latest + 1}.prompt"
+        )
     return Promotion(
         name=name,
-        version=(cur_version or latest) if identical else latest + 1,
-        next_version=latest + 1,
+        version=(cur_version or latest) if identical else nxt,
+        next_version=nxt,
         identical=identical,
         path=path,
         diff=diff,
         text=content_text,
         previous_version=cur_version,
+        warnings=warnings,
     )
+
+
+def current_label(name: str, state: CurrentState) -> str:
+    """How a diff names NAME.prompt: its version, or what it is when it is not one."""
+    if state.recorded:
+        return f"{name} v{state.version}"
+    if state.version:
+        return f"{name} (current, edited since v{state.version})"
+    return f"{name} (current, not a version)"
 
 
 def _tmp_for(target: Path) -> Path:
