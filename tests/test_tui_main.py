@@ -177,8 +177,11 @@ async def test_the_estimate_updates_after_typing(loopback: LoopbackServer, tmp_p
         *_, (path, body) = loopback.count_requests
         assert path == "/v1/messages/count_tokens" and "otters and rivers" in str(body)
         # a bad temperature list says so in the bar instead of estimating
-        app.screen.query_one("#temperatures").value = "0, hot"
+        field = app.screen.query_one("#temperatures")
+        field.value = "0, hot"
         await wait_for(pilot, lambda: "not a number" in bar.line)
+        await pilot.pause()
+        assert field.has_class("-invalid") and field.content_region.height == 1  # still legible
 
 
 async def test_running_over_budget_asks_first(loopback: LoopbackServer, tmp_path: Path) -> None:

@@ -56,9 +56,9 @@ def test_first_start_without_keys(snap_compare: Any, tmp_path: Path, monkeypatch
     ANTHROPIC_/GEMINI_/OPENROUTER_), or use echo / local Ollama". Left: "System" (empty,
     placeholder) and "User" with the cursor in it. Right: Models with echo first and
     selected, then openai/anthropic models greyed with "set OPENAI_API_KEY" etc.;
-    Temperatures "0, 0.7"; max tok 512. The estimate bar: "echo ≈… tok │ 2 calls · in $0 ·
-    worst $0". Below: the hint "Ctrl+R runs the prompt…". Footer: ^r Run, esc Cancel,
-    ^o History, ^g Grid.
+    Temperatures "0, 0.7"; max tok 512. The estimate bar: "2 calls · in $0 · worst $0 │
+    echo ≈… tok". Below: the hint "Ctrl+R runs the prompt…". Footer: ^r Run, esc Cancel,
+    ^o History, ^g Grid, ^n Cache.
     """
     monkeypatch.setenv("OPENAI_API_KEY", "")  # present but empty: still "no key"
     from playground.config import load_settings
@@ -115,7 +115,7 @@ def test_finished_with_figures(snap_compare: Any, loopback: LoopbackServer, tmp_
     Four cells, ✓ in green in each title: columns lo-openai:gpt-a and lo-anthropic:claude-b,
     rows t=0 and t=0.7. Each shows "model=… temperature=…: Hello from the loopback server,
     streaming one word at a time." and the figures "ttft 120 ms · 0.90 s · 11 in / 13 out ·
-    17 tok/s · unpriced". The estimate bar ends "4 calls · unpriced".
+    17 tok/s · unpriced". The estimate bar starts "4 calls · unpriced".
     """
     settings = loopback_settings(loopback, tmp_path)
     app = make_app(settings, store=open_store(tmp_path))
@@ -138,7 +138,7 @@ def test_error_cell(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path)
     Left cell titled "✗ lo-openai:bad · t=0" with a red border, empty body, then in red
     "✗ HTTP 400: model bad does not exist" over "ttft 120 ms · 0.04 s". Right cell
     "✓ lo-gemini:good · t=0" with its answer and "… 11 in / 13 out · 17 tok/s · unpriced".
-    The estimate bar: "bad ≈9 tok · good ≈9 tok │ 2 calls · unpriced".
+    The estimate bar: "2 calls · unpriced │ bad ≈9 tok · good ≈11 tok".
     """
     settings = loopback_settings(
         loopback, tmp_path, temperatures=[0.0], models=["lo-openai:bad", "lo-gemini:good"]

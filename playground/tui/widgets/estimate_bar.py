@@ -10,7 +10,11 @@ from playground.core.figures import format_cost
 
 
 def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
-    """(one line, over budget?) from a PlanEstimate-shaped object."""
+    """(one line, over budget?) from a PlanEstimate-shaped object.
+
+    Most important first, since a narrow terminal cuts the end: the budget warning, the
+    money, empty variables, then the tokens per model.
+    """
     per_model: dict[str, str] = {}
     for cell in getattr(estimate, "cells", ()):
         model = getattr(cell, "model", None) or getattr(getattr(cell, "cell", None), "model", "?")
@@ -18,7 +22,8 @@ def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
             continue
         approx = "" if getattr(cell, "method", "estimate") == "exact" else "≈"
         per_model[model] = f"{_short(model)} {approx}{cell.input_tokens} tok"
-    parts = [" · ".join(per_model.values()) or "no models selected"]
+    tokens_part = " · ".join(per_model.values()) or "no models selected"
+    parts: list[str] = []
     n = len(getattr(estimate, "cells", ()))
     worst = getattr(estimate, "max_cost_usd", None)
     unpriced = getattr(estimate, "unpriced", None) or ()
@@ -33,14 +38,15 @@ def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
             money_part += f" · expected {format_cost(expected)}"
         if count:
             money_part += f" (+{count} unpriced model{'s' if count != 1 else ''})"
+    over = budget is not None and worst is not None and worst > budget
+    if over:
+        parts.append(f"⚠ over budget {format_cost(budget)}")
     parts.append(money_part)
     missing = getattr(estimate, "missing_variables", None)
     if missing:
         parts.append("empty: " + ", ".join(missing))
-    over = budget is not None and worst is not None and worst > budget
-    if over:
-        parts.append(f"⚠ over budget {format_cost(budget)}")
-    elif budget is not None:
+    parts.append(tokens_part)
+    if budget is not None and not over:
         parts.append(f"budget {format_cost(budget)}")
     return "  │  ".join(parts), over
 

@@ -40,7 +40,7 @@ class TemperatureInput(Input):
     DEFAULT_CSS = """
     TemperatureInput { border: none; height: 1; padding: 0 1; background: $boost; }
     TemperatureInput:focus { border: none; background: $primary 20%; }
-    TemperatureInput.-invalid { background: $error 25%; }
+    TemperatureInput.-invalid, TemperatureInput.-invalid:focus { border: none; background: $error 25%; }
     """
 
     def temperatures(self) -> list[float | None]:
