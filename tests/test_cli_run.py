@@ -282,3 +282,31 @@ def test_model_ids_with_brackets_are_printed_as_typed(tmp_path: Path) -> None:
         tmp_path, "run", "-p", "hi", "-m", "e:a[i]y", "-m", "echo", "-t", "0", env=narrow
     )
     assert "e:a[i]y · t=0" in proc.stdout  # the panel title
+
+
+PRICES = (
+    '[models."lo-openai:a"]\nprice = {input_per_mtok = 1000, output_per_mtok = 1000}\n'
+    '[models."lo-openai:b"]\nprice = {input_per_mtok = 1000, output_per_mtok = 1000}\n'
+)
+
+
+def summary(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def test_run_total_is_unpriced_never_0_and_marked_when_estimated(
+    tmp_path: Path, loopback: LoopbackServer
+) -> None:
+    env = clean_env(tmp_path, **loopback.env())
+    run = ("run", "-p", "hi", "-m", "lo-openai:a", "-m", "lo-openai:b", "-t", "0")
+    loopback.write_config(tmp_path)
+    assert "total unpriced · run" in summary(playground(tmp_path, *run, env=env))
+    loopback.write_config(tmp_path, extra=PRICES)
+    line = summary(playground(tmp_path, *run, env=env))  # both reported by the provider
+    assert "total $" in line and "≈" not in line
+    loopback.enqueue(Reply(usage=False), model="b")  # b's usage is estimated
+    line = summary(playground(tmp_path, *run, "--no-cache", env=env))
+    assert "total ≈$" in line and "unpriced" not in line
+    one_priced = ("run", "-p", "hi", "-m", "lo-openai:a", "-m", "lo-gemini:c", "-t", "0")
+    assert "(1 unpriced)" in summary(playground(tmp_path, *one_priced, env=env))

@@ -173,3 +173,19 @@ def test_budget_guard_warns_about_unpriced_models_and_still_runs(
     assert [r.model for r in loopback.requests] == ["a"]  # still ran
     out = run_playground(tmp_path, *args, env=env)  # no budget, no warning
     assert out.returncode == 0 and out.stderr == ""
+
+
+def test_totals_resting_on_estimated_counts_are_marked(tmp_path: Path) -> None:
+    exact = ("estimate", "-p", "hi", "-m", "openai:gpt-4o")
+    mixed = (*exact, "-m", "anthropic:claude-haiku-4-5")
+    out = playground(tmp_path, *exact)
+    total_line = next(line for line in out.stdout.splitlines() if line.startswith("total:"))
+    assert "≈" not in total_line
+    out = playground(tmp_path, *mixed)
+    total_line = next(line for line in out.stdout.splitlines() if line.startswith("total:"))
+    assert "· ≈" in total_line and "input tokens" in total_line
+    assert "input ≈$" in total_line and "worst case ≈$" in total_line
+    assert json.loads(playground(tmp_path, *exact, "--json").stdout)["total"]["method"] == "exact"
+    doc = json.loads(playground(tmp_path, *mixed, "--json").stdout)
+    assert doc["total"]["method"] == "estimate"
+    assert {"input_tokens", "max_cost_usd"} <= set(doc["total"])  # the contract's keys stay

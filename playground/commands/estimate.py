@@ -52,6 +52,8 @@ def estimate_command(args: argparse.Namespace) -> int:
     over = budget is not None and worst is not None and worst > budget
     if args.json:
         doc = estimate.to_json()
+        # added to the contract's shape: whether the total input count is exact
+        doc["total"]["method"] = "exact" if all(c.exact for c in estimate.cells) else "estimate"
         if budget is not None:
             doc["total"]["budget_usd"] = budget
             doc["total"]["over_budget"] = over
@@ -153,15 +155,23 @@ def print_estimate(estimate: Any, console: Any) -> None:
         table.add_row(*row)
     console.print(table)
     max_tokens = estimate.cells[0].max_output_tokens if estimate.cells else None
+    # ≈ wherever a figure rests on an estimated count: tokens when any cell is one, costs
+    # when any priced cell is one (an unpriced cell is left out of the costs)
+    tokens_est = "≈" if any(not c.exact for c in estimate.cells) else ""
+    cost_est = "" if all(c.exact or c.input_cost_usd is None for c in estimate.cells) else "≈"
+
+    def cost(value: float | None) -> str:
+        return (cost_est if value else "") + format_cost(value)
+
     parts = [
         f"{len(estimate.cells)} cells",
-        f"{estimate.total_input_tokens:,} input tokens",
-        f"input {format_cost(estimate.input_cost_usd)}",
-        f"worst case {format_cost(estimate.max_cost_usd)}"
+        f"{tokens_est}{estimate.total_input_tokens:,} input tokens",
+        f"input {cost(estimate.input_cost_usd)}",
+        f"worst case {cost(estimate.max_cost_usd)}"
         + (f" (max {max_tokens:,} output tokens a cell)" if max_tokens else ""),
     ]
     if estimate.expected_cost_usd is not None:
-        parts.append(f"expected {format_cost(estimate.expected_cost_usd)}")
+        parts.append(f"expected {cost(estimate.expected_cost_usd)}")
     console.print("total: " + " · ".join(parts), style="bold", highlight=False)
     if estimate.unpriced:
         console.print(

@@ -65,15 +65,24 @@ def print_results(handle: Any, console: Console | None = None) -> None:
                     border_style=STATUS_STYLE.get(r.status, "white"),
                 )
             )
-    total = sum(r.cost_usd or 0 for r in handle.results)
-    unpriced = sum(1 for r in handle.results if r.cost_usd is None)
     ok = sum(1 for r in handle.results if r.status == "ok")
-    line = f"{ok}/{len(handle.results)} ok · total {format_cost(total)}"
-    if unpriced:
-        line += f" ({unpriced} unpriced)"
+    line = f"{ok}/{len(handle.results)} ok · total {total_label(handle.results)}"
     if handle.run_id is not None:
         line += f" · run {handle.run_id}"
     console.print(line, style="bold")
+
+
+def total_label(results: list[CellResult]) -> str:
+    """The run's cost for people: "unpriced" when no cell has a price (never $0), and ≈ when
+    any cost in it comes from estimated rather than provider-reported usage."""
+    priced = [r for r in results if r.cost_usd is not None]
+    unpriced = len(results) - len(priced)
+    if not priced:
+        return "unpriced"
+    total = sum(r.cost_usd or 0.0 for r in priced)
+    estimated = any(r.usage_source == "estimate" and r.cost_usd for r in priced)
+    label = ("≈" if estimated else "") + format_cost(total)
+    return label + (f" ({unpriced} unpriced)" if unpriced else "")
 
 
 class LiveProgress:
