@@ -588,3 +588,29 @@ async def test_the_cache_toggle_calls_every_model_again(
         await wait_for(pilot, lambda: len(loopback.requests_for(kind="openai")) == 2)
         await wait_for(pilot, lambda: all_done(app, 1))
         assert cells_of(app)[0].result.cached is False
+
+
+async def test_tab_moves_from_cell_to_cell_and_arrows_scroll_the_answer(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    """Each cell is one Tab stop (its scrolling body is not a second, invisible one); on a
+    focused cell the arrow keys scroll a long answer."""
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0, 1.0])
+    loopback.default = Reply(text=" ".join(f"line{i}\n\n" for i in range(60)), chunks=6)
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 4))
+        await pilot.press("ctrl+g")  # the results take the screen; the first cell has focus
+        cells = cells_of(app)
+        await wait_for(pilot, lambda: app.focused is cells[0])
+        seen = [app.focused]
+        for _ in range(3):
+            await pilot.press("tab")
+            seen.append(app.focused)
+        assert set(seen) == set(cells)  # four Tabs, four cells, none skipped or doubled
+        body = seen[-1].query_one(".cell-body")
+        assert body.scroll_y == 0 and body.max_scroll_y > 0
+        await pilot.press("pagedown")
+        await wait_for(pilot, lambda: body.scroll_y > 0)

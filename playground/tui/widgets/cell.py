@@ -102,6 +102,12 @@ class ResultCell(Vertical, can_focus=True):
         Binding("x,ctrl+shift+r", "cell('rerun')", "Re-run", key_display="x"),
         Binding("p", "cell('promote')", "Promote"),
         Binding("z", "cell('zoom')", "Zoom"),
+        Binding("up", "scroll_body('up')", show=False),
+        Binding("down", "scroll_body('down')", show=False),
+        Binding("pageup", "scroll_body('page_up')", show=False),
+        Binding("pagedown", "scroll_body('page_down')", show=False),
+        Binding("home", "scroll_body('home')", show=False),
+        Binding("end", "scroll_body('end')", show=False),
     ]
 
     class ActionRequested(Message):
@@ -128,7 +134,8 @@ class ResultCell(Vertical, can_focus=True):
         self._has_text = False
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="cell-body"):
+        # not a tab stop of its own: one Tab per cell; the cell's arrow keys scroll it
+        with VerticalScroll(classes="cell-body", can_focus=False):
             yield Static("", classes="cell-reasoning")
             yield Markdown("", classes="cell-md")
         yield Static("", classes="cell-notice", markup=False)
@@ -184,6 +191,10 @@ class ResultCell(Vertical, can_focus=True):
             await self.markdown.update("")
         self.query_one(".cell-body", VerticalScroll).anchor(False)
         self._stream = None  # made on the first text, so a cell that fails at once has none
+
+    def action_scroll_body(self, how: str) -> None:
+        body = self.query_one(".cell-body", VerticalScroll)
+        getattr(body, f"scroll_{how}")(animate=False)
 
     def set_queued(self, reason: str) -> None:
         """Waiting for a concurrency slot: nothing sent yet, so no clock is running."""
