@@ -147,3 +147,24 @@ async def test_promote_from_a_recorded_run_keeps_session_run_and_rating(tmp_path
     assert f"session_id: {handle.session_id}" in text
     assert "crisp" in text
     store.close()
+
+
+async def test_promote_over_a_hand_written_file_says_what_it_is_and_keeps_it(
+    tmp_path: Path,
+) -> None:
+    settings, plan, results = await _run(tmp_path)
+    hand = tmp_path / "prompts" / "hand.prompt"
+    hand.parent.mkdir(parents=True, exist_ok=True)
+    hand.write_text("---\nmodel: echo\n---\nMy precious hand-written prompt.\n")
+    app = Host(lambda: PromoteScreen(settings, plan.template, results[0], plan))
+    async with app.run_test(size=(100, 36)) as pilot:
+        name = app.screen.query_one("#promote-name", Input)
+        name.value = "hand"
+        await pilot.pause(0.5)
+        diff = app.screen.query_one(UnifiedDiffView).text
+        assert "--- hand (current, not a version)" in diff.splitlines()
+        assert "-My precious hand-written prompt." in diff.splitlines()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+    kept = [p.read_text() for p in (tmp_path / "prompts" / "hand").glob("v*.prompt")]
+    assert any("My precious hand-written prompt." in text for text in kept)

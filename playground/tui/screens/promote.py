@@ -245,8 +245,13 @@ class PromoteScreen(ModalScreen[str | None]):
             current = path.read_text(encoding="utf-8") if path else ""
         except OSError:
             current = ""
-        previous = getattr(preview, "previous_version", None)
-        old_label = f"{name} v{previous}" if current else "/dev/null"
+        from playground.library.versions import current_label, current_state
+
+        if current and path is not None:
+            prompts_dir = path.parents[name.count("/")]  # NAME may hold folders
+            old_label = current_label(name, current_state(prompts_dir, name))
+        else:
+            old_label = "/dev/null"
         return library.unified_diff(current, full, old_label, f"{name} v{preview.next_version}")
 
     # -- actions ---------------------------------------------------------------------------------
