@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,8 +132,20 @@ def _newer(path: Path) -> None:
     conn.close()
 
 
+def _sqlite_with(sql: str) -> Any:
+    def make(path: Path) -> None:
+        conn = sqlite3.connect(path)
+        conn.executescript(sql)
+        conn.close()
+
+    return make
+
+
 CASES = {
     "text": (lambda p: p.write_text("name,total\nacme,12.5\n"), "not a playground database"),
+    # no tables, but another app's all the same: a view, or its own schema version
+    "a-view-only": (_sqlite_with("CREATE VIEW v AS SELECT 1 AS one;"), "not a playground"),
+    "user-version": (_sqlite_with("PRAGMA user_version = 7;"), "not a playground database"),
     "other-sqlite": (_other_sqlite, "not a playground database"),
     "newer": (_newer, "newer playground"),
 }
@@ -215,3 +228,19 @@ def test_a_read_only_database_file_is_refused_untouched(tmp_path: Path) -> None:
 def test_a_folder_is_not_a_database(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="is a folder"):
         Store.open(tmp_path)
+
+
+def test_a_new_workspace_database_is_ignored_by_git(tmp_path: Path) -> None:
+    """sessions/ holds every prompt and answer: a `git add .` in the workspace leaves it out."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    Store.open(tmp_path / "sessions" / "playground.db").close()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "-uall"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert (
+        "sessions/playground.db" not in status and (tmp_path / "sessions" / ".gitignore").is_file()
+    )

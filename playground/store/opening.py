@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -44,8 +45,13 @@ def inspect_existing(path: str) -> None:
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open: {exc}") from None
     try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        objects = conn.execute("SELECT type, name FROM sqlite_master").fetchall()
+        tables = {name for kind, name in objects if kind == "table"}
         if not tables:
+            if objects or conn.execute("PRAGMA user_version").fetchone()[0]:
+                raise StoreError(
+                    f"{path}: not a playground database (another app's schema); left untouched"
+                )
             return
         if MIGRATIONS_TABLE not in tables:
             raise StoreError(
@@ -53,6 +59,11 @@ def inspect_existing(path: str) -> None:
             )
         names = [r[0] for r in conn.execute(f"SELECT name FROM [{MIGRATIONS_TABLE}]")]
     except sqlite3.DatabaseError as exc:
+        if "unable to open" in str(exc) and not os.access(os.path.dirname(path) or ".", os.W_OK):
+            # WAL needs its -shm file beside the database: a read-only folder cannot hold it
+            raise StoreError(
+                f"{path}: cannot open: its folder is read-only (pass --db PATH)"
+            ) from None
         raise StoreError(f"{path}: not a playground database ({exc}); left untouched") from None
     finally:
         conn.close()
@@ -67,12 +78,14 @@ def inspect_existing(path: str) -> None:
 def connect(path: str) -> sqlite3.Connection:
     """A read-write connection: WAL, a busy timeout, autocommit (we BEGIN ourselves)."""
     if not os.path.exists(path):
+        folder = os.path.dirname(os.path.abspath(path))
         try:
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
         except OSError as exc:
             raise StoreError(
                 f"{path}: cannot create its folder: {exc.strerror or exc} (pass --db PATH)"
             ) from None
+        _ignore_in_git(folder)
     try:
         conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -108,3 +121,15 @@ def _use_wal(conn: sqlite3.Connection, patience_s: float = 5.0) -> None:
             time.sleep(0.01)
     if str(mode).lower() != "wal":
         raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode})")
+
+
+def _ignore_in_git(folder: str) -> None:
+    """A workspace's ``sessions/`` holds every prompt and answer: keep it out of git (the
+    folder gets a .gitignore of its own, unless it has one)."""
+    if os.path.basename(folder) != "sessions":
+        return
+    ignore = os.path.join(folder, ".gitignore")
+    if os.path.exists(ignore):
+        return
+    with contextlib.suppress(OSError), open(ignore, "x", encoding="utf-8") as fh:
+        fh.write("# Prompt Playground's sessions and UI state: prompts and outputs, not code\n*\n")
