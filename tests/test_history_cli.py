@@ -130,7 +130,8 @@ def test_show_prints_every_cell_and_json_has_the_run_contract(
     for cell, result in zip(cells, handle.results, strict=True):
         contract = result.to_json()
         for key in ("model", "temperature", "sample", "status", "output", "error", "input_tokens",
-                    "output_tokens", "usage_source", "cost_usd", "cached"):  # fmt: skip
+                    "output_tokens", "usage_source", "cost_usd", "cached", "ttft_ms",
+                    "latency_ms", "tokens_per_s"):  # fmt: skip
             assert cell[key] == contract[key], key
     assert cells[1]["rating"] == {"score": 1, "note": "nice", "scale": "thumbs"}
     assert cells[0]["request"]["body"]["messages"][-1]["content"] == "Tell me about otters"

@@ -393,13 +393,16 @@ class RunHandle:
             "output_tokens",
             "cached_input_tokens",
             "usage_source",
-            "ttft_ms",
-            "latency_ms",
         ):
             if name in hit:
                 setattr(result, name, hit[name])
         result.cached = True
-        result.cost_usd = 0.0
+        # answered now, from the store: its own (tiny) timings, not the original call's
+        elapsed = (time.time() - result.started_at) * 1000 if result.started_at else 0.0
+        result.ttft_ms = result.latency_ms = round(elapsed, 1)
+        # free, but an unpriced model stays unpriced (null), never $0
+        priced = pricing.price_ref(self.runner.settings, result.model_used or cell.model)
+        result.cost_usd = 0.0 if priced is not None else None
         result.status = "ok"
         if result.output:
             self._emit(CellDelta(cell, result.output))

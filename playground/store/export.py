@@ -62,7 +62,17 @@ def cell_json(row: dict[str, Any]) -> dict[str, Any]:
     for key in ("ttft_ms", "latency_ms"):
         if out[key] is not None:
             out[key] = round(out[key], 1)
+    out["tokens_per_s"] = tokens_per_s(row)
     return out
+
+
+def tokens_per_s(row: dict[str, Any]) -> float | None:
+    """Output tokens over the streaming time (after the first token), as `run --json` says."""
+    out, latency, ttft = row.get("output_tokens"), row.get("latency_ms"), row.get("ttft_ms")
+    if not out or latency is None:
+        return None
+    span = latency - (ttft or 0)
+    return round(out / (span / 1000), 1) if span > 0 else None
 
 
 def run_json(run: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
