@@ -219,6 +219,8 @@ async def test_cancel_one_cell_closes_its_connection_and_keeps_partial_text(
     slow, *others = results
     assert slow.status == "cancelled"
     assert slow.output and len(slow.output) < 100  # what had arrived, kept
+    # Anthropic's message_start holds a placeholder output count: cut short, it is estimated
+    assert slow.usage_source == "estimate" and slow.output_tokens
     assert [r.status for r in others] == ["ok", "ok"]
     assert len(loopback.wait_disconnects(2, timeout=0.1)) == 1  # the others were not touched
 
@@ -286,7 +288,7 @@ async def test_global_concurrency_limit(loopback: LoopbackServer) -> None:
 
 
 async def test_per_provider_concurrency_limit(loopback: LoopbackServer) -> None:
-    loopback.default = Reply(chunks=3, duration=0.15)
+    loopback.default = Reply(chunks=3, duration=0.3)  # long enough to overlap on a loaded machine
     settings = loopback.settings(max_concurrency={"lo-openai": 2, "lo-gemini": 1}, concurrency=16)
     runner = Runner(settings)
     handle = await runner.run(plan(["lo-openai:m", "lo-gemini:m", "lo-ollama:m"], repeats=5))

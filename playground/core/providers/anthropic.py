@@ -78,7 +78,9 @@ class AnthropicProvider(Provider):
             state["input"] = (usage.get("input_tokens") or 0) + cache_read + cache_write
             state["cache_read"] = cache_read
             state["cache_write"] = cache_write
-            state["output"] = usage.get("output_tokens") or 0
+            # message_start's output_tokens is a placeholder (1): the count comes with
+            # message_delta; a stream cut before that has its output estimated (≈)
+            state.pop("output", None)
             return [self._usage(state)]
         if kind == "message_delta":
             events: list[StreamEvent] = []
