@@ -338,3 +338,15 @@ def test_themes_are_packaged_where_themes_py_looks_in_a_wheel() -> None:
         "playground-dark",
         "playground-light",
     }
+
+
+def test_a_narrow_cell_title_keeps_its_temperature_and_sample() -> None:
+    """Rows of a narrow grid stay apart: the provider, then the model's end, give way first."""
+    from playground.core.plan import Cell
+    from playground.tui.widgets.cell import cell_label
+
+    cell = Cell(index=0, model="lo-down2:dead-nofallback", temperature=0.7, sample=2)
+    assert cell_label(cell, 3) == "lo-down2:dead-nofallback · t=0.7 #2"
+    assert cell_label(cell, 3, width=28) == "dead-nofallback · t=0.7 #2"
+    assert cell_label(cell, 3, width=20) == "dead-nof… · t=0.7 #2"
+    assert cell_label(cell, 1, width=12).endswith(" · t=0.7")

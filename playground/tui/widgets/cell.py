@@ -19,12 +19,18 @@ if TYPE_CHECKING:
     from playground.core.plan import Cell, CellResult
 
 
-def cell_label(cell: Cell, repeats: int = 1, *, short: bool = False) -> str:
-    """model · t=0.7 (#2 when repeated); short drops the provider, for narrow cells."""
+def cell_label(cell: Cell, repeats: int = 1, *, width: int | None = None) -> str:
+    """model · t=0.7 (#2 when repeated). Within ``width`` the temperature and sample always
+    stay (they tell the rows apart): the provider goes first, then the model is shortened."""
     t = "default" if cell.temperature is None else f"{cell.temperature:g}"
-    sample = f" #{cell.sample}" if repeats > 1 else ""
-    model = cell.model.split(":", 1)[-1] if short else cell.model
-    return f"{model} · t={t}{sample}"
+    suffix = f" · t={t}{' #' + str(cell.sample) if repeats > 1 else ''}"
+    model = cell.model
+    if width is not None and len(model) + len(suffix) > width:
+        model = model.split(":", 1)[-1]
+        room = width - len(suffix)
+        if len(model) > room:
+            model = model[: max(1, room - 1)] + "…"
+    return f"{model}{suffix}"
 
 
 def cell_figures(result: CellResult) -> str:
@@ -155,12 +161,7 @@ class ResultCell(Vertical, can_focus=True):
 
     def on_resize(self) -> None:
         """Keep the temperature in the title: drop the provider when the cell is narrow."""
-        full = cell_label(self.cell, self._repeats)
-        label = (
-            full
-            if len(full) + 8 <= self.size.width
-            else cell_label(self.cell, self._repeats, short=True)
-        )
+        label = cell_label(self.cell, self._repeats, width=self.size.width - 8)
         if label != self._label:
             self._label = label
             mark = next((m for s, m in _STATUS_MARK.items() if self.has_class(f"-{s}")), "")
