@@ -122,6 +122,7 @@ async def test_connection_refused_is_a_cell_error(loopback: LoopbackServer) -> N
     await runner.aclose()
     down, up = handle.results
     assert down.status == "error" and "cannot connect to http://127.0.0.1:9" in down.error
+    assert "nothing is listening there (is the server running? check base_url)" in down.error
     assert up.status == "ok"
 
 

@@ -469,7 +469,7 @@ class RunHandle:
                 )
             except httpx.ConnectError as exc:
                 error = ProviderError(
-                    f"cannot connect to {provider.base_url}: {one_line(str(exc)) or 'refused'}",
+                    f"cannot connect to {provider.base_url}: {_connect_reason(exc)}",
                     retryable=True,
                     code="connect",
                 )
@@ -540,3 +540,14 @@ class RunHandle:
             result.cache_write_tokens,
         )
         result.cost_usd = pricing.cost_usd(self.runner.settings, model_id, usage)
+
+
+def _connect_reason(exc: Exception) -> str:
+    """Why a connection failed, in words that say what to do."""
+    text = one_line(str(exc))
+    low = text.lower()
+    if "refused" in low or "connect call failed" in low or "errno 111" in low:
+        return "nothing is listening there (is the server running? check base_url)"
+    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
+        return "unknown host (check base_url)"
+    return text or "refused"

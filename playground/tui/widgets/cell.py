@@ -92,7 +92,7 @@ class ResultCell(Vertical, can_focus=True):
     ResultCell > .cell-body > Markdown { margin: 0; padding: 0; background: transparent; }
     ResultCell .cell-reasoning { color: $text-muted; text-style: italic; max-height: 2; display: none; }
     ResultCell .cell-reasoning.-shown { display: block; }
-    ResultCell > .cell-error { color: $text-error; display: none; height: auto; max-height: 3; }
+    ResultCell > .cell-error { color: $text-error; display: none; height: auto; max-height: 5; }
     ResultCell > .cell-error.-shown { display: block; }
     ResultCell > .cell-notice { color: $text-warning; display: none; height: 1; }
     ResultCell > .cell-notice.-shown { display: block; }
