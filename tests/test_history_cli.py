@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback import LoopbackServer
 
 from playground.cli import main
 from playground.config import Settings
@@ -216,3 +217,31 @@ def test_sessions_group_runs_by_launch(db: Path) -> None:
     (latest,) = store.list_sessions(limit=1)
     assert latest["id"] == tui and latest["run_count"] == 2 and latest["source"] == "tui"
     store.close()
+
+
+def test_a_run_with_unpriced_cells_never_reads_as_free(
+    db: Path, capsys: pytest.CaptureFixture[str], loopback: LoopbackServer
+) -> None:
+    """echo costs $0, a loopback model has no known price: the run is "$0 (2 unpriced)", not
+    "$0"; a run of only unpriced cells is "unpriced"."""
+    store = Store.open(db)
+    settings = loopback.settings()
+    plan = RunPlan(
+        PromptTemplate.from_parts("", "price me"),
+        models=["echo", "lo-openai:m"],
+        temperatures=[0.0, 1.0],
+    )
+    mixed = asyncio.run(Runner(settings, recorder=store).run(plan))
+    plan.models = ["lo-openai:m"]
+    only = asyncio.run(Runner(settings, recorder=store).run(plan))
+    store.close()
+    code, out, _ = cli(capsys, "history", "--json")
+    listed = {r["id"]: r for r in json.loads(out)}
+    assert listed[mixed.run_id]["unpriced_count"] == 2 and listed[mixed.run_id]["cost_usd"] == 0
+    code, out, _ = cli(capsys, "history")
+    line = next(x for x in out.splitlines() if x.lstrip().startswith(str(mixed.run_id)))
+    assert "$0 (2 unpriced)" in line
+    line = next(x for x in out.splitlines() if x.lstrip().startswith(str(only.run_id)))
+    assert "unpriced" in line and "$0" not in line
+    code, out, _ = cli(capsys, "show", str(only.run_id))
+    assert code == 0 and "total unpriced" in out

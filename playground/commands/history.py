@@ -113,7 +113,7 @@ def history_command(args: argparse.Namespace) -> int:
 
 
 def _print_table(runs: list[dict[str, Any]]) -> None:
-    from playground.store.export import format_cost
+    from playground.core.figures import format_total
 
     try:
         width = int(os.environ.get("COLUMNS") or os.get_terminal_size(sys.stdout.fileno()).columns)
@@ -129,7 +129,14 @@ def _print_table(runs: list[dict[str, Any]]) -> None:
         if run.get("failed_count"):
             cells += f" ({run['failed_count']}✗)"
         rows.append(
-            (str(run["id"]), when, models, cells, format_cost(run["cost_usd"]), run["snippet"])
+            (
+                str(run["id"]),
+                when,
+                models,
+                cells,
+                format_total(run["cost_usd"], run["unpriced_count"]),
+                run["snippet"],
+            )
         )
     heads = ("run", "when (UTC)", "models", "cells", "cost", "snippet")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads[:-1])]
@@ -180,17 +187,23 @@ def _print_run(run: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     from rich.text import Text
 
     from playground.commands.render import STATUS_STYLE
-    from playground.store.export import cell_figures, cell_title, format_cost
+    from playground.core.figures import format_total
+    from playground.store.export import cell_figures, cell_title
 
     console = Console()
     plan = run.get("plan") or {}
-    total = sum(r.get("cost_usd") or 0 for r in rows)
+    priced = [r["cost_usd"] for r in rows if r.get("cost_usd") is not None]
+    used = [
+        r for r in rows if r.get("input_tokens") is not None or r.get("output_tokens") is not None
+    ]
+    unpriced = sum(1 for r in used if r.get("cost_usd") is None)
+    total = format_total(sum(priced) if priced else None, unpriced)
     head = Text()
     head.append(f"run {run['id']}", style="bold")
     head.append(
         f" · {run.get('created_at')} · session {run.get('session_id')} · {run.get('status')}"
     )
-    head.append(f" · {len(rows)} cells · total {format_cost(total)}")
+    head.append(f" · {len(rows)} cells · total {total}")
     console.print(head)
     for m in run.get("messages") or []:
         console.print(Text(f"{m['role']}: ", style="bold cyan") + Text(m["content"]))

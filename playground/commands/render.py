@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from playground.core.events import CellDelta, CellQueued, CellSending, RunEvent
-from playground.core.figures import cell_title, figures, format_cost
+from playground.core.figures import cell_title, figures, format_total
 from playground.core.plan import CellResult
 
 STATUS_STYLE = {
@@ -76,13 +76,9 @@ def total_label(results: list[CellResult]) -> str:
     """The run's cost for people: "unpriced" when no cell has a price (never $0), and ≈ when
     any cost in it comes from estimated rather than provider-reported usage."""
     priced = [r for r in results if r.cost_usd is not None]
-    unpriced = len(results) - len(priced)
-    if not priced:
-        return "unpriced"
-    total = sum(r.cost_usd or 0.0 for r in priced)
+    total = sum(r.cost_usd or 0.0 for r in priced) if priced else None
     estimated = any(r.usage_source == "estimate" and r.cost_usd for r in priced)
-    label = ("≈" if estimated else "") + format_cost(total)
-    return label + (f" ({unpriced} unpriced)" if unpriced else "")
+    return format_total(total, len(results) - len(priced), estimated=estimated)
 
 
 class LiveProgress:

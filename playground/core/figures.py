@@ -16,6 +16,15 @@ def format_cost(cost: float | None) -> str:
     return f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.6f}"
 
 
+def format_total(total: float | None, unpriced: int = 0, *, estimated: bool = False) -> str:
+    """A run's cost: "unpriced" when no cell has a price; otherwise the priced cells' sum,
+    ≈ when some of it comes from estimated usage, and how many cells had no price."""
+    if total is None:
+        return "unpriced"
+    label = ("≈" if estimated else "") + format_cost(total)
+    return label + (f" ({unpriced} unpriced)" if unpriced else "")
+
+
 def rating_label(score: int, scale: str | None) -> str:
     """Thumbs as 👍/👎, stars as ★3; an old 1 of unknown scale (good or one star) stays "1"."""
     if scale == "thumbs":

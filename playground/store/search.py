@@ -62,7 +62,8 @@ def list_runs(conn: sqlite3.Connection, query: str | None, limit: int) -> list[d
         r[0]: r[1:]
         for r in conn.execute(
             "SELECT run_id, COUNT(*), SUM(cost_usd), SUM(status = 'ok'), "
-            "SUM(status IN ('error', 'cancelled', 'interrupted')) "
+            "SUM(status IN ('error', 'cancelled', 'interrupted')), "
+            "SUM(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)) "
             f"FROM responses WHERE run_id IN ({marks}) GROUP BY run_id",
             run_ids,
         )
@@ -72,7 +73,7 @@ def list_runs(conn: sqlite3.Connection, query: str | None, limit: int) -> list[d
         run = runs.get(rid)
         if run is None:
             continue
-        count, cost, ok, failed = stats.get(rid, (0, None, 0, 0))
+        count, cost, ok, failed, unpriced = stats.get(rid, (0, None, 0, 0, 0))
         models = list(dict.fromkeys(json.loads(run[4] or "[]")))
         out.append(
             {
@@ -84,7 +85,8 @@ def list_runs(conn: sqlite3.Connection, query: str | None, limit: int) -> list[d
                 "cell_count": count,
                 "ok_count": ok or 0,
                 "failed_count": failed or 0,
-                "cost_usd": None if cost is None else round(cost, 6),
+                "cost_usd": None if cost is None else round(cost, 6),  # the priced cells
+                "unpriced_count": unpriced or 0,  # cells with usage but no known price
                 "snippet": snippets.get(rid) or _first_line(run[5] or run[6]),
             }
         )

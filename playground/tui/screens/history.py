@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
-from playground.core.figures import format_cost
+from playground.core.figures import format_total
 
 COLUMNS = (
     ("when", "when"),
@@ -196,7 +196,10 @@ class HistoryScreen(Screen[int | None]):
                 Text(format_when(run.get("created_at"))),
                 Text(one_line(format_models(run.get("models")), models_w)),
                 Text(format_cells(run), justify="right"),
-                Text(format_cost(run.get("cost_usd")), justify="right"),
+                Text(
+                    format_total(run.get("cost_usd"), run.get("unpriced_count") or 0),
+                    justify="right",
+                ),
                 snippet_text(run.get("snippet"), snippet_w),
                 key=str(run["id"]),
             )
