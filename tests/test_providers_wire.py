@@ -167,6 +167,27 @@ async def test_500_then_success(loopback: LoopbackServer, provider: str) -> None
     assert len(loopback.requests) == 2
 
 
+@pytest.mark.parametrize("status", [408, 409])
+async def test_408_and_409_are_retried(loopback: LoopbackServer, status: int) -> None:
+    loopback.enqueue(Reply(status=status, headers={"retry-after-ms": "10"}), Reply())
+    result, _ = await run_cell(loopback.settings(), "lo-openai:m")
+    assert result.status == "ok", result.error
+    assert len(loopback.requests) == 2
+
+
+async def test_retry_after_as_an_http_date_is_honoured(loopback: LoopbackServer) -> None:
+    from email.utils import formatdate
+
+    when = formatdate(time.time() + 2, usegmt=True)  # whole seconds: waits 1–2 s
+    loopback.enqueue(Reply(status=503, headers={"retry-after": when}), Reply())
+    result, events = await run_cell(loopback.settings(), "lo-anthropic:m")
+    assert result.status == "ok", result.error
+    gap = loopback.requests[1].started - loopback.requests[0].started
+    assert 0.9 <= gap < 2.5
+    [retry] = [e for e in events if type(e) is CellRetry]
+    assert 0.9 <= retry.wait_s <= 2.1
+
+
 async def test_529_retried_then_gives_up(loopback: LoopbackServer, provider: str) -> None:
     loopback.enqueue(*[Reply(status=529, headers={"retry-after-ms": "20"})] * 3)
     result, _ = await run_cell(loopback.settings(max_retries=2), f"{provider}:m")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -286,6 +287,50 @@ async def test_global_concurrency_limit(loopback: LoopbackServer) -> None:
     await runner.aclose()
     assert [r.status for r in handle.results] == ["ok"] * 12
     assert loopback.max_in_flight == 3  # the limit was reached, never passed
+
+
+async def test_default_global_limit_is_eight(loopback: LoopbackServer) -> None:
+    """No concurrency in the config: 16 cells on a provider allowing 16 run 8 at a time."""
+    loopback.default = Reply(chunks=3, duration=0.3)
+    settings = loopback.settings(max_concurrency=16)
+    assert settings.defaults.concurrency == 8
+    runner = Runner(settings)
+    handle = await runner.run(plan(["lo-openai:m"], [0.0, 1.0], repeats=8))
+    await runner.aclose()
+    assert all(r.status == "ok" for r in handle.results)
+    assert loopback.max_in_flight == 8
+
+
+async def test_connect_timeout_is_an_error_naming_it(loopback: LoopbackServer) -> None:
+    """A server that never accepts (a full listen backlog) times out at connect_timeout."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(8):  # fill the accept queue so the next SYN gets no answer
+            f = socket.socket()
+            f.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                f.connect(("127.0.0.1", port))
+            fillers.append(f)
+        settings = loopback.settings(connect_timeout=0.3, max_retries=0)
+        settings.providers["lo-openai"].base_url = f"http://127.0.0.1:{port}/v1"
+        runner = Runner(settings)
+        t0 = time.monotonic()
+        handle = await runner.run(plan(["lo-openai:m"]))
+        await runner.aclose()
+    finally:
+        for f in fillers:
+            f.close()
+        listener.close()
+    [result] = handle.results
+    assert result.status == "error"
+    assert "timed out: connect for 0.3 s" in (result.error or "")
+    assert time.monotonic() - t0 < 2
 
 
 async def test_per_provider_concurrency_limit(loopback: LoopbackServer) -> None:
