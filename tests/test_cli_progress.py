@@ -1,0 +1,55 @@
+"""`playground run` on a terminal: a live per-cell progress display on stderr, gone at the end."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cli_helpers import clean_env
+from loopback import LoopbackServer, Reply
+
+
+def test_live_progress_on_a_terminal_then_the_grid(
+    tmp_path: Path, loopback: LoopbackServer
+) -> None:
+    loopback.write_config(tmp_path, max_concurrency={"lo-openai": 1})
+    loopback.default = Reply(chunks=6, duration=0.9)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "playground", "run", "-p", "hi", "-m", "lo-openai:m", "-t", "0",
+         "-t", "1"],
+        cwd=tmp_path,
+        env=clean_env(tmp_path, **loopback.env(), TERM="xterm-256color"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )  # fmt: skip
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    out, _ = proc.communicate(timeout=30)
+    os.close(master)
+    screen = seen.decode("utf-8", "replace")
+    assert proc.returncode == 0
+    # while streaming: one row per cell with its status; the second waits for the only slot
+    assert "lo-openai:m · t=0" in screen and "lo-openai:m · t=1" in screen
+    assert "running" in screen and "queued" in screen and "chars" in screen
+    # the grid goes to stdout, the progress stays off it
+    assert "2/2 ok" in out.decode() and "queued" not in out.decode()
