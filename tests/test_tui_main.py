@@ -614,3 +614,60 @@ async def test_tab_moves_from_cell_to_cell_and_arrows_scroll_the_answer(
         assert body.scroll_y == 0 and body.max_scroll_y > 0
         await pilot.press("pagedown")
         await wait_for(pilot, lambda: body.scroll_y > 0)
+
+
+async def test_the_picker_says_in_full_why_a_model_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Down from the search goes into the list; why the listed models are unavailable is said
+    in full under it, once per provider (the list itself cuts long reasons)."""
+    from playground.config import load_settings
+
+    app = make_app(load_settings(cwd=tmp_path), store=open_store(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        picker = app.screen.picker
+        await wait_for(pilot, lambda: picker.query("#model-search"))
+        picker.query_one("#model-search").focus()
+        await type_text(pilot, "gpt-4.1-mini")
+        await pilot.press("down")
+        assert app.focused is picker.selection_list
+        why = picker.query_one("#model-why", Static)
+        await wait_for(pilot, lambda: why.has_class("-shown"))
+        assert "openai: set OPENAI_API_KEY" in str(why.render())
+        assert "anthropic" not in str(why.render())  # only what the search shows
+
+
+async def test_a_fallback_keeps_why_and_a_rerun_ends_read_only(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    """The cell that fell back says why once done; re-running a cell of a reopened run makes
+    the screen an ordinary, editable one again."""
+    settings = loopback_settings(
+        loopback,
+        tmp_path,
+        models=["lo-openai:gpt-a"],
+        temperatures=[0.0],
+        fallbacks={"lo-openai:gpt-a": ["lo-ollama:llama"]},
+        max_retries=0,
+    )
+    loopback.enqueue(Reply(status=400, error_message="model gpt-a is gone"), model="gpt-a")
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 1))
+        (cell,) = cells_of(app)
+        assert cell.result.status == "ok" and cell.result.fallback_used == "lo-ollama:llama"
+        notice = str(cell.query_one(".cell-notice", Static).render())
+        assert notice == "fell back to lo-ollama:llama: HTTP 400: model gpt-a is gone"
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
+        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, 1))
+        screen = app.screen
+        cells_of(app)[0].focus()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.viewing_run is None)
+        assert "read-only" not in app.sub_title
+        await wait_for(pilot, lambda: all_done(app, 1))

@@ -41,8 +41,8 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical():
             yield Label(self.question, markup=False)
             with Horizontal():
-                yield Button(self.no, id="no")
-                yield Button(self.yes, id="yes", variant="warning")
+                yield Button(f"{self.no} (n)", id="no")
+                yield Button(f"{self.yes} (y)", id="yes", variant="warning")
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

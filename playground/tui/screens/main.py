@@ -107,7 +107,7 @@ class MainScreen(Screen[None]):
                     state.temperatures
                     if state.temperatures is not None
                     else format_temperatures(list(settings.defaults.temperatures)),
-                    placeholder="0, 0.7, 1.2",
+                    placeholder="empty: the provider's default (e.g. 0, 0.7, 1.2)",
                     id="temperatures",
                 )
                 params = {"max_tokens": str(settings.defaults.max_tokens), **state.params}
@@ -671,6 +671,10 @@ class MainScreen(Screen[None]):
             return
         self._owner[cell] = (handle, 0)
         self._plans[cell] = plan
+        if self.viewing_run is not None:  # running again: no longer a read-only past run
+            self.viewing_run = None
+            self.set_notice("")
+            self._update_subtitle()
         await self._consume(handle, {0: cell})
 
     # -- history ----------------------------------------------------------------------------

@@ -267,7 +267,11 @@ class ResultCell(Vertical, can_focus=True):
         self.ended = True
         self.border_subtitle = ""
         self._set_status(result.status)
-        self.set_notice("")
+        # why the first choice failed stays in view once a fallback model has answered
+        fell_back = result.fallback_used and self.notice.startswith("falling back to")
+        self.set_notice(
+            self.notice.replace("falling back to", "fell back to", 1) if fell_back else ""
+        )
         error = self.query_one(".cell-error", Static)
         if result.error and result.status != "ok":
             error.update(f"✗ {result.error}" if result.status == "error" else f"■ {result.error}")

@@ -58,6 +58,10 @@ class ModelPicker(Vertical):
     ModelPicker > Input:focus { border: none; background: $primary 20%; }
     ModelPicker > SelectionList { height: 1fr; border: none; padding: 0; background: $surface; }
     ModelPicker > SelectionList:focus { background-tint: $foreground 4%; }
+    ModelPicker > #model-why {
+        display: none; height: auto; max-height: 3; padding: 0 1; color: $text-muted;
+    }
+    ModelPicker > #model-why.-shown { display: block; }
     """
 
     class Changed(Message):
@@ -79,12 +83,15 @@ class ModelPicker(Vertical):
         """Mount the search field and the list (once); ``selected`` holds the state until."""
         if self.children:
             return
-        from textual.widgets import SelectionList
+        from textual.widgets import SelectionList, Static
 
         self.mount_all(
             [
                 Input(placeholder="search models…", id="model-search"),
                 SelectionList[str](id="model-list"),
+                # while searching, why the listed models are unavailable, per provider, in
+                # full (the list cuts long reasons; a disabled entry cannot be highlighted)
+                Static("", id="model-why", markup=False),
             ]
         )
         self._rebuild()
@@ -132,6 +139,17 @@ class ModelPicker(Vertical):
             )
         if highlighted is not None and sl.option_count:
             sl.highlighted = min(highlighted, sl.option_count - 1)
+        self._show_reasons()
+
+    def _show_reasons(self) -> None:
+        """While searching (so the list stays long otherwise): why the matches are out."""
+        reasons: dict[str, str] = {}
+        for e in self._visible() if self._query.strip() else ():
+            if e.reason and not e.available:
+                reasons.setdefault(e.model_id.split(":", 1)[0], e.reason)
+        label = self.query_one("#model-why")
+        label.update(" · ".join(f"{provider}: {why}" for provider, why in reasons.items()))
+        label.set_class(bool(reasons), "-shown")
 
     def set_entries(self, entries: list[ModelEntry]) -> None:
         """Replace what is known about the models (after the readiness check)."""
@@ -166,6 +184,16 @@ class ModelPicker(Vertical):
         else:
             self.selected.append(model_id)
         self.post_message(self.Changed())
+
+    def on_key(self, event: Any) -> None:
+        """Down in the search field goes into the list."""
+        focused = self.screen.focused
+        if event.key == "down" and isinstance(focused, Input) and focused.id == "model-search":
+            event.stop()
+            sl = self.selection_list
+            sl.focus()
+            if sl.highlighted is None and sl.option_count:
+                sl.highlighted = 0
 
     def on_selection_list_selection_toggled(self, event: SelectionList.SelectionToggled) -> None:
         event.stop()
