@@ -114,7 +114,7 @@ class RateScreen(ModalScreen[Rating | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("plus,g", "score(1)", "Good"),
         Binding("minus,b", "score(-1)", "Bad"),
-        Binding("1", "score(1, True)", "1–5 stars", key_display="1–5"),
+        Binding("1", "score(1, True)", "stars", key_display="1–5"),
         Binding("2", "score(2, True)", show=False),
         Binding("3", "score(3, True)", show=False),
         Binding("4", "score(4, True)", show=False),
