@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from loopback import LoopbackServer, Reply
@@ -671,3 +672,41 @@ async def test_a_fallback_keeps_why_and_a_rerun_ends_read_only(
         await wait_for(pilot, lambda: screen.viewing_run is None)
         assert "read-only" not in app.sub_title
         await wait_for(pilot, lambda: all_done(app, 1))
+
+
+async def test_inspect_shows_the_raw_response_also_for_a_past_run(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    """Inspect's third tab is the response as it came: status line, headers, the SSE stream;
+    a reopened run shows the same from the store; an error's body hides the key it quotes."""
+    key = LoopbackServer.env()["LO_ANTHROPIC_KEY"]
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0], max_retries=0)
+    loopback.enqueue(Reply(status=401, error_message=f"bad key {key}"), model="claude-b")
+    app = make_app(settings, store=open_store(tmp_path))
+
+    async def raw_of(cell: Any, pilot: Any) -> str:
+        cell.focus()
+        await pilot.press("i")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "InspectScreen")
+        await pilot.press("3")
+        text = app.screen.query_one("#inspect-raw-text").text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        return text
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "Say hello")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 2))
+        ok, failed = cells_of(app)
+        live = await raw_of(ok, pilot)
+        assert live.startswith("HTTP/1.1 200")
+        assert "content-type: text/event-stream" in live and "data: [DONE]" in live
+        bad = await raw_of(failed, pilot)
+        assert bad.startswith("HTTP/1.1 401") and "bad key [redacted]" in bad and key not in bad
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
+        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, 2))
+        assert await raw_of(cells_of(app)[0], pilot) == live

@@ -95,6 +95,7 @@ class CellResult:
     fallback_used: str | None = None
     attempts: int = 0
     request: dict[str, Any] | None = None  # the wire request, no secrets
+    raw_response: str = ""  # the answering attempt's response as it came (capped), for inspect
     started_at: float | None = None
     ended_at: float | None = None
 

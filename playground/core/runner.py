@@ -48,6 +48,7 @@ from playground.core.providers.base import (
     TextDelta,
     UsageReport,
     one_line,
+    raw_text,
 )
 from playground.core.secrets import redact_text, redact_url, secret_values
 from playground.core.template import Message
@@ -427,8 +428,9 @@ class RunHandle:
             result.usage_source = result.finish_reason = None
             error: ProviderError | None = None
             events = 0
+            raw: list[Any] = []  # this attempt's response as it came, for the inspect view
             try:
-                async for event in provider.stream(client, request):
+                async for event in provider.stream(client, request, raw):
                     events += 1
                     if type(event) is TextDelta:
                         if result.ttft_ms is None:
@@ -483,6 +485,9 @@ class RunHandle:
                 error = ProviderError(
                     f"HTTP error: {one_line(str(exc)) or type(exc).__name__}", retryable=False
                 )
+            finally:
+                if raw:
+                    result.raw_response = raw_text(raw)
             result.latency_ms = (time.perf_counter() - t0) * 1000
             started = bool(result.output or result.reasoning)
             suffix = " (partial output kept; not retried)" if started else ""

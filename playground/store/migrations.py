@@ -177,6 +177,13 @@ def m005_rating_scale(db: Any) -> None:
     db.execute("UPDATE ratings SET scale = 'stars' WHERE score BETWEEN 2 AND 5")
 
 
+@migration
+def m006_raw_response(db: Any) -> None:
+    """The response as it came over the wire (status, headers, body; capped, keys hidden),
+    so the inspect view can show it for past runs too."""
+    db.execute("ALTER TABLE responses ADD COLUMN raw_response TEXT")
+
+
 def applied(conn: sqlite3.Connection) -> list[str]:
     rows = conn.execute(f"SELECT name FROM [{MIGRATIONS_TABLE}] ORDER BY rowid").fetchall()
     return [r[0] for r in rows]

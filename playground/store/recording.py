@@ -46,6 +46,7 @@ FINAL_FIELDS = (
     "model_used",
     "fallback_used",
     "attempts",
+    "raw_response",
 )
 CACHE_FIELDS = (
     "output",
@@ -355,6 +356,7 @@ class RecorderMixin:
         for name in ("output", "reasoning"):
             columns[name] = self._clean(columns[name]) or ""
         columns["error"] = self._clean_meta(columns["error"]) or None
+        columns["raw_response"] = self._clean_meta(columns["raw_response"]) or None
         if r.request is not None and r.request is not self._requests.pop(rid, None):
             # a fallback model answered: its request differs from the one recorded at start
             columns["request"] = self._clean_meta(

@@ -148,14 +148,15 @@ class Provider:
         raise NotImplementedError
 
     async def stream(
-        self, client: httpx.AsyncClient, request: ChatRequest
+        self, client: httpx.AsyncClient, request: ChatRequest, raw: list[Any] | None = None
     ) -> AsyncIterator[StreamEvent]:
-        """POST the request, decode the framing as bytes arrive, parse each frame to events."""
+        """POST the request, decode the framing as bytes arrive, parse each frame to events.
+        ``raw`` (when given) receives the response as it came: status, headers, body bytes."""
         decoder = self.new_decoder()
         parse = self.parse
         state: dict[str, Any] = {}
         async for chunk in post_stream(
-            client, self.endpoint(request), self.body(request), self.headers()
+            client, self.endpoint(request), self.body(request), self.headers(), raw
         ):
             for item in decoder.feed(chunk):
                 for event in parse(item, state):
@@ -262,18 +263,57 @@ def one_line(text: str, limit: int = 300) -> str:
 
 
 async def post_stream(
-    client: httpx.AsyncClient, url: str, body: dict[str, Any], headers: dict[str, str]
+    client: httpx.AsyncClient,
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    raw: list[Any] | None = None,
 ) -> AsyncIterator[bytes]:
-    """POST and yield raw body bytes; an HTTP error status becomes a ProviderError."""
+    """POST and yield raw body bytes; an HTTP error status becomes a ProviderError.
+    ``raw`` receives the status line and headers (str), then every body chunk (bytes)."""
     async with client.stream("POST", url, json=body, headers=headers) as response:
+        if raw is not None:
+            raw.append(status_and_headers(response))
         if response.status_code >= 400:
-            raise error_from_status(response.status_code, await response.aread(), response.headers)
+            content = await response.aread()
+            if raw is not None:
+                raw.append(content)
+            raise error_from_status(response.status_code, content, response.headers)
         if "text/html" in response.headers.get("content-type", ""):
             raise ProviderError(
                 f"{url} answered with a web page, not a stream (check base_url)", code="html"
             )
-        async for chunk in response.aiter_bytes():
-            yield chunk
+        if raw is None:
+            async for chunk in response.aiter_bytes():
+                yield chunk
+        else:
+            keep = raw.append
+            async for chunk in response.aiter_bytes():
+                keep(chunk)
+                yield chunk
+
+
+RAW_LIMIT = 256 * 1024  # bytes of a response kept for the inspect view; more is cut
+
+
+def status_and_headers(response: httpx.Response) -> str:
+    """The response's status line and headers as they read on the wire (credential-like
+    headers hidden by name)."""
+    from playground.core.secrets import REDACTED, is_secret_name
+
+    lines = [f"HTTP/1.1 {response.status_code} {response.reason_phrase}".rstrip()]
+    for name, value in response.headers.items():
+        lines.append(f"{name}: {REDACTED if is_secret_name(name) else value}")
+    return "\n".join(lines) + "\n\n"
+
+
+def raw_text(parts: list[Any]) -> str:
+    """What a ``raw`` sink collected, as text, cut at RAW_LIMIT bytes of body."""
+    head = "".join(p for p in parts if isinstance(p, str))
+    body = b"".join(p for p in parts if isinstance(p, bytes))
+    cut = len(body) > RAW_LIMIT
+    text = body[:RAW_LIMIT].decode("utf-8", "replace")
+    return head + text + (f"\n… ({len(body) - RAW_LIMIT} more bytes not kept)" if cut else "")
 
 
 def loads_frame(data: str) -> Any:

@@ -36,7 +36,7 @@ class EchoProvider(Provider):
         }
 
     async def stream(
-        self, client: httpx.AsyncClient, request: ChatRequest
+        self, client: httpx.AsyncClient, request: ChatRequest, raw: list[Any] | None = None
     ) -> AsyncIterator[StreamEvent]:
         text = echo_text(request)
         limit = request.max_tokens

@@ -41,6 +41,18 @@ def request_text(result: CellResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def raw_response_text(result: CellResult) -> str:
+    """The response as it came over the wire: status line, headers, the streamed body."""
+    if result.raw_response:
+        return redact_text(result.raw_response)
+    if result.cached:
+        return "(answered from the store: no call was made)\n"
+    provider = (result.request or {}).get("provider")
+    if provider == "echo" or result.cell.model == "echo":
+        return "(echo answers offline: there is no HTTP response)\n"
+    return "(no response recorded: nothing came back, or the run predates raw responses)\n"
+
+
 def _fmt_ms(ms: float | None) -> str:
     return "—" if ms is None else f"{ms:,.0f} ms"
 
@@ -104,6 +116,7 @@ class InspectScreen(Screen[None]):
         Binding("c", "copy", "Copy tab"),
         Binding("1", "show('inspect-request')", "Request"),
         Binding("2", "show('inspect-response')", "Response"),
+        Binding("3", "show('inspect-raw')", "Raw"),
     ]
 
     def __init__(self, result: CellResult) -> None:
@@ -112,6 +125,7 @@ class InspectScreen(Screen[None]):
         self.texts = {
             "inspect-request": request_text(result),
             "inspect-response": response_text(result),
+            "inspect-raw": raw_response_text(result),
         }
 
     def compose(self) -> ComposeResult:
@@ -122,6 +136,7 @@ class InspectScreen(Screen[None]):
             for pane_id, title in (
                 ("inspect-request", "Request"),
                 ("inspect-response", "Response"),
+                ("inspect-raw", "Raw response"),
             ):
                 with TabPane(title, id=pane_id):
                     yield TextArea(
