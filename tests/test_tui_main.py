@@ -710,3 +710,20 @@ async def test_inspect_shows_the_raw_response_also_for_a_past_run(
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, 2))
         assert await raw_of(cells_of(app)[0], pilot) == live
+
+
+async def test_a_provider_that_lists_no_models_says_how_to_add_some(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path)
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        picker = app.screen.picker
+        await wait_for(pilot, lambda: picker.query("#model-search"))
+        picker.query_one("#model-search").focus()
+        await type_text(pilot, "lo-gemini")
+        why = picker.query_one("#model-why", Static)
+        await wait_for(pilot, lambda: "add models" in str(why.render()))
+        assert "lo-gemini: no models: add models = [...] to [providers.lo-gemini]" in str(
+            why.render()
+        )

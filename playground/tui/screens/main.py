@@ -396,7 +396,15 @@ class MainScreen(Screen[None]):
                 ready, why, models = False, " ".join(str(exc).split())[:60], list(cfg.models)
             ids = model_ids_for(name, cfg.kind, models)
             if not ids:
-                return [ModelEntry(f"{name}:*", False, why if not ready else "no models")]
+                return [
+                    ModelEntry(
+                        f"{name}:*",
+                        False,
+                        why
+                        if not ready
+                        else f"no models: add models = [...] to [providers.{name}]",
+                    )
+                ]
             return [ModelEntry(m, ready, "" if ready else why) for m in ids]
 
         names = list(providers)
