@@ -310,3 +310,26 @@ def test_run_total_is_unpriced_never_0_and_marked_when_estimated(
     assert "total ≈$" in line and "unpriced" not in line
     one_priced = ("run", "-p", "hi", "-m", "lo-openai:a", "-m", "lo-gemini:c", "-t", "0")
     assert "(1 unpriced)" in summary(playground(tmp_path, *one_priced, env=env))
+
+
+def test_json_total_is_the_sum_of_the_priced_cells(
+    tmp_path: Path, loopback: LoopbackServer
+) -> None:
+    extra = (
+        '[models."lo-openai:m"]\nprice = { input_per_mtok = 1000.0, output_per_mtok = 2000.0 }\n'
+    )
+    loopback.write_config(tmp_path, extra=extra)
+    env = clean_env(tmp_path, **loopback.env())
+    proc = playground(
+        tmp_path, "run", "-p", "hi", "-m", "lo-openai:m", "-m", "lo-gemini:g", "-t", "0",
+        "-t", "1", "--json", env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    cells, total = doc["cells"], doc["total"]
+    priced = [c["cost_usd"] for c in cells if c["cost_usd"] is not None]
+    assert len(priced) == 2 and all(p > 0 for p in priced)
+    assert total["cost_usd"] == pytest.approx(sum(priced))
+    assert total["unpriced_cells"] == 2  # lo-gemini has no known price
+    assert total["input_tokens"] == sum(c["input_tokens"] for c in cells)
+    assert total["method"] == "provider"

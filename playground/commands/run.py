@@ -52,6 +52,7 @@ def run_command(args: argparse.Namespace) -> int:
             "session_id": handle.session_id,
             "run_id": handle.run_id,
             "cells": [r.to_json() for r in results],
+            "total": run_total(results),
         }
         if handle.store_error:
             doc["store_error"] = handle.store_error
@@ -107,3 +108,18 @@ def _cancel_on_ctrl_c(handle: Any) -> None:
     # not available off the main thread or on Windows: Ctrl-C then interrupts outright
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGINT, cancel)
+
+
+def run_total(results: list[Any]) -> dict[str, Any]:
+    """The run's actual cost: the priced cells' sum (null when none has a price), how many
+    cells had usage but no price, and whether any of it came from estimated usage."""
+    priced = [r.cost_usd for r in results if r.cost_usd is not None]
+    used = [r for r in results if r.input_tokens is not None or r.output_tokens is not None]
+    estimated = any(r.usage_source == "estimate" for r in used)
+    return {
+        "cost_usd": round(sum(priced), 8) if priced else None,
+        "unpriced_cells": sum(1 for r in used if r.cost_usd is None),
+        "input_tokens": sum(r.input_tokens or 0 for r in used),
+        "output_tokens": sum(r.output_tokens or 0 for r in used),
+        "method": "estimate" if estimated else "provider",
+    }
