@@ -294,3 +294,27 @@ async def test_usage_stats_compare_provider_counts_with_estimates(
     assert stats is not None
     assert stats.samples == 3 and stats.avg_output_tokens == 6
     assert stats.input_ratio == pytest.approx(30 / estimate)
+
+
+@pytest.mark.parametrize("reused", [False, True])
+def test_cells_of_a_reused_pid_are_interrupted(tmp_path: Path, reused: bool) -> None:
+    """A session's pid alive again is not enough: in a fresh container every app is PID 1.
+    Cells are left alone only when that pid's process predates the session."""
+    import os
+
+    db = tmp_path / "playground.db"
+    store = Store.open(db)
+    store.new_session(source="test")
+    asyncio.run(Runner(Settings(), recorder=store).run(plan_for(["echo"], [0.0])))
+    created = "2020-01-01T00:00:00.000Z" if reused else None
+    with store.lock:
+        store.conn.execute("UPDATE responses SET status = 'running'")
+        store.conn.execute(
+            "UPDATE sessions SET pid = ?, created_at = COALESCE(?, created_at)",
+            (os.getpid(), created),
+        )
+    store.close()
+    again = Store.open(db)
+    ((status,),) = peek(db, "SELECT status FROM responses")
+    again.close()
+    assert status == ("interrupted" if reused else "running")

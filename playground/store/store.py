@@ -91,18 +91,18 @@ class Store(RecorderMixin):
         kept). Cells of live processes (another TUI on this database) are left alone."""
         with self.lock:
             rows = self.conn.execute(
-                "SELECT r.id, s.id, s.pid, s.host FROM responses r "
+                "SELECT r.id, s.id, s.pid, s.host, s.created_at FROM responses r "
                 "JOIN runs u ON u.id = r.run_id JOIN sessions s ON s.id = u.session_id "
                 "WHERE r.status IN ('pending', 'running')"
             ).fetchall()
             runs = self.conn.execute(
-                "SELECT u.id, s.id, s.pid, s.host FROM runs u "
+                "SELECT u.id, s.id, s.pid, s.host, s.created_at FROM runs u "
                 "JOIN sessions s ON s.id = u.session_id WHERE u.status = 'running'"
             ).fetchall()
             if not rows and not runs:
                 return 0
-            dead = [r[0] for r in rows if not _alive(r[2], r[3])]
-            dead_runs = [r[0] for r in runs if not _alive(r[2], r[3])]
+            dead = [r[0] for r in rows if not _alive(r[2], r[3], r[4])]
+            dead_runs = [r[0] for r in runs if not _alive(r[2], r[3], r[4])]
             if not dead and not dead_runs:
                 return 0
             now = iso()
@@ -297,11 +297,18 @@ def _as_int(value: Any) -> int:
         return -1
 
 
-def _alive(pid: int | None, host: str | None) -> bool:
-    """Is the process that owns a session still running (on this machine)?"""
+def _alive(pid: int | None, host: str | None, since: str | None = None) -> bool:
+    """Is the process that owns a session (created at ``since``) still running here?
+
+    A pid is reused (PID 1 in every fresh container): a process that started after the
+    session was created is another one, so the session's owner is gone."""
     import socket
 
     if not pid or host != socket.gethostname():
+        return False
+    started = _process_start(pid)
+    created = _parse_iso(since)
+    if started is not None and created is not None and started > created + 1.0:
         return False
     if pid == os.getpid():
         return True
@@ -314,3 +321,30 @@ def _alive(pid: int | None, host: str | None) -> bool:
     except OSError:
         return False
     return True
+
+
+def _process_start(pid: int) -> float | None:
+    """When a process started (Unix time), from /proc on Linux; None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+        ticks = int(fields[19])  # field 22 (starttime), counted after "pid (comm)"
+        with open("/proc/stat", encoding="ascii") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _parse_iso(stamp: str | None) -> float | None:
+    """The store's ``YYYY-MM-DDTHH:MM:SS.mmmZ`` as Unix time."""
+    if not stamp:
+        return None
+    import calendar
+    import time
+
+    try:
+        whole, _, rest = stamp.rstrip("Z").partition(".")
+        return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float(f"0.{rest or 0}")
+    except ValueError:
+        return None
