@@ -467,9 +467,11 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     assert "cannot write" in str(err.value)
 
 
-def test_a_role_marker_inside_a_block_is_refused_with_its_line() -> None:
+def test_a_role_marker_inside_a_block_renders_as_dotpromptz_does() -> None:
     text = (
         '---\nmodel: echo\n---\n{{#if x}}\n{{role "system"}}\nsys\n{{/if}}\n{{role "user"}}\nhi\n'
     )
-    with pytest.raises(LibraryError, match=r"^c\.prompt:5: role markers inside"):
-        parse_prompt_text(text, path="c.prompt")
+    template = parse_prompt_text(text, path="c.prompt").template
+    for values in ({"x": True}, {"x": False}):
+        assert template.render(values) == render_reference(text, values)
+    assert [m.role for m in template.render({"x": True})] == ["system", "user"]

@@ -6,6 +6,7 @@ variables), so what runs here renders the same as the prompt files an applicatio
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,12 +32,26 @@ class Message:
 
 @dataclass
 class PromptTemplate:
-    """System and user (and optionally earlier turns) as templates."""
+    """System and user (and optionally earlier turns) as templates.
+
+    ``dotprompt`` marks a template whose one message is a whole Dotprompt body (role markers
+    inside ``{{#if}}``, ``{{history}}``, ``{{section}}``): it renders as Dotprompt renders it,
+    the body first and then split into messages at the markers it produced.
+    """
 
     messages: list[Message] = field(default_factory=list)
+    dotprompt: bool = False
+
+    @classmethod
+    def from_body(cls, body: str) -> PromptTemplate:
+        """A template that renders a whole Dotprompt body (markers and all) per run."""
+        return cls([Message("user", body)], dotprompt=True)
 
     @classmethod
     def from_parts(cls, system: str = "", user: str = "") -> PromptTemplate:
+        if needs_dotprompt(system) or needs_dotprompt(user):  # Dotprompt markers typed in
+            head = f'{{{{role "system"}}}}{system}{{{{role "user"}}}}' if system else ""
+            return cls.from_body(head + user)
         msgs = []
         if system:
             msgs.append(Message("system", system))
@@ -61,14 +76,24 @@ class PromptTemplate:
         return list(seen)
 
     def render(self, variables: dict[str, Any]) -> list[Message]:
+        if self.dotprompt:
+            return render_dotprompt("".join(m.content for m in self.messages), variables)
         return [Message(m.role, render_text(m.content, variables)) for m in self.messages]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"messages": [{"role": m.role, "content": m.content} for m in self.messages]}
+        out: dict[str, Any] = {
+            "messages": [{"role": m.role, "content": m.content} for m in self.messages]
+        }
+        if self.dotprompt:
+            out["format"] = "dotprompt"
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PromptTemplate:
-        return cls([Message(m["role"], m["content"]) for m in data.get("messages", [])])
+        return cls(
+            [Message(m["role"], m["content"]) for m in data.get("messages", [])],
+            dotprompt=data.get("format") == "dotprompt",
+        )
 
 
 _ENGINE = Handlebars(escape_fn=EscapeFunction.NO_ESCAPE, strict=True)
@@ -126,6 +151,82 @@ def render_text(source: str, variables: dict[str, Any]) -> str:
         raise
     except Exception as exc:
         raise TemplateError(f"template: {exc}") from None
+
+
+# ---------------------------------------------------------------- whole Dotprompt bodies
+
+_DOTPROMPT_ONLY = re.compile(r"\{\{~?\s*(?:role|history|section|media)\b")
+_DP_ENGINE = Handlebars(escape_fn=EscapeFunction.NO_ESCAPE, strict=True)
+for _name in ("json", "ifEquals", "unlessEquals", "role", "history", "section", "media"):
+    _DP_ENGINE.register_helper(_name, _dotprompt_helper(_name))
+# what dotpromptz's to_messages splits the rendered body at (same patterns as dotpromptz._parse)
+_ROLE_OR_HISTORY = re.compile(r"(<<<dotprompt:(?:role:[a-z]+|history))>>>")
+_MEDIA_OR_SECTION = re.compile(r"(<<<dotprompt:(?:media:url|section).*?)>>>")
+_ROLES = {"system": "system", "user": "user", "model": "assistant", "tool": "tool"}
+
+
+def needs_dotprompt(source: str) -> bool:
+    """True when text uses Dotprompt's own helpers, so only a whole-body render is faithful."""
+    return "{{" in source and _DOTPROMPT_ONLY.search(source) is not None
+
+
+@lru_cache(maxsize=64)
+def _compiled_dotprompt(source: str) -> Any:
+    try:
+        return _DP_ENGINE.compile(source)
+    except Exception as exc:
+        raise TemplateError(f"template syntax: {exc}") from None
+
+
+def render_dotprompt(body: str, variables: dict[str, Any]) -> list[Message]:
+    """Messages as dotpromptz renders ``body`` with no conversation history.
+
+    Mirrors ``dotpromptz._parse.to_messages`` (the tests check it against dotpromptz): render,
+    split at role and history markers, drop whitespace-only pieces; ``{{history}}`` starts a
+    model turn (empty here, so dropped); a section marker is metadata, not text. A media part
+    cannot go to a text-only request, so it is refused.
+    """
+    try:
+        rendered = _compiled_dotprompt(body)(variables)
+    except StrictModeError as exc:
+        raise MissingVariable(_missing_name(str(exc)) or "?") from None
+    except TemplateError:
+        raise
+    except Exception as exc:
+        raise TemplateError(f"template: {exc}") from None
+    sources: list[list[str]] = [["user", ""]]
+    for piece in _ROLE_OR_HISTORY.split(rendered):
+        if not piece.strip():
+            continue
+        if piece.startswith("<<<dotprompt:role:"):
+            role = piece[len("<<<dotprompt:role:") :]
+            if role not in _ROLES:
+                raise TemplateError(f"unknown role {role!r} (use system, user, model or tool)")
+            if sources[-1][1].strip():
+                sources.append([role, ""])
+            else:
+                sources[-1][0] = role
+        elif piece.startswith("<<<dotprompt:history"):
+            sources.append(["model", ""])
+        else:
+            sources[-1][1] += piece
+    out = []
+    for role, text in sources:
+        if not text:
+            continue
+        parts = []
+        for part in _MEDIA_OR_SECTION.split(text):
+            if not part.strip() or part.startswith("<<<dotprompt:section"):
+                continue
+            if part.startswith("<<<dotprompt:media:"):
+                url = part.split(" ")[1] if " " in part else ""
+                raise TemplateError(
+                    f"{{{{media}}}} part ({url}) cannot be sent: requests are text only; "
+                    "put the URL in the text instead"
+                )
+            parts.append(part)
+        out.append(Message(_ROLES[role], "".join(parts)))
+    return out
 
 
 def _missing_name(message: str) -> str | None:

@@ -150,6 +150,11 @@ def _pico_type(value: Any) -> str:
 
 def render_body(template: PromptTemplate) -> str:
     """The Handlebars body: a role block per message, whitespace-exact under Dotprompt."""
+    if template.dotprompt:  # a whole Dotprompt body: written as it is
+        body = "".join(m.content for m in template.messages)
+        if not body.strip():
+            raise LibraryError("the prompt is empty; write something before promoting")
+        return body.strip() + "\n"
     if not template.messages:
         raise LibraryError("the prompt has no messages")
     out: list[str] = []
@@ -300,6 +305,68 @@ def split_body(body: str, path: Any = None, first_line: int = 1) -> list[Message
         if text.strip():
             messages.append(Message("assistant" if r == "model" else r, text))
     return messages
+
+
+_ANY_ROLE = re.compile(r"\{\{~?\s*role\b")
+_WHOLE_BODY_HELPER = re.compile(r"\{\{~?\s*(history|section|media)\b")
+_HISTORY = re.compile(r"\{\{~?\s*history\b")
+_PARTIAL = re.compile(r"\{\{~?\s*#?>\s*([^\s}~]*)")
+
+
+def _needs_whole_body(body: str) -> bool:
+    """True when splitting the source at its role markers cannot say what Dotprompt renders.
+
+    That is: a role marker inside a block (``{{#if}}``, ``{{#each}}``), a role named by a
+    variable, or Dotprompt's ``{{history}}``, ``{{section}}`` or ``{{media}}`` helpers.
+    """
+    if "{{" not in body:
+        return False
+    if _WHOLE_BODY_HELPER.search(body) or _PARTIAL.search(body):
+        return True
+    tags = list(_ROLE_TAG.finditer(body))
+    if len(tags) != len(_ANY_ROLE.findall(body)):
+        return True
+    return any(_depth(body[: m.start()]) != 0 for m in tags)
+
+
+def _whole_body_template(text: str, body: str, where: str, warnings: list[str]) -> PromptTemplate:
+    """A template rendered as Dotprompt renders the whole body; refusals name file:line."""
+    start = text.find(body) if body else -1
+
+    def line_of(pos: int) -> int | None:
+        return text.count("\n", 0, start + pos) + 1 if start >= 0 else None
+
+    if not body.strip():
+        raise LibraryError("the prompt body is empty (no messages)", where)
+    for m in _PARTIAL.finditer(body):
+        raise LibraryError(
+            f"partial {{{{> {m.group(1)}}}}} is not supported: dotpromptz cannot render it "
+            "unless the application registers it, and playground loads no partials; "
+            "put its text in the file",
+            where,
+            line_of(m.start()),
+        )
+    for m in _ROLE_TAG.finditer(body):
+        role = m.group(2) or m.group(3)
+        if role not in DOTPROMPT_ROLES:
+            raise LibraryError(
+                f"unknown role {role!r} (use system, user or model)", where, line_of(m.start())
+            )
+    for m in _WHOLE_BODY_HELPER.finditer(body):
+        if m.group(1) == "media":
+            raise LibraryError(
+                "{{media}} parts are not supported: playground sends text-only requests; "
+                "put the URL in the text, or run this file from an application",
+                where,
+                line_of(m.start()),
+            )
+    history = _HISTORY.search(body)
+    if history:
+        warnings.append(
+            f"{where}:{line_of(history.start())}: {{{{history}}}} renders no messages here "
+            "(a run has no conversation history), as dotpromptz renders it with none"
+        )
+    return PromptTemplate.from_body(body)
 
 
 def _depth(source: str) -> int:
@@ -473,11 +540,16 @@ def parse_prompt_text(
     if not isinstance(provenance, dict):
         fail(f"{EXT}.provenance must be a mapping", (f"{EXT}.provenance",))
 
+    body = parsed.template or ""
     body_line = ident.content_line + ident.frontmatter.count("\n") + 2 if ident.declared else 1
-    messages = split_body(parsed.template or "", where, body_line)
-    if not messages:
-        raise LibraryError("the prompt body is empty (no messages)", where)
-    template = PromptTemplate(messages)
+    whole_body_warnings: list[str] = []
+    if _needs_whole_body(body):
+        template = _whole_body_template(text, body, where, whole_body_warnings)
+    else:
+        messages = split_body(body, where, body_line)
+        if not messages:
+            raise LibraryError("the prompt body is empty (no messages)", where)
+        template = PromptTemplate(messages)
 
     if name is None:
         name = name_of_path(Path(path), prompts_dir) if path is not None else "prompt"
@@ -493,6 +565,7 @@ def parse_prompt_text(
         schema=schema,
         **params,
     )
+    pf.warnings.extend(whole_body_warnings)
     declared = set(schema_names(schema)) | set(defaults)
     missing = [v for v in template.variables() if v not in declared]
     if missing and (schema is not None or defaults):
