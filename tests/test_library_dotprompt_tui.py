@@ -1,0 +1,43 @@
+"""`playground FILE.prompt` (the TUI) runs a whole-body Dotprompt file as dotpromptz renders it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tui_main_helpers import all_done, cells_of, isolate, open_store, wait_for
+
+from playground.library.reference import render_reference
+from playground.tui.app import make_app
+
+TEXT = (
+    "---\nmodel: echo\nconfig:\n  temperature: 0\ninput:\n  schema:\n    name: string\n"
+    "    formal?: boolean\n  default:\n    name: Ada\n    formal: true\n---\n"
+    '{{#if formal}}{{role "system"}}Be formal.{{/if}}{{role "user"}}Hi {{name}}\n'
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate(monkeypatch, tmp_path)
+
+
+async def test_the_tui_sends_what_dotpromptz_renders(tmp_path: Path) -> None:
+    from playground.config import load_settings
+    from playground.library import load_prompt
+
+    path = tmp_path / "greet.prompt"
+    path.write_text(TEXT, encoding="utf-8")
+    prompt = load_prompt(path)
+    app = make_app(load_settings(cwd=tmp_path), store=open_store(tmp_path), prompt_file=path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.picker.selected == ["echo"]
+        await wait_for(pilot, lambda: screen.query("#var-name"))
+        plan = screen.build_plan()
+        assert plan.render() == render_reference(TEXT) == prompt.template.render(prompt.variables)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 1))
+        output = cells_of(app)[0].text
+        assert "system: Be formal.\n\nuser: Hi Ada" in output
