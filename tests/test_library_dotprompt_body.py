@@ -153,3 +153,8 @@ def test_run_a_whole_body_file_end_to_end(tmp_path: Path) -> None:
     expected = render_reference(text, {"formal": "yes"})
     assert [m.role for m in expected] == ["system", "user"]
     assert "system: Be formal.\n\nuser: Hi Ada" in cell["output"]
+    promoted = playground(tmp_path, "promote", str(cell["id"]), "--name", "greet2")
+    assert promoted.returncode == 0, promoted.stderr
+    written = (tmp_path / "prompts" / "greet2.prompt").read_text(encoding="utf-8")
+    assert ROLE_IN_IF in written  # the body as it was, markers inside the block
+    assert render_reference(written) == expected  # the run's values are the new defaults
