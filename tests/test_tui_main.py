@@ -581,6 +581,8 @@ async def test_the_cache_toggle_calls_every_model_again(
             await wait_for(pilot, lambda: all_done(app, 1) and cells_of(app)[0].result.id)
             assert cells_of(app)[0].result.cached is expect_cached
             await pilot.pause(0.1)
+        figures = str(cells_of(app)[0].query_one(".cell-figures", Static).render())
+        assert figures.endswith("· unpriced · cached") and "ttft" not in figures
         assert len(loopback.requests_for(kind="openai")) == 1
         app.screen.editor.user_area.focus()
         await pilot.press("ctrl+n")

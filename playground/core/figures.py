@@ -44,9 +44,9 @@ def figures(r: CellResult) -> str:
     """The one-line stats a cell closes with."""
     est = "≈" if r.usage_source == "estimate" else ""
     parts = []
-    if r.ttft_ms is not None:
+    if r.ttft_ms is not None and not r.cached:  # a cached answer took no time worth showing
         parts.append(f"ttft {r.ttft_ms:.0f} ms")
-    if r.latency_ms is not None:
+    if r.latency_ms is not None and not r.cached:
         parts.append(f"{r.latency_ms / 1000:.2f} s")
     if r.input_tokens is not None or r.output_tokens is not None:
         parts.append(f"{est}{r.input_tokens or 0} in / {est}{r.output_tokens or 0} out")
