@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from playground.core.template import Message, PromptTemplate, TemplateError
+from playground.core.template import Message, MissingVariable, PromptTemplate, TemplateError
 from playground.library import LibraryError, parse_prompt_text, promote
 from playground.library.reference import render_reference
 from tests.cli_helpers import playground
@@ -40,6 +42,11 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ('{{#if a}}{{role "model"}}Earlier answer.{{/if}}{{role "user"}}Go on', {"a": 1}),
     ('{{role "system"}}Ünïcödé ✓\nsecond line{{#if x}}{{role "user"}}{{x}}{{/if}}', {"x": "é"}),
     (
+        '{{#if formal}}\n{{role "system"}}\nBe formal.\n{{/if}}\n{{role "user"}}\n  Hi {{name}}  \n',
+        {"formal": True, "name": "Ada"},
+    ),
+    ('{{~#if a~}}\n  {{~role "system"~}}\n  S\n{{~/if~}}\n{{role "user"}}\n\nU\n\n', {"a": 1}),
+    (
         '{{#with person}}{{role "user"}}{{name}} is {{age}}{{/with}}',
         {"person": {"name": "A", "age": 3}},
     ),
@@ -62,6 +69,58 @@ def test_files_dotpromptz_accepts_load_and_render_the_same(
     assert theirs, "dotpromptz renders at least one message"
     pf = parse_prompt_text(text, path="a.prompt")
     assert pf.template.render(variables) == theirs
+
+
+_ATOMS = [
+    '{{role "system"}}',
+    '{{role "user"}}',
+    '{{role "model"}}',
+    '{{~role "user"~}}',
+    "{{history}}",
+    '{{section "s"}}',
+    "text",
+    " ",
+    "\n",
+    "  \n",
+    "\t",
+    "ü",
+    "{{x}}",
+    "{{!c}}",
+]
+
+
+@st.composite
+def _bodies(draw: st.DrawFn, depth: int = 0) -> str:
+    out = []
+    for _ in range(draw(st.integers(0, 5))):
+        kind = draw(st.integers(0, 4 if depth < 2 else 0))
+        if kind == 0 or depth >= 2:
+            out.append(draw(st.sampled_from(_ATOMS)))
+        elif kind in (1, 2):
+            inner = draw(_bodies(depth + 1))
+            other = draw(_bodies(depth + 1)) if kind == 2 else None
+            out.append("{{#if a}}" + inner + ("{{else}}" + other if other else "") + "{{/if}}")
+        elif kind == 3:
+            out.append("{{#each xs}}" + draw(_bodies(depth + 1)) + "{{this}}{{/each}}")
+        else:
+            out.append("{{#unless a}}" + draw(_bodies(depth + 1)) + "{{/unless}}")
+    return "".join(out)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=_bodies(), a=st.booleans(), xs=st.lists(st.sampled_from(["p", "q\n"]), max_size=2))
+def test_any_whole_body_renders_as_dotpromptz_does(body: str, a: bool, xs: list[str]) -> None:
+    text = HEAD + '{{#if a}}{{role "system"}}S{{/if}}' + body + "\n"
+    variables = {"a": a, "x": "X", "xs": xs}
+    theirs = render_reference(text, variables)
+    template = parse_prompt_text(text, path="f.prompt").template
+    assert template.dotprompt
+    try:
+        ours = template.render(variables)
+    except MissingVariable:  # ours is strict: {{x}} inside {{#each}} reads the item
+        assert "{{#each" in body
+        return
+    assert ours == theirs
 
 
 def test_the_audit_file_no_longer_refused() -> None:
