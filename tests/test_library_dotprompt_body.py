@@ -217,3 +217,16 @@ def test_run_a_whole_body_file_end_to_end(tmp_path: Path) -> None:
     written = (tmp_path / "prompts" / "greet2.prompt").read_text(encoding="utf-8")
     assert ROLE_IN_IF in written  # the body as it was, markers inside the block
     assert render_reference(written) == expected  # the run's values are the new defaults
+
+
+def test_whitespace_at_the_ends_of_a_typed_body_survives_writing(tmp_path: Path) -> None:
+    template = PromptTemplate.from_parts(
+        "", '\n  {{#if a}}{{role "system"}}S {{/if}}{{role "user"}}Q \n\n'
+    )
+    values = {"a": True}
+    sent = template.render(values)
+    assert sent == [Message("system", "S "), Message("user", "Q \n\n")]
+    result = promote(tmp_path, "ws", template=template, model="echo", variables=values)
+    text = Path(result.path).read_text(encoding="utf-8")
+    assert render_reference(text) == sent
+    assert parse_prompt_text(text).template.render(values) == sent

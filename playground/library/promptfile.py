@@ -154,7 +154,10 @@ def render_body(template: PromptTemplate) -> str:
         body = "".join(m.content for m in template.messages)
         if not body.strip():
             raise LibraryError("the prompt is empty; write something before promoting")
-        return body.strip() + "\n"
+        # Dotprompt strips the body's ends; a guard keeps whitespace the text renders with
+        head = END_GUARD if body[0].isspace() else ""
+        tail = END_GUARD if body[-1].isspace() else ""
+        return head + body + tail + "\n"
     if not template.messages:
         raise LibraryError("the prompt has no messages")
     out: list[str] = []
