@@ -729,3 +729,17 @@ async def test_a_provider_that_lists_no_models_says_how_to_add_some(
         assert "lo-gemini: no models: add models = [...] to [providers.lo-gemini]" in str(
             why.render()
         )
+
+
+async def test_a_grid_wider_than_the_screen_says_so(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    models = ["lo-openai:gpt-a", "lo-anthropic:claude-b", "lo-gemini:gem-c", "lo-ollama:oll-d"]
+    settings = loopback_settings(loopback, tmp_path, models=models, temperatures=[0.0])
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 4))
+        said = [n.message for n in app._notifications]
+        assert any(m.startswith("4 models,") and "scroll sideways" in m for m in said)

@@ -39,6 +39,7 @@ class ResultGrid(ScrollableContainer):
         self._timer: Timer | None = None
         self._quiet_until = 0.0
         self._held = False
+        self._told: tuple[int, int, int] | None = None  # the grid shape we said overflows
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -79,6 +80,14 @@ class ResultGrid(ScrollableContainer):
         width, height = self.size.width, self.size.height
         if cols * MIN_COLUMN > width > 0:
             grid.styles.width = cols * MIN_COLUMN
+            if self._told != self._shape:  # once per grid: a column off-screen is easy to miss
+                self._told = self._shape
+                shown = max(1, width // MIN_COLUMN)
+                self.notify(
+                    f"{cols} models, {shown} fit across: scroll sideways for the rest "
+                    "(shift+wheel, or Tab through the cells; Ctrl+G gives the grid the screen).",
+                    timeout=6,
+                )
         else:
             grid.styles.width = "100%"
         need = rows * repeats * MIN_CELL_HEIGHT
