@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from loopback import LoopbackServer
+
+from playground.core.template import PromptTemplate
+from playground.library import promote
 
 
 @pytest.fixture
@@ -26,3 +30,22 @@ def _user_dirs_in_tmp(
     home = tmp_path_factory.mktemp("xdg")
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(home / var.lower()))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A workspace (prompts/ tests) with prompts/facts at v1 (t=0.5) and v2 (t=0.9)."""
+    (tmp_path / "playground.toml").write_text("", encoding="utf-8")
+    template = PromptTemplate.from_parts("You are brief.", "Three facts about {{topic}}.")
+    for t in (0.5, 0.9):
+        promote(
+            tmp_path / "prompts",
+            "facts",
+            template=template,
+            model="echo",
+            temperature=t,
+            max_tokens=64,
+            variables={"topic": "otters"},
+            provenance={"response_id": 7},
+        )
+    return tmp_path

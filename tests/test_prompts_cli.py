@@ -6,31 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import yaml
 from cli_helpers import playground as pg
-
-from playground.core.template import PromptTemplate
-from playground.library import promote
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    """A workspace with prompts/facts at v1 (t=0.5) and v2 (t=0.9)."""
-    (tmp_path / "playground.toml").write_text("", encoding="utf-8")
-    template = PromptTemplate.from_parts("You are brief.", "Three facts about {{topic}}.")
-    for t in (0.5, 0.9):
-        promote(
-            tmp_path / "prompts",
-            "facts",
-            template=template,
-            model="echo",
-            temperature=t,
-            max_tokens=64,
-            variables={"topic": "otters"},
-            provenance={"response_id": 7},
-        )
-    return tmp_path
 
 
 def test_list_shows_name_version_model_and_when(workspace: Path) -> None:

@@ -5,28 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from cli_helpers import playground as pg
 
-from playground.core.template import PromptTemplate
-from playground.library import promote
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    """prompts/facts at v1 (t=0.5) and v2 (t=0.9)."""
-    (tmp_path / "playground.toml").write_text("", encoding="utf-8")
-    template = PromptTemplate.from_parts("You are brief.", "Three facts about {{topic}}.")
-    for t in (0.5, 0.9):
-        promote(
-            tmp_path / "prompts",
-            "facts",
-            template=template,
-            model="echo",
-            temperature=t,
-            variables={"topic": "otters"},
-        )
-    return tmp_path
+# `workspace` (prompts/facts at v1, t=0.5, and v2, t=0.9) is in conftest.py
 
 
 def _edit(ws: Path) -> None:
