@@ -41,6 +41,13 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("{{role who}}Hello from a role named by a variable", {"who": "system"}),
     ('{{#if a}}{{role "model"}}Earlier answer.{{/if}}{{role "user"}}Go on', {"a": 1}),
     ('{{role "system"}}Ünïcödé ✓\nsecond line{{#if x}}{{role "user"}}{{x}}{{/if}}', {"x": "é"}),
+    ('{{#*inline "greet"}}Hello {{name}}!{{/inline}}{{role "user"}}Hi {{> greet}}', {"name": "A"}),
+    (
+        '{{#*inline "sys"}}\nBe brief.\n{{/inline}}\n{{role "system"}}\n  {{> sys}}\n'
+        '{{role "user"}}\nHi',
+        {},
+    ),
+    ('{{role "user"}}Hi {{#> greet}}fallback {{name}}{{/greet}}', {"name": "A"}),
     (
         '{{#if formal}}\n{{role "system"}}\nBe formal.\n{{/if}}\n{{role "user"}}\n  Hi {{name}}  \n',
         {"formal": True, "name": "Ada"},
@@ -149,7 +156,7 @@ def test_history_is_a_warning_saying_it_renders_nothing() -> None:
     ("body", "line", "words"),
     [
         ('{{role "user"}}Look:\n{{media url="https://x.test/a.png"}}', 5, "{{media}} parts"),
-        ('{{role "user"}}Hi\n\n{{> greeting}}', 6, "partial {{> greeting}}"),
+        ('{{role "user"}}Hi\n\n{{> greeting}}', 6, "partial {{> greeting}} is not defined"),
         ('{{#if a}}{{role "boss"}}x{{/if}}', 4, "unknown role 'boss'"),
     ],
 )

@@ -314,13 +314,16 @@ _ANY_ROLE = re.compile(r"\{\{~?\s*role\b")
 _WHOLE_BODY_HELPER = re.compile(r"\{\{~?\s*(history|section|media)\b")
 _HISTORY = re.compile(r"\{\{~?\s*history\b")
 _PARTIAL = re.compile(r"\{\{~?\s*#?>\s*([^\s}~]*)")
+_PARTIAL_CALL = re.compile(r"\{\{~?\s*>\s*([a-zA-Z0-9_.\-/]+)")  # a {{#> block}} has a fallback
+_INLINE = re.compile(r"""\{\{~?\s*#\*inline\s+(?:"([^"]*)"|'([^']*)')""")
 
 
 def _needs_whole_body(body: str) -> bool:
     """True when splitting the source at its role markers cannot say what Dotprompt renders.
 
     That is: a role marker inside a block (``{{#if}}``, ``{{#each}}``), a role named by a
-    variable, or Dotprompt's ``{{history}}``, ``{{section}}`` or ``{{media}}`` helpers.
+    variable, Dotprompt's ``{{history}}``, ``{{section}}`` or ``{{media}}`` helpers, or a
+    partial (``{{> name}}``, defined by ``{{#*inline}}`` anywhere in the body).
     """
     if "{{" not in body:
         return False
@@ -341,11 +344,14 @@ def _whole_body_template(text: str, body: str, where: str, warnings: list[str]) 
 
     if not body.strip():
         raise LibraryError("the prompt body is empty (no messages)", where)
-    for m in _PARTIAL.finditer(body):
+    inline = {a or b for a, b in _INLINE.findall(body)}
+    for m in _PARTIAL_CALL.finditer(body):
+        if m.group(1) in inline:  # {{#*inline "name"}} in the file itself
+            continue
         raise LibraryError(
-            f"partial {{{{> {m.group(1)}}}}} is not supported: dotpromptz cannot render it "
-            "unless the application registers it, and playground loads no partials; "
-            "put its text in the file",
+            f"partial {{{{> {m.group(1)}}}}} is not defined in the file: dotpromptz cannot "
+            "render it unless the application registers it, and playground reads no partial "
+            'files; put its text in the file (or in {{#*inline "NAME"}}...{{/inline}})',
             where,
             line_of(m.start()),
         )
