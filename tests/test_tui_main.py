@@ -337,8 +337,16 @@ async def test_a_prompt_file_opens_with_its_name_and_version(
         assert screen.query_one("#var-name").value == "Ada"  # the file's default
         await pilot.pause(0.3)
         assert "modified" not in app.sub_title
-        await type_text(pilot, "!")
+        bar = screen.estimate_bar
+        await wait_for(pilot, lambda: "tok" in bar.line)
+        loaded = bar.line
+        await type_text(pilot, "! Tell me more about the weather today")
         await wait_for(pilot, lambda: app.sub_title.endswith("· modified"))
+        await wait_for(pilot, lambda: bar.line != loaded and "tok" in bar.line)
+        # undone back to the file: not modified, and the estimate is the file's again
+        screen.editor.user_area.load_text(screen._baseline[1])
+        await wait_for(pilot, lambda: app.sub_title == f"{prompt.name} v3")
+        await wait_for(pilot, lambda: bar.line == loaded)
 
 
 async def test_diff_inspect_and_promote_from_a_focused_cell(

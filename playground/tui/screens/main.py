@@ -69,6 +69,7 @@ class MainScreen(Screen[None]):
         self._plans: dict[ResultCell, RunPlan] = {}
         self._baseline: tuple[str, str] | None = None
         self.modified = False
+        self._vars_edited = False  # a variable was changed since the last load
         self.viewing_run: Any = None
         self.prompt_info: Any = None  # the PromptFile opened, if any
         self.last_estimate: Any = None
@@ -210,17 +211,21 @@ class MainScreen(Screen[None]):
     def _load_texts(self, system: str, user: str) -> None:
         """Put texts in the editor without counting it as an edit."""
         self._baseline = (system, user)
+        self._vars_edited = False
         self.editor.set_texts(system, user)
 
     # -- editing: debounce, variables, estimate ------------------------------------------------
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.grid.hold_for_typing()
-        if (self.editor.system, self.editor.user) == self._baseline:
-            return  # loaded, or edited back to what was loaded
-        self._mark_edited()
         self.schedule_update()
+        if (self.editor.system, self.editor.user) != self._baseline:
+            self._mark_edited()
+        elif self.modified and not self._vars_edited:  # undone back to what was loaded
+            self.modified = False
+            self._update_subtitle()
 
     def on_variables_panel_changed(self) -> None:
+        self._vars_edited = True
         self._mark_edited()
         self.schedule_update()
 
