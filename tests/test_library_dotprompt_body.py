@@ -237,3 +237,16 @@ def test_whitespace_at_the_ends_of_a_typed_body_survives_writing(tmp_path: Path)
     text = Path(result.path).read_text(encoding="utf-8")
     assert render_reference(text) == sent
     assert parse_prompt_text(text).template.render(values) == sent
+
+
+def test_config_numbers_written_as_text_load_with_a_warning() -> None:
+    text = "---\nmodel: echo\nconfig:\n  temperature: '0.5'\n  maxOutputTokens: 64.0\n---\nHi\n"
+    assert render_reference(text) == [Message("user", "Hi")]  # dotpromptz takes it
+    pf = parse_prompt_text(text, path="c.prompt")
+    assert (pf.temperature, pf.max_tokens) == (0.5, 64)
+    assert pf.warnings == [
+        "c.prompt:4: config.temperature is '0.5'; read as 0.5",
+        "c.prompt:5: config.maxOutputTokens is 64.0; read as 64",
+    ]
+    with pytest.raises(LibraryError, match=r"^c\.prompt:4: config\.temperature must be a number"):
+        parse_prompt_text(text.replace("'0.5'", "hot"), path="c.prompt")

@@ -12,6 +12,7 @@ then splits it at the role markers; we write the markers with Handlebars whitesp
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -456,9 +457,23 @@ def _check_pico(schema: Any, at: tuple[Any, ...], fail: Any) -> None:
             _check_pico(value, (*at, key), fail)
 
 
-def _number(value: Any, key: str, fail: Any, *, integer: bool = False) -> Any:
+def _number(value: Any, key: str, fail: Any, *, integer: bool = False, warn: Any = None) -> Any:
     if value is None:
         return None
+    # dotpromptz passes config through untyped: read what is plainly a number, and say so
+    read = value
+    if isinstance(value, str):
+        try:
+            read = float(value.strip())
+        except ValueError:
+            read = value
+        if isinstance(read, float) and not math.isfinite(read):
+            read = value
+    if integer and isinstance(read, float) and read.is_integer():
+        read = int(read)
+    if read is not value and not isinstance(read, str) and warn is not None:
+        warn(f"config.{key} is {value!r}; read as {read!r}", ("config", key))
+        value = read
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         fail(
             f"config.{key} must be {'an integer' if integer else 'a number'}, got {value!r}",
@@ -512,6 +527,13 @@ def parse_prompt_text(
         line = _yaml_line(ident.frontmatter, keys) if keys else None
         raise LibraryError(message, where, ident.content_line + line if line is not None else None)
 
+    read_warnings: list[str] = []
+
+    def warn(message: str, keys: tuple[Any, ...]) -> None:
+        line = _yaml_line(ident.frontmatter, keys)
+        at = f"{where}:{ident.content_line + line}" if line is not None else where
+        read_warnings.append(f"{at}: {message}")
+
     model = raw.get("model")
     if model is not None and not isinstance(model, str):
         fail(f"model must be a string like openai:gpt-4.1-mini, got {model!r}", ("model",))
@@ -528,7 +550,9 @@ def parse_prompt_text(
                 fail(f"config.{key} must be a list of strings", ("config", key))
             params["stop"] = list(value)
         else:
-            params[ours] = _number(value, key, fail, integer=ours in ("max_tokens", "seed"))
+            params[ours] = _number(
+                value, key, fail, integer=ours in ("max_tokens", "seed"), warn=warn
+            )
     input_cfg = raw.get("input") or {}
     if not isinstance(input_cfg, dict):
         fail("input must be a mapping with schema and default", ("input",))
@@ -574,7 +598,7 @@ def parse_prompt_text(
         schema=schema,
         **params,
     )
-    pf.warnings.extend(whole_body_warnings)
+    pf.warnings.extend([*read_warnings, *whole_body_warnings])
     declared = set(schema_names(schema)) | set(defaults)
     missing = [v for v in template.variables() if v not in declared]
     if missing and (schema is not None or defaults):
