@@ -41,6 +41,8 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("{{role who}}Hello from a role named by a variable", {"who": "system"}),
     ('{{#if a}}{{role "model"}}Earlier answer.{{/if}}{{role "user"}}Go on', {"a": 1}),
     ('{{role "system"}}Ünïcödé ✓\nsecond line{{#if x}}{{role "user"}}{{x}}{{/if}}', {"x": "é"}),
+    ('{{role "system"}}{{#if sys}}{{sys}}{{/if}}\n{{role "user"}}Hi', {}),  # one per message
+    ('{{role "system"}}{{#if sys}}{{sys}}{{/if}}\n{{role "user"}}Hi', {"sys": "Be brief."}),
     ('{{#*inline "greet"}}Hello {{name}}!{{/inline}}{{role "user"}}Hi {{> greet}}', {"name": "A"}),
     (
         '{{#*inline "sys"}}\nBe brief.\n{{/inline}}\n{{role "system"}}\n  {{> sys}}\n'

@@ -78,7 +78,10 @@ class PromptTemplate:
     def render(self, variables: dict[str, Any]) -> list[Message]:
         if self.dotprompt:
             return render_dotprompt("".join(m.content for m in self.messages), variables)
-        return [Message(m.role, render_text(m.content, variables)) for m in self.messages]
+        out = [Message(m.role, render_text(m.content, variables)) for m in self.messages]
+        kept = [m for m in out if m.content.strip()]
+        # a message that renders blank is left out, as Dotprompt leaves it out of a file
+        return kept if kept and len(kept) < len(out) else out
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
