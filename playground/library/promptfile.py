@@ -8,6 +8,12 @@ Dotprompt's extension space as namespaced keys (``playground.version``,
 The body holds one ``{{role "..."}}`` block per message. Dotprompt renders the whole body and
 then splits it at the role markers; we write the markers with Handlebars whitespace control
 (``~``) so each message renders to exactly the text its own template renders to alone.
+
+A body whose messages cannot be told from its source (role markers inside ``{{#if}}`` or
+``{{#each}}``, a role named by a variable, ``{{history}}``, ``{{section}}``, partials) loads
+as one whole-body template (``PromptTemplate.from_body``) that renders and splits as
+dotpromptz does. Refused, in one line with file:line: ``{{media}}`` (requests are text
+only) and a partial the file does not define itself (``{{#*inline}}``).
 """
 
 from __future__ import annotations
