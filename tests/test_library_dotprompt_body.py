@@ -252,3 +252,11 @@ def test_config_numbers_written_as_text_load_with_a_warning() -> None:
     ]
     with pytest.raises(LibraryError, match=r"^c\.prompt:4: config\.temperature must be a number"):
         parse_prompt_text(text.replace("'0.5'", "hot"), path="c.prompt")
+
+
+def test_variables_read_inside_partials_are_offered() -> None:
+    body = (
+        '{{#*inline "greet"}}Hello {{name}}{{/inline}}{{role "user"}}{{> greet}}, {{> greet who}}'
+    )
+    pf = parse_prompt_text(HEAD + body, path="p.prompt")
+    assert pf.template.variables() == ["name", "who"]

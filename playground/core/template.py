@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from dotpromptz_handlebars import Block, EscapeFunction, Handlebars, Mustache, StrictModeError
+from dotpromptz_handlebars import (
+    Block,
+    EscapeFunction,
+    Handlebars,
+    InlinePartial,
+    Mustache,
+    Partial,
+    PartialBlock,
+    StrictModeError,
+)
 
 
 class TemplateError(Exception):
@@ -270,6 +279,14 @@ def _vars_of(source: str) -> tuple[str, ...]:
                 if call["name"] not in ("each", "with"):  # those bodies read the item, not the top
                     visit(node.body)
                 visit(node.inverse)
+            elif isinstance(node, (Partial, PartialBlock)):  # reads its context and hash
+                for arg in (node.context_path, *node.hash.values()):
+                    if isinstance(arg, str):
+                        add(arg)
+                if isinstance(node, PartialBlock) and node.context_path is None:
+                    visit(node.body)
+            elif isinstance(node, InlinePartial):  # usually called with the top-level context
+                visit(node.body)
 
     visit(program)
     return tuple(names)
