@@ -12,7 +12,7 @@ from playground.tui.app import make_app
 
 TEXT = (
     "---\nmodel: echo\nconfig:\n  temperature: 0\ninput:\n  schema:\n    name: string\n"
-    "    formal?: boolean\n  default:\n    name: Ada\n    formal: true\n---\n"
+    "    formal?: boolean\n  default:\n    name: Ada\n    formal: FORMAL\n---\n"
     '{{#if formal}}{{role "system"}}Be formal.{{/if}}{{role "user"}}Hi {{name}}\n'
 )
 
@@ -22,12 +22,16 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     isolate(monkeypatch, tmp_path)
 
 
-async def test_the_tui_sends_what_dotpromptz_renders(tmp_path: Path) -> None:
+@pytest.mark.parametrize("formal", [True, False])
+async def test_the_tui_sends_what_dotpromptz_renders(tmp_path: Path, formal: bool) -> None:
+    """Also with a false boolean default: the variable field holds text, and "False" would
+    be true to Handlebars; the TUI must send what dotpromptz renders either way."""
     from playground.config import load_settings
     from playground.library import load_prompt
 
     path = tmp_path / "greet.prompt"
-    path.write_text(TEXT, encoding="utf-8")
+    text = TEXT.replace("FORMAL", "true" if formal else "false")
+    path.write_text(text, encoding="utf-8")
     prompt = load_prompt(path)
     app = make_app(load_settings(cwd=tmp_path), store=open_store(tmp_path), prompt_file=path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -36,8 +40,11 @@ async def test_the_tui_sends_what_dotpromptz_renders(tmp_path: Path) -> None:
         assert screen.picker.selected == ["echo"]
         await wait_for(pilot, lambda: screen.query("#var-name"))
         plan = screen.build_plan()
-        assert plan.render() == render_reference(TEXT) == prompt.template.render(prompt.variables)
+        assert plan.render() == render_reference(text) == prompt.template.render(prompt.variables)
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: all_done(app, 1))
         output = cells_of(app)[0].text
-        assert "system: Be formal.\n\nuser: Hi Ada" in output
+        if formal:
+            assert "system: Be formal.\n\nuser: Hi Ada" in output
+        else:
+            assert "Be formal" not in output and "user: Hi Ada" in output

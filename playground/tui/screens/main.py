@@ -190,7 +190,9 @@ class MainScreen(Screen[None]):
         self.prompt_info = prompt
         template = prompt.template
         self._load_texts(template.system, template.user)
-        defaults = {k: str(v) for k, v in (getattr(prompt, "variables", None) or {}).items()}
+        defaults = {
+            k: _field_text(v) for k, v in (getattr(prompt, "variables", None) or {}).items()
+        }
         if defaults:
             panel = self.query_one(VariablesPanel)
             panel.set_values({**defaults, **{k: v for k, v in panel.memory.items() if v}})
@@ -860,3 +862,13 @@ def _result_from(row: Any, index: int) -> CellResult:
     if isinstance(row, CellResult):
         return row
     return CellResult.from_dict(dict(row), index)
+
+
+def _field_text(value: Any) -> str:
+    """A default from a prompt file as a variable field's text. The fields hold text, and any
+    non-empty text is true to Handlebars: a false default becomes "" so {{#if}} stays false."""
+    if value is False or value is None:
+        return ""
+    if value is True:
+        return "true"
+    return str(value)
