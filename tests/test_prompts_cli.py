@@ -11,6 +11,8 @@ from cli_helpers import playground as pg
 
 
 def test_list_shows_name_version_model_and_when(workspace: Path) -> None:
+    # a Dotprompt partial beside the prompts is not a prompt of its own
+    (workspace / "prompts" / "_signature.prompt").write_text("Kind regards\n", encoding="utf-8")
     proc = pg(workspace, "prompts", "list")
     assert proc.returncode == 0, proc.stderr
     row = next(line for line in proc.stdout.splitlines() if line.startswith("facts"))

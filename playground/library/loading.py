@@ -65,8 +65,8 @@ def _scan(root: Path) -> tuple[list[PromptFile], list[str]]:
     found: list[PromptFile] = []
     problems: list[str] = []
     for path in sorted(root.rglob("*" + SUFFIX)):
-        if not path.is_file() or _is_version_file(path, root):
-            continue
+        if not path.is_file() or _is_version_file(path, root) or path.name.startswith("_"):
+            continue  # versions, and Dotprompt partials (`_name.prompt`), are not prompts
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
         try:
