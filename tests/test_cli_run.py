@@ -333,3 +333,11 @@ def test_json_total_is_the_sum_of_the_priced_cells(
     assert total["unpriced_cells"] == 2  # lo-gemini has no known price
     assert total["input_tokens"] == sum(c["input_tokens"] for c in cells)
     assert total["method"] == "provider"
+
+
+def test_a_field_of_a_text_variable_is_named_as_such(tmp_path: Path) -> None:
+    """{{user.name}} with --var user=bob: the variable has a value, it just has no fields."""
+    proc = playground(tmp_path, "run", "-p", "Hi {{user.name}}", "--var", "user=bob", "-m", "echo")
+    assert_one_line_error(proc, "{{user.name}}: user has no field 'name' (user is text)")
+    proc = playground(tmp_path, "run", "-p", "Hi {{user.name}}", "-m", "echo")
+    assert_one_line_error(proc, "variable {{user}} has no value")

@@ -157,8 +157,7 @@ def render_text(source: str, variables: dict[str, Any]) -> str:
     try:
         return _compiled(source)(variables)
     except StrictModeError as exc:
-        name = _missing_name(str(exc)) or "?"
-        raise MissingVariable(name) from None
+        raise _missing(str(exc), variables) from None
     except TemplateError:
         raise
     except Exception as exc:
@@ -201,7 +200,7 @@ def render_dotprompt(body: str, variables: dict[str, Any]) -> list[Message]:
     try:
         rendered = _compiled_dotprompt(body)(variables)
     except StrictModeError as exc:
-        raise MissingVariable(_missing_name(str(exc)) or "?") from None
+        raise _missing(str(exc), variables) from None
     except TemplateError:
         raise
     except Exception as exc:
@@ -241,10 +240,15 @@ def render_dotprompt(body: str, variables: dict[str, Any]) -> list[Message]:
     return out
 
 
-def _missing_name(message: str) -> str | None:
-    # the engine says "name is not defined"
-    head = message.split(" ", 1)[0]
-    return head.split(".")[0] or None
+def _missing(message: str, variables: dict[str, Any]) -> TemplateError:
+    """The engine's "x.y is not defined" as our error: a variable with no value, or (when
+    the variable is given) a field it does not have, since --var values are text."""
+    path = message.split(" ", 1)[0]
+    root, _, field = path.partition(".")
+    if field and root in variables:
+        kind = "text" if isinstance(variables[root], str) else type(variables[root]).__name__
+        return TemplateError(f"{{{{{path}}}}}: {root} has no field {field!r} ({root} is {kind})")
+    return MissingVariable(root or "?")
 
 
 @lru_cache(maxsize=256)
