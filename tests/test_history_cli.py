@@ -245,3 +245,7 @@ def test_a_run_with_unpriced_cells_never_reads_as_free(
     assert "unpriced" in line and "$0" not in line
     code, out, _ = cli(capsys, "show", str(only.run_id))
     assert code == 0 and "total unpriced" in out
+    code, out, _ = cli(capsys, "export", str(only.run_id), "--format", "md")
+    assert code == 0 and "· total unpriced" in out
+    code, out, _ = cli(capsys, "export", str(mixed.run_id), "--format", "md")
+    assert code == 0 and "· total $0 (2 unpriced)" in out

@@ -347,3 +347,11 @@ async def test_json_that_is_not_a_stream_is_an_error(
     result, _ = await run_cell(loopback.settings(max_retries=0), f"{provider}:m")
     assert result.status == "error"
     assert "sent nothing this provider understands" in result.error
+
+
+async def test_a_gemini_model_id_stays_one_path_segment(loopback: LoopbackServer) -> None:
+    """A model id with '/', '?' or '#' cannot reach another path on the server."""
+    result, _ = await run_cell(loopback.settings(), "lo-gemini:../../x?y=1#z")
+    [req] = loopback.requests
+    assert req.path == "/v1beta/models/..%2F..%2Fx%3Fy%3D1%23z:streamGenerateContent"
+    assert result.status == "ok", result.error

@@ -187,17 +187,11 @@ def _print_run(run: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     from rich.text import Text
 
     from playground.commands.render import STATUS_STYLE
-    from playground.core.figures import format_total
-    from playground.store.export import cell_figures, cell_title
+    from playground.store.export import cell_figures, cell_title, rows_total
 
     console = Console()
     plan = run.get("plan") or {}
-    priced = [r["cost_usd"] for r in rows if r.get("cost_usd") is not None]
-    used = [
-        r for r in rows if r.get("input_tokens") is not None or r.get("output_tokens") is not None
-    ]
-    unpriced = sum(1 for r in used if r.get("cost_usd") is None)
-    total = format_total(sum(priced) if priced else None, unpriced)
+    total = rows_total(rows)
     head = Text()
     head.append(f"run {run['id']}", style="bold")
     head.append(

@@ -171,4 +171,7 @@ def _count_request(
     inner: dict[str, Any] = {"model": f"models/{model}", "contents": body["contents"]}
     if "systemInstruction" in body:
         inner["systemInstruction"] = body["systemInstruction"]
-    return f"{base}/v1beta/models/{model}:countTokens", {"generateContentRequest": inner}
+    from playground.core.providers.gemini import model_segment
+
+    url = f"{base}/v1beta/models/{model_segment(model)}:countTokens"
+    return url, {"generateContentRequest": inner}

@@ -12,7 +12,7 @@ TYPE_CHECKING = False  # not importing typing keeps `playground history` quick t
 if TYPE_CHECKING:
     from typing import Any
 
-from playground.core.figures import format_cost, rating_label  # noqa: E402
+from playground.core.figures import format_cost, format_total, rating_label  # noqa: E402
 
 CELL_KEYS = (
     "id",
@@ -127,9 +127,19 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+def rows_total(rows: list[dict[str, Any]]) -> str:
+    """A recorded run's cost in the one wording (see core.figures.format_total)."""
+    priced = [r["cost_usd"] for r in rows if r.get("cost_usd") is not None]
+    used = [
+        r for r in rows if r.get("input_tokens") is not None or r.get("output_tokens") is not None
+    ]
+    unpriced = sum(1 for r in used if r.get("cost_usd") is None)
+    return format_total(sum(priced) if priced else None, unpriced)
+
+
 def run_markdown(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     plan = run.get("plan") or {}
-    total = sum(r.get("cost_usd") or 0 for r in rows)
+    total = rows_total(rows)
     ok = sum(1 for r in rows if r.get("status") == "ok")
     out = [
         f"# Run {run['id']}",
@@ -137,7 +147,7 @@ def run_markdown(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         f"- when: {run.get('created_at')}",
         f"- models: {', '.join(dict.fromkeys(plan.get('models') or []))}",
         f"- temperatures: {', '.join('default' if t is None else f'{t:g}' for t in plan.get('temperatures') or [])}",
-        f"- cells: {len(rows)} ({ok} ok) · total {format_cost(total)}",
+        f"- cells: {len(rows)} ({ok} ok) · total {total}",
     ]
     params = {k: v for k, v in (plan.get("params") or {}).items() if v not in (None, [])}
     if params:

@@ -23,7 +23,7 @@ class GeminiProvider(Provider):
     kind = "gemini"
 
     def endpoint(self, request: ChatRequest) -> str:
-        return f"{self.base_url}/v1beta/models/{request.model}:streamGenerateContent?alt=sse"
+        return f"{self.base_url}/v1beta/models/{model_segment(request.model)}:streamGenerateContent?alt=sse"
 
     def headers(self) -> dict[str, str]:
         key = self.api_key()
@@ -86,3 +86,10 @@ class GeminiProvider(Provider):
                 )
             )
         return events
+
+
+def model_segment(model: str) -> str:
+    """A model id as one URL path segment: a '/', '?' or '#' in it must not leave it."""
+    from urllib.parse import quote
+
+    return quote(model, safe="-._~")
