@@ -341,3 +341,9 @@ def test_a_field_of_a_text_variable_is_named_as_such(tmp_path: Path) -> None:
     assert_one_line_error(proc, "{{user.name}}: user has no field 'name' (user is text)")
     proc = playground(tmp_path, "run", "-p", "Hi {{user.name}}", "-m", "echo")
     assert_one_line_error(proc, "variable {{user}} has no value")
+
+
+def test_a_missing_variable_reached_by_a_path_is_named(tmp_path: Path) -> None:
+    for expr in ("@root.who", "this.who", "../who"):
+        proc = playground(tmp_path, "run", "-p", f"Hi {{{{{expr}}}}}", "-m", "echo")
+        assert_one_line_error(proc, "variable {{who}} has no value (set it with --var who=VALUE)")

@@ -244,7 +244,11 @@ def _missing(message: str, variables: dict[str, Any]) -> TemplateError:
     """The engine's "x.y is not defined" as our error: a variable with no value, or (when
     the variable is given) a field it does not have, since --var values are text."""
     path = message.split(" ", 1)[0]
-    root, _, field = path.partition(".")
+    # a path from the top of the data names the same variable: @root.who, ../who, this.who
+    bare = path
+    while bare.startswith(("../", "@root.", "this.", "./")):
+        bare = bare.split("/", 1)[1] if bare.startswith(("../", "./")) else bare.split(".", 1)[1]
+    root, _, field = bare.partition(".")
     if field and root in variables:
         kind = "text" if isinstance(variables[root], str) else type(variables[root]).__name__
         return TemplateError(f"{{{{{path}}}}}: {root} has no field {field!r} ({root} is {kind})")
