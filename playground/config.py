@@ -243,6 +243,11 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_env_name(value: str) -> bool:
+    """An environment variable's name: ASCII letters, digits and _, not starting with a digit."""
+    return value.isascii() and value.replace("_", "a").isalnum() and not value[0].isdigit()
+
+
 def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
     """Check every value's type and range as it is applied: a wrong one names file and key."""
     where = str(path) if path else "config"
@@ -288,7 +293,18 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
                 raise bad(
                     table, "api_key_env", "the NAME of an environment variable, a string", value
                 )
+            if value and not _is_env_name(value):
+                # not echoed: a key pasted here by mistake must not reach the terminal
+                raise fail(
+                    f"{table} api_key_env: must be the NAME of an environment variable "
+                    '(like "OPENAI_API_KEY"), not the key itself'
+                )
             cfg.api_key_env = value or None
+        if "api_key" in entry or "key" in entry:
+            raise fail(
+                f"{table}: keys never live in config; export the key and set "
+                'api_key_env = "ITS_VARIABLE_NAME"'
+            )
         if "max_concurrency" in entry:
             value = entry["max_concurrency"]
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

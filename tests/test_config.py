@@ -181,6 +181,14 @@ def test_transport_choice_is_validated(tmp_path: Path) -> None:
         ("[defaults]\nmax_retries = -1\n", "[defaults] max_retries: must be an integer, 0 or more"),
         ("[defaults]\nread_timeout = 0\n", "[defaults] read_timeout: must be a number of seconds"),
         ("[providers.openai]\napi_key_env = 5\n", "[providers.openai] api_key_env: must be"),
+        (  # a key pasted where its variable's name goes: refused, and not echoed back
+            "[providers.openai]\napi_key_env = 'sk-proj-PASTEDKEY123'\n",
+            "api_key_env: must be the NAME of an environment variable",
+        ),
+        (
+            "[providers.openai]\napi_key = 'sk-inline-KEY'\n",
+            "[providers.openai]: keys never live in config",
+        ),
         ("[providers.openai]\nbase_url = 5\n", "[providers.openai] base_url: must be a URL"),
         ("[providers.openai]\nbase_url = 'api.example'\n", "base_url: must be an http://"),
         ("[providers.ollama]\nfree = 'yes'\n", "[providers.ollama] free: must be true or false"),
@@ -200,6 +208,7 @@ def test_wrong_type_or_range_names_table_and_key(tmp_path: Path, text: str, need
     message = str(info.value)
     assert message.startswith(f"{path}: ") and "\n" not in message
     assert needle in message
+    assert "PASTEDKEY" not in message and "sk-inline" not in message
 
 
 def test_right_types_still_load(tmp_path: Path) -> None:
