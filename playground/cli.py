@@ -12,6 +12,10 @@ import sys
 
 from playground import __version__
 
+TYPE_CHECKING = False  # not importing typing keeps start-up quick
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 # command name -> (module, one-line help). Each module has add_parser(subparsers, name).
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("playground.commands.run", "run a prompt across models and temperatures"),
@@ -40,6 +44,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
 COMMON_FLAGS = ("--config", "--db", "--prompts-dir")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line (``playground: run: ...``), exit 2.
+
+    Sub-parsers made from it are of the same class, so nested commands inherit this.
+    """
+
+    command: str | None = None  # the command, for errors the top parser raises
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        words = self.prog.split()[1:] or ([self.command] if self.command else [])
+        where = "".join(f"{w}: " for w in words)
+        text = " ".join(message.split())
+        self.exit(2, f"playground: {where}{text}\n")
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options every command (and the TUI) understands."""
     parser.add_argument(
@@ -56,7 +75,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 def _top_parser() -> argparse.ArgumentParser:
     epilog = "commands:\n" + "\n".join(f"  {n:<10} {h}" for n, (_, h) in COMMANDS.items())
     epilog += "\n\nWith no command, opens the TUI (optionally on PROMPT_FILE)."
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="playground",
         description="Prompt Playground: one prompt, many models and temperatures, side by side.",
         epilog=epilog,
@@ -132,7 +151,8 @@ def _dispatch(argv: list[str]) -> int:
     command = _first_positional(argv)
     if command in COMMANDS:
         module = importlib.import_module(COMMANDS[command][0])
-        parser = argparse.ArgumentParser(prog="playground")
+        parser = OneLineParser(prog="playground")
+        parser.command = command
         # the common options are accepted before the command name too
         for flag in COMMON_FLAGS:
             parser.add_argument(flag, dest=f"top_{flag[2:].replace('-', '_')}", metavar="PATH")
