@@ -751,3 +751,62 @@ async def test_a_grid_wider_than_the_screen_says_so(
         await wait_for(pilot, lambda: all_done(app, 4))
         said = [n.message for n in app._notifications]
         assert any(m.startswith("4 models,") and "scroll sideways" in m for m in said)
+
+
+async def test_quitting_while_viewing_a_past_run_keeps_the_draft_it_replaced(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0])
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "first prompt")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 2))
+        app.screen.editor.user_area.load_text("")
+        await type_text(pilot, "my new draft")
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
+        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, 2))
+        await pilot.press("ctrl+q")
+    again = make_app(
+        loopback_settings(loopback, tmp_path, temperatures=[0.0]), store=open_store(tmp_path)
+    )
+    async with again.run_test(size=(120, 40)) as pilot:
+        assert again.screen.editor.user == "my new draft"
+    # the folder holding the draft is kept out of git, database or not
+    assert (tmp_path / "sessions" / ".gitignore").read_text().strip().endswith("*")
+
+
+async def test_a_prompt_file_session_leaves_the_workspace_draft_and_matrix_alone(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    from playground.library import load_prompt
+
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0, 0.7])
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "my own draft")
+        await pilot.pause(0.4)  # estimated, so remembered
+        await pilot.press("ctrl+q")
+    path = tmp_path / "greet.prompt"
+    path.write_text(
+        "---\nmodel: lo-openai:gpt-a\nconfig:\n  temperature: 0.3\n---\nHello there\n",
+        encoding="utf-8",
+    )
+    app = make_app(settings, store=open_store(tmp_path), prompt_file=path, prompt=load_prompt(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.4)
+        await type_text(pilot, "!")
+        await pilot.pause(0.4)
+        await pilot.press("ctrl+q")
+    again = make_app(
+        loopback_settings(loopback, tmp_path, temperatures=[0.0, 0.7]), store=open_store(tmp_path)
+    )
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = again.screen
+        assert screen.editor.user == "my own draft"
+        assert screen.query_one("#temperatures").value == "0, 0.7"
+        assert screen.picker.selected == ["lo-openai:gpt-a", "lo-anthropic:claude-b"]

@@ -85,7 +85,7 @@ def connect(path: str) -> sqlite3.Connection:
             raise StoreError(
                 f"{path}: cannot create its folder: {exc.strerror or exc} (pass --db PATH)"
             ) from None
-        _ignore_in_git(folder)
+        ignore_in_git(folder)
     try:
         conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -123,7 +123,7 @@ def _use_wal(conn: sqlite3.Connection, patience_s: float = 5.0) -> None:
         raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode})")
 
 
-def _ignore_in_git(folder: str) -> None:
+def ignore_in_git(folder: str) -> None:
     """A workspace's ``sessions/`` holds every prompt and answer: keep it out of git (the
     folder gets a .gitignore of its own, unless it has one)."""
     if os.path.basename(folder) != "sessions":

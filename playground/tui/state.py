@@ -73,7 +73,11 @@ def save_state(settings: Any, state: UIState) -> None:
 
     path = state_path(settings)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            from playground.store.opening import ignore_in_git
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ignore_in_git(str(path.parent))  # sessions/ holds drafts: keep them out of git
         data = _read_all(path)
         data[_key(settings)] = asdict(state)
         fd, tmp = tempfile.mkstemp(prefix=".tui-state.", dir=path.parent)

@@ -70,6 +70,7 @@ class MainScreen(Screen[None]):
         self._baseline: tuple[str, str] | None = None
         self.modified = False
         self._vars_edited = False  # a variable was changed since the last load
+        self._replaced_draft: tuple[str, str] | None = None  # what a reopened run replaced
         self.viewing_run: Any = None
         self.prompt_info: Any = None  # the PromptFile opened, if any
         self.last_estimate: Any = None
@@ -287,8 +288,17 @@ class MainScreen(Screen[None]):
         }
 
     def save_draft(self) -> None:
-        """Remember what is typed now (the app calls this on quit: nothing typed is lost)."""
-        self.app.remember(draft={"system": self.editor.system, "user": self.editor.user})
+        """Remember what is typed now (the app calls this on quit: nothing typed is lost).
+
+        A past run only looked at keeps the draft it replaced; a prompt file's text is the
+        file's, not the workspace's draft."""
+        if self.prompt_info is not None:
+            return
+        if self.viewing_run is not None and self._replaced_draft is not None:
+            system, user = self._replaced_draft
+        else:
+            system, user = self.editor.system, self.editor.user
+        self.app.remember(draft={"system": system, "user": user})
 
     @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
     def _estimate(self, plan: RunPlan, snapshot: dict[str, Any]) -> None:
@@ -304,6 +314,10 @@ class MainScreen(Screen[None]):
             return
         self.last_estimate = estimate
         self._from_thread(self._show_estimate, estimate)
+        if self.prompt_info is not None:  # a prompt file's matrix and text are the file's
+            snapshot = {k: v for k, v in snapshot.items() if k in ("variables", "params")}
+        elif self.viewing_run is not None:  # looking at a past run is not choosing it
+            snapshot = {k: v for k, v in snapshot.items() if k == "variables"}
         self.app.remember(**snapshot)
 
     def _from_thread(self, callback: Any, *args: Any) -> None:
@@ -738,6 +752,8 @@ class MainScreen(Screen[None]):
         """Show a past run: its prompt, variables, matrix and results, read-only until edited."""
         await self._cancel_all()
         draft = (self.editor.system, self.editor.user)
+        if self.viewing_run is None:  # the draft, not another past run
+            self._replaced_draft = draft if any(draft) else None
         self._load_texts(plan.template.system, plan.template.user)
         if any(draft) and draft != (plan.template.system, plan.template.user):
             self.notify("Your draft was replaced: Ctrl+Z in the editor brings it back.", timeout=6)
