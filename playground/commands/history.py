@@ -88,9 +88,22 @@ def _positive(text: str, what: str) -> int:
     return value
 
 
+def _utf8_arg(text: str, what: str) -> str:
+    """An argument as text; bytes that are not UTF-8 (surrogates in argv) are one line."""
+    for i, ch in enumerate(text):
+        if "\udc80" <= ch <= "\udcff":
+            offset = len(text[:i].encode("utf-8", "surrogateescape"))
+            fail(f"{what}: not UTF-8 text (byte 0x{ord(ch) - 0xDC00:02x} at offset {offset})")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        fail(f"{what}: not UTF-8 text")
+    return text
+
+
 def history_command(args: argparse.Namespace) -> int:
     limit = _positive(args.limit, "--limit")
-    query = " ".join(args.query).strip() or None
+    query = " ".join(_utf8_arg(q, "QUERY") for q in args.query).strip() or None
     store = _open(args, must_exist=False)
     runs: list[dict[str, Any]] = []
     if store is not None:

@@ -114,11 +114,26 @@ def _open_store(settings: Any) -> Any:
         fail(str(exc))
 
 
+def _refuse_unreadable(folder: Path, name: str) -> None:
+    """Fail (one line) when NAME.prompt exists but is not UTF-8 text, before anything is written:
+    the library would stop half-way through, leaving an empty NAME/ folder behind."""
+    from playground.library import LibraryError, current_path
+    from playground.library.loading import read_utf8
+
+    try:
+        read_utf8(current_path(folder, name))
+    except OSError:
+        pass  # no current file yet (or unreadable: the library says so)
+    except LibraryError as exc:
+        fail(str(exc))
+
+
 def promote_command(args: argparse.Namespace) -> int:
     from playground.library import LibraryError, promote_response
     from playground.library.gitcommit import commit_files
 
     settings = load_settings_or_fail(args)
+    _refuse_unreadable(Path(settings.prompts_dir()), args.name)
     store = _open_store(settings)
     response_id: Any = int(args.response_id) if args.response_id.isdigit() else args.response_id
     try:
@@ -247,12 +262,18 @@ def _version_arg(text: str) -> int:
 
 def diff_command(args: argparse.Namespace) -> int:
     from playground.library import LibraryError, current_path, list_versions, version_path
+    from playground.library.loading import read_utf8
     from playground.library.versions import current_label, current_state, unified_diff
+
+    def read_utf8_if_there(path: Path) -> None:
+        if path.is_file():
+            read_utf8(path)
 
     _, folder = _prompts_dir(args)
     name = args.name
     try:
         current_file = current_path(folder, name)
+        read_utf8_if_there(current_file)
         versions = list_versions(folder, name)
         state = current_state(folder, name)
     except LibraryError as exc:
@@ -262,7 +283,9 @@ def diff_command(args: argparse.Namespace) -> int:
 
     def version(v: int) -> tuple[str, str]:
         try:
-            return version_path(folder, name, v).read_text(encoding="utf-8"), f"{name} v{v}"
+            return read_utf8(version_path(folder, name, v)), f"{name} v{v}"
+        except LibraryError as exc:
+            fail(str(exc))
         except FileNotFoundError:
             have = ", ".join(f"v{n}" for n in versions) or "none"
             fail(f"{name} has no version {v} (versions: {have})")

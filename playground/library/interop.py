@@ -13,6 +13,7 @@ import yaml
 
 from playground.core.template import Message, PromptTemplate
 from playground.library.errors import LibraryError
+from playground.library.loading import read_utf8
 from playground.library.params import param_problem
 
 
@@ -290,7 +291,7 @@ def import_llm_template(text: str, where: str = "<template>") -> Imported:
 def import_file(path: Path) -> Imported:
     """Import by extension: .prompty is Prompty; .yaml/.yml is an llm template."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_utf8(Path(path))
     except OSError as exc:
         raise LibraryError(f"cannot read: {exc.strerror or exc}", path) from None
     suffix = Path(path).suffix.lower()
@@ -388,7 +389,7 @@ def export_promptfoo(
     tests: Any = None
     if tests_file is not None and tests_file.is_file():
         try:
-            data = yaml.safe_load(tests_file.read_text(encoding="utf-8"))
+            data = yaml.safe_load(read_utf8(tests_file))
         except yaml.YAMLError as exc:
             raise LibraryError(f"invalid YAML: {exc}", tests_file) from None
         if isinstance(data, dict):

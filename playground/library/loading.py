@@ -9,6 +9,24 @@ from playground.library.names import SUFFIX, check_name, current_path, version_o
 from playground.library.promptfile import PromptFile, parse_prompt_text
 
 
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """Why a file's bytes are not text, with the first bad byte and its offset."""
+    bad = bytes(exc.object[exc.start : exc.start + 1])
+    return f"not UTF-8 text (byte 0x{bad.hex()} at offset {exc.start})"
+
+
+def read_utf8(path: Path) -> str:
+    """The file's text; bytes that are not UTF-8 are a one-line LibraryError naming it.
+
+    OSError (missing file, a folder) is left to the caller, which knows what it was after.
+    """
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LibraryError(not_utf8(exc), path) from None
+
+
 def resolve(path_or_name: str | Path, prompts_dir: Path | None = None) -> Path:
     """A path as given when it names a file (or ends in .prompt); else NAME under prompts_dir."""
     text = str(path_or_name)
@@ -31,14 +49,14 @@ def load_prompt(
     else:
         path = resolve(path_or_name, prompts_dir)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path)
     except FileNotFoundError:
         what = f"{path_or_name} v{version}" if version is not None else str(path_or_name)
         raise LibraryError(f"no prompt {what} (looked for {path})") from None
     except IsADirectoryError:
         raise LibraryError("is a folder, not a prompt file", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LibraryError(f"cannot read: {exc}", path) from None
+    except OSError as exc:
+        raise LibraryError(f"cannot read: {exc.strerror or exc}", path) from None
     return parse_prompt_text(text, path=path, prompts_dir=prompts_dir)
 
 
