@@ -186,6 +186,10 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
     if args.stop:
         plan.stop = [checked_text("--stop", s) for s in args.stop]
     plan.variables = {**plan.variables, **parse_vars(args.var)}
+    if plan.variable_types:  # --formal=false is false when the file says formal is a boolean
+        from playground.library import coerce_variables
+
+        plan.variables = coerce_variables(plan.variables, plan.variable_types)
     from playground.config import model_id_problem
 
     for model in plan.models:

@@ -16,7 +16,7 @@ def plan_from_prompt_file(path: str, settings: Any) -> Any:
     would. Variable defaults come from ``input.default``.
     """
     from playground.core.plan import RunPlan
-    from playground.library import LibraryError, load_prompt
+    from playground.library import LibraryError, load_prompt, variable_types
 
     try:
         pf = load_prompt(path, settings.prompts_dir())
@@ -33,6 +33,7 @@ def plan_from_prompt_file(path: str, settings: Any) -> Any:
     return RunPlan(
         template=pf.template,
         variables=dict(pf.variables),
+        variable_types=variable_types(pf.schema),
         models=[pf.model] if pf.model else list(settings.defaults.models),
         temperatures=temperatures,
         max_tokens=pf.max_tokens if pf.max_tokens is not None else settings.defaults.max_tokens,

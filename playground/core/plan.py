@@ -26,6 +26,9 @@ class RunPlan:
     use_cache: bool = True
     prompt_name: str | None = None  # the prompt file this came from, if any
     prompt_version: int | None = None
+    # a prompt file's declared variable types (name -> Picoschema type): text values from
+    # --var or the TUI are read as these (see library.coerce_variables)
+    variable_types: dict[str, str] = field(default_factory=dict)
 
     def render(self) -> list[Message]:
         """Rendered messages; raises MissingVariable/TemplateError on bad input."""

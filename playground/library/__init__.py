@@ -6,15 +6,29 @@ from playground.library.errors import LibraryError
 from playground.library.fromstore import promote_response
 from playground.library.loading import list_problems, list_prompts, load_prompt
 from playground.library.names import check_name, current_path, list_versions, version_path
-from playground.library.promptfile import PromptFile, parse_prompt_text, render_prompt_file
-from playground.library.versions import Promotion, preview_promotion, promote, unified_diff
+from playground.library.promptfile import (
+    PromptFile,
+    coerce_variables,
+    parse_prompt_text,
+    render_prompt_file,
+    variable_types,
+)
+from playground.library.versions import (
+    Promotion,
+    current_schema,
+    preview_promotion,
+    promote,
+    unified_diff,
+)
 
 __all__ = [
     "LibraryError",
     "Promotion",
     "PromptFile",
     "check_name",
+    "coerce_variables",
     "current_path",
+    "current_schema",
     "list_problems",
     "list_prompts",
     "list_versions",
@@ -25,5 +39,6 @@ __all__ = [
     "promote_response",
     "render_prompt_file",
     "unified_diff",
+    "variable_types",
     "version_path",
 ]

@@ -143,6 +143,55 @@ def _dump(data: dict[str, Any]) -> str:
     )
 
 
+def picoschema_fields(schema: Any) -> dict[str, tuple[str, str]]:
+    """name -> (its key as written, e.g. "formal?", its type with any description) for the
+    simple fields of a Picoschema; anything else (JSON Schema, nested) is not carried over."""
+    if not isinstance(schema, dict):
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for key, kind in schema.items():
+        if isinstance(key, str) and isinstance(kind, str):
+            name = key.split("(", 1)[0].rstrip("?").strip()
+            if name:
+                out[name] = (key, kind)
+    return out
+
+
+_FALSE_TEXT = frozenset({"", "false", "no", "off", "0"})
+_TRUE_TEXT = frozenset({"true", "yes", "on", "1"})
+
+
+def coerce_value(value: Any, kind: str) -> Any:
+    """A text value (a --var, a TUI field) as the type the schema declares: "false" must not
+    be a true string to Handlebars. A value that does not fit stays as it is."""
+    if not isinstance(value, str):
+        return value
+    base = kind.split(",", 1)[0].strip().lower()
+    text = value.strip()
+    if base == "boolean":
+        if text.lower() in _FALSE_TEXT:
+            return False
+        if text.lower() in _TRUE_TEXT:
+            return True
+    elif base in ("number", "integer"):
+        try:
+            number = float(text)
+        except ValueError:
+            return value
+        return int(number) if base == "integer" or number.is_integer() else number
+    return value
+
+
+def variable_types(schema: Any) -> dict[str, str]:
+    """name -> declared type, from a prompt file's Picoschema (empty for anything else)."""
+    return {name: kind for name, (_key, kind) in picoschema_fields(schema).items()}
+
+
+def coerce_variables(values: dict[str, Any], types: dict[str, str]) -> dict[str, Any]:
+    """Text values read as their declared types (boolean, number, integer)."""
+    return {k: coerce_value(v, types.get(k, "")) for k, v in values.items()}
+
+
 def _pico_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -224,6 +273,7 @@ def render_prompt_file(
     version: int | None = None,
     provenance: dict[str, Any] | None = None,
     schema: Any = None,
+    base_schema: Any = None,
 ) -> str:
     """The .prompt text for a template, its model and parameters, and its variables' values.
 
@@ -234,6 +284,8 @@ def render_prompt_file(
     them None to get the content alone (what "identical" compares).
     """
     variables = dict(variables or {})
+    kept = picoschema_fields(base_schema)  # the current file's own types and ? marks
+    variables = {k: coerce_value(v, kept.get(k, (None, ""))[1]) for k, v in variables.items()}
     front: dict[str, Any] = {}
     if model:
         front["model"] = model
@@ -249,13 +301,17 @@ def render_prompt_file(
         front["config"] = config
     names = list(dict.fromkeys([*template.variables(), *variables]))
     if schema is None and names:
-        # a value says the type; a variable the run never set may be anything, or absent
-        schema = {
-            (n if n in variables else f"{n}?"): _pico_type(variables[n])
-            if n in variables
-            else "any"
-            for n in names
-        }
+        # the file's own declaration first; else a value says the type, and a variable the
+        # run never set may be anything, or absent
+        schema = {}
+        for n in names:
+            if n in kept:
+                key, kind = kept[n]
+                schema[key] = kind
+            elif n in variables:
+                schema[n] = _pico_type(variables[n])
+            else:
+                schema[f"{n}?"] = "any"
     if schema or variables:
         front["input"] = {}
         if schema:

@@ -67,6 +67,16 @@ class Promotion:
         return _kept_line(self.path, self.name, self.kept_path)
 
 
+def current_schema(prompts_dir: Path | str, name: str) -> Any:
+    """NAME.prompt's input schema as its author wrote it (None when there is none or the
+    file does not load): a promote keeps those types and optional marks."""
+    try:
+        text = _read(current_path(Path(prompts_dir), name))
+        return None if text is None else parse_prompt_text(text).schema
+    except Exception:  # unreadable or broken: promote reports that on its own
+        return None
+
+
 def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
@@ -304,6 +314,7 @@ def promote(
     if model is not None and not isinstance(model, str):
         raise LibraryError(f"model must be a string like openai:gpt-4.1-mini, got {model!r}")
     fields: dict[str, Any] = {"model": model, **params, "variables": variables}
+    fields["base_schema"] = current_schema(prompts_dir, name)
     content = render_prompt_file(template, **fields)
     warnings = _verify(content, template, variables)
     prov = dict(provenance or {})

@@ -378,9 +378,17 @@ class MainScreen(Screen[None]):
         except (TemperatureError, ParamsError) as exc:
             raise PlanError(str(exc)) from None
         template = PromptTemplate.from_parts(self.editor.system, self.editor.user)
+        variables = self.query_one(VariablesPanel).values()
+        types: dict[str, str] = {}
+        if self.prompt_info is not None and getattr(self.prompt_info, "schema", None):
+            from playground.library import coerce_variables, variable_types
+
+            types = variable_types(self.prompt_info.schema)
+            variables = coerce_variables(variables, types)  # "false" in a boolean field
         plan = RunPlan(
             template=template,
-            variables=self.query_one(VariablesPanel).values(),
+            variables=variables,
+            variable_types=types,
             models=models,
             temperatures=temperatures,
             max_tokens=params.max_tokens,
@@ -758,7 +766,7 @@ class MainScreen(Screen[None]):
         if any(draft) and draft != (plan.template.system, plan.template.user):
             self.notify("Your draft was replaced: Ctrl+Z in the editor brings it back.", timeout=6)
         self.query_one(VariablesPanel).set_values(
-            {k: str(v) for k, v in (plan.variables or {}).items()}
+            {k: _field_text(v) for k, v in (plan.variables or {}).items()}
         )
         self.picker.set_selected(list(plan.models))
         self.query_one(TemperatureInput).value = format_temperatures(list(plan.temperatures))

@@ -212,7 +212,8 @@ class PromoteScreen(ModalScreen[str | None]):
             view.set_text("")
             return
         try:
-            text = library.render_prompt_file(self.template, **self.file_params())
+            base = library.current_schema(self.prompts_dir, name)
+            text = library.render_prompt_file(self.template, **self.file_params(), base_schema=base)
             self.preview = library.preview_promotion(self.prompts_dir, name, text)
             diff = self._full_diff(library, name, self.preview)
         except Exception as exc:
@@ -238,7 +239,11 @@ class PromoteScreen(ModalScreen[str | None]):
         note = self.query_one("#promote-note", Input).value.strip() or None
         provenance = {**self.provenance(), "note": note}
         full = library.render_prompt_file(
-            self.template, **self.file_params(), version=preview.next_version, provenance=provenance
+            self.template,
+            **self.file_params(),
+            base_schema=library.current_schema(self.prompts_dir, name),
+            version=preview.next_version,
+            provenance=provenance,
         )
         path = getattr(preview, "path", None)
         try:
