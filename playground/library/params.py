@@ -18,6 +18,7 @@ def param_problem(field: str, value: Any) -> str | None:
     if field in NUMBERS:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return "must be a number"
+        return range_problem(field, value)
     elif field in INTEGERS:
         if isinstance(value, bool) or not isinstance(value, int):
             return "must be an integer"
@@ -28,6 +29,17 @@ def param_problem(field: str, value: Any) -> str | None:
             return None
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
             return "must be a string or a list of strings"
+    return None
+
+
+def range_problem(field: str, value: float) -> str | None:
+    """The same bounds the command-line flags hold a value to (-t, --top-p, --max-tokens)."""
+    if field == "temperature" and not 0 <= value <= 2:
+        return "must be within 0..2"
+    if field == "top_p" and not 0 < value <= 1:
+        return "must be more than 0 and at most 1"
+    if field == "max_tokens" and value < 1:
+        return "must be a positive integer"
     return None
 
 
