@@ -810,3 +810,35 @@ async def test_a_prompt_file_session_leaves_the_workspace_draft_and_matrix_alone
         assert screen.editor.user == "my own draft"
         assert screen.query_one("#temperatures").value == "0, 0.7"
         assert screen.picker.selected == ["lo-openai:gpt-a", "lo-anthropic:claude-b"]
+
+
+async def test_promoting_the_open_prompt_file_names_its_new_version(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    from playground.core.template import PromptTemplate
+    from playground.library import load_prompt, promote
+
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0])
+    promote(
+        settings.prompts_dir(),
+        "greet",
+        template=PromptTemplate.from_parts("Be brief.", "Hello"),
+        model="lo-openai:gpt-a",
+        temperature=0.3,
+    )
+    path = settings.prompts_dir() / "greet.prompt"
+    app = make_app(settings, store=open_store(tmp_path), prompt_file=path, prompt=load_prompt(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.sub_title == "greet v1"
+        await type_text(pilot, " there")
+        await wait_for(pilot, lambda: app.sub_title == "greet v1 · modified")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 1))
+        cells_of(app)[0].focus()
+        await pilot.press("p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "PromoteScreen")
+        await pilot.pause(0.4)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        await wait_for(pilot, lambda: app.sub_title == "greet v2")

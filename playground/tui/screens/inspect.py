@@ -62,7 +62,7 @@ def response_text(result: CellResult) -> str:
     r = result
     mark = " (estimated)" if r.usage_source == "estimate" else ""
     tps = r.tokens_per_s
-    cost = "unknown price" if r.cost_usd is None else f"${r.cost_usd:.6f}"
+    cost = "unpriced" if r.cost_usd is None else f"${r.cost_usd:.6f}"
     lines = [
         f"status: {r.status}    finish: {r.finish_reason or '—'}    attempts: {r.attempts}",
         f"model: {r.model_used or r.cell.model}"

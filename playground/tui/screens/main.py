@@ -678,6 +678,30 @@ class MainScreen(Screen[None]):
         )
         if message:
             self.notify(message, timeout=5)
+            self._after_promote(plan)
+
+    def _after_promote(self, plan: RunPlan) -> None:
+        """The open prompt file got a new version: the title names it, and the editor's text,
+        if it is what was promoted, is no longer "modified"."""
+        info = self.prompt_info
+        path = getattr(info, "path", None)
+        if info is None or path is None or plan.prompt_name not in (None, info.name):
+            return
+        try:
+            from playground.library import load_prompt
+
+            fresh = load_prompt(path, self.app.settings.prompts_dir())
+        except Exception:
+            return
+        if fresh.name != info.name or fresh.version == info.version:
+            return  # promoted under another name, or nothing new
+        self.prompt_info = fresh
+        texts = (self.editor.system, self.editor.user)
+        if (plan.template.system, plan.template.user) == texts:
+            self._baseline = texts
+            self._vars_edited = False
+            self.modified = False
+        self._update_subtitle()
 
     @work(group="rerun")
     async def _rerun(self, cell: ResultCell) -> None:
