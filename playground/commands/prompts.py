@@ -82,6 +82,9 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument(
         "--out", metavar="DIR", default=".", help="where to write promptfooconfig.yaml (default .)"
     )
+    p.add_argument(
+        "--force", action="store_true", help="overwrite an existing promptfooconfig.yaml"
+    )
     p.set_defaults(func=export_command)
 
 
@@ -375,11 +378,17 @@ def export_command(args: argparse.Namespace) -> int:
 
     settings, folder = _prompts_dir(args)
     out = Path(args.out)
+    target = out / "promptfooconfig.yaml"
     try:
         pf = load_prompt(args.name, folder)
+        if not args.force and (target.exists() or target.is_symlink()):
+            fail(
+                f"{_rel(target)} already exists; pass --force to overwrite it, "
+                "or --out DIR to write elsewhere"
+            )
         tests = Path(pf.path).with_suffix("").with_name(Path(pf.path).stem + ".tests.yaml")
         config, loader_name, loader = export_promptfoo(pf, out, settings, tests)
-        atomic_write(out / "promptfooconfig.yaml", config)
+        atomic_write(target, config)
         atomic_write(out / loader_name, loader)
     except LibraryError as exc:
         fail(str(exc))
