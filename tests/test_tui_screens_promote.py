@@ -163,6 +163,9 @@ async def test_promote_over_a_hand_written_file_says_what_it_is_and_keeps_it(
         await pilot.pause(0.5)
         diff = app.screen.query_one(UnifiedDiffView).text
         assert "--- hand (current, not a version)" in diff.splitlines()
+        said = _text(app, "#promote-version")
+        assert said.startswith("will create prompts/hand.prompt v2\n⚠ hand.prompt has changes")
+        assert "kept as hand/v1.prompt" in said
         assert "-My precious hand-written prompt." in diff.splitlines()
         await pilot.press("enter")
         await pilot.pause(0.3)

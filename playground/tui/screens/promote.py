@@ -228,7 +228,10 @@ class PromoteScreen(ModalScreen[str | None]):
         elif p.next_version == 1:
             version.update(Content(f"will create {path} v1 (a new prompt)"))
         else:
-            version.update(Content(f"will create {path} v{p.next_version}"))
+            line = f"will create {path} v{p.next_version}"
+            warnings = getattr(p, "warnings", None) or []
+            # said before Enter, not after: e.g. a hand-edited file that will be kept
+            version.update(Content("\n".join([line, *(f"⚠ {w}" for w in warnings)])))
         view.set_text(diff)
 
     def _full_diff(self, library: Any, name: str, preview: Any) -> str:
