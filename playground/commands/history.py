@@ -210,7 +210,7 @@ def _print_run(run: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     head.append(
         f" · {run.get('created_at')} · session {run.get('session_id')} · {run.get('status')}"
     )
-    head.append(f" · {len(rows)} cells · total {total}")
+    head.append(f" · {len(rows)} cell{'' if len(rows) == 1 else 's'} · total {total}")
     console.print(head)
     for m in run.get("messages") or []:
         console.print(Text(f"{m['role']}: ", style="bold cyan") + Text(m["content"]))
