@@ -1,4 +1,4 @@
-"""Counts read as English: "1 cell", "2 cells"."""
+"""Counts read as English ("1 cell"); export -o onto a folder is one clear line."""
 
 from __future__ import annotations
 
@@ -15,3 +15,16 @@ def test_show_of_a_one_cell_run_says_1_cell(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert " · 1 cell · " in proc.stdout
     assert "1 cells" not in proc.stdout
+
+
+def test_export_to_a_folder_is_one_line_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    (tmp_path / "t.prompt").write_text("---\nmodel: echo\n---\nHello\n", encoding="utf-8")
+    assert playground(tmp_path, "run", "t.prompt").returncode == 0
+    (tmp_path / "out").mkdir()
+    for folder in ("out", "."):
+        proc = playground(tmp_path, "export", "1", "-o", folder)
+        assert proc.returncode == 2
+        assert proc.stderr.startswith(f"playground: {folder}: is a folder")
+        assert proc.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "sessions.db", "t.prompt"]
+    assert list((tmp_path / "out").iterdir()) == []

@@ -246,16 +246,23 @@ def export_command(args: argparse.Namespace) -> int:
     if not args.output:
         sys.stdout.write(text)
         return 0
+    import contextlib
     import tempfile
     from pathlib import Path
 
     target = Path(args.output)
+    if target.is_dir():
+        fail(f"{target}: is a folder; -o takes a file name (e.g. {target / 'run.md'})")
+    tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, target)
     except OSError as exc:
+        if tmp is not None:  # no half-written temporary file left beside the target
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         fail(f"{target}: cannot write: {exc.strerror or exc}")
     print(f"wrote {target}", file=sys.stderr)
     return 0
