@@ -72,6 +72,19 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def not_utf8_arg(text: str) -> str | None:
+    """Why an argument is not text (bytes that are not UTF-8 reach Python as surrogates)."""
+    for i, ch in enumerate(text):
+        if "\udc80" <= ch <= "\udcff":
+            offset = len(text[:i].encode("utf-8", "surrogateescape"))
+            return f"not UTF-8 text (byte 0x{ord(ch) - 0xDC00:02x} at offset {offset})"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not UTF-8 text"
+    return None
+
+
 def _top_parser() -> argparse.ArgumentParser:
     epilog = "commands:\n" + "\n".join(f"  {n:<10} {h}" for n, (_, h) in COMMANDS.items())
     epilog += "\n\nWith no command, opens the TUI (optionally on PROMPT_FILE)."

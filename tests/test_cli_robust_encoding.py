@@ -58,3 +58,10 @@ def test_promote_over_a_latin1_file_refuses_and_leaves_no_folder(tmp_path: Path)
     one_line_error(proc, "lat.prompt", "not UTF-8")
     assert sorted(p.name for p in (tmp_path / "prompts").iterdir()) == ["lat.prompt"]
     assert (tmp_path / "prompts" / "lat.prompt").read_bytes() == LATIN1_PROMPT
+
+
+def test_a_note_that_is_not_utf8_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text("prompt: hi $x\n", encoding="utf-8")
+    proc = playground(tmp_path, "prompts", "import", "ok.yaml", "--name", "t", "--note", "a\udcff")
+    one_line_error(proc, "--note", "not UTF-8", "byte 0xff at offset 1")
+    assert not (tmp_path / "prompts").exists()

@@ -89,15 +89,11 @@ def _positive(text: str, what: str) -> int:
 
 
 def _utf8_arg(text: str, what: str) -> str:
-    """An argument as text; bytes that are not UTF-8 (surrogates in argv) are one line."""
-    for i, ch in enumerate(text):
-        if "\udc80" <= ch <= "\udcff":
-            offset = len(text[:i].encode("utf-8", "surrogateescape"))
-            fail(f"{what}: not UTF-8 text (byte 0x{ord(ch) - 0xDC00:02x} at offset {offset})")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        fail(f"{what}: not UTF-8 text")
+    from playground.cli import not_utf8_arg
+
+    problem = not_utf8_arg(text)
+    if problem:
+        fail(f"{what}: {problem}")
     return text
 
 

@@ -117,6 +117,17 @@ def _open_store(settings: Any) -> Any:
         fail(str(exc))
 
 
+def _refuse_bytes(args: argparse.Namespace, *flags: str) -> None:
+    """--note and --name go into files (and commit messages): they must be text."""
+    from playground.cli import not_utf8_arg
+
+    for flag in flags:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+        problem = None if value is None else not_utf8_arg(value)
+        if problem:
+            fail(f"{flag}: {problem}")
+
+
 def _refuse_unreadable(folder: Path, name: str) -> None:
     """Fail (one line) when NAME.prompt exists but is not UTF-8 text, before anything is written:
     the library would stop half-way through, leaving an empty NAME/ folder behind."""
@@ -135,6 +146,7 @@ def promote_command(args: argparse.Namespace) -> int:
     from playground.library import LibraryError, promote_response
     from playground.library.gitcommit import commit_files
 
+    _refuse_bytes(args, "--name", "--note")
     settings = load_settings_or_fail(args)
     _refuse_unreadable(Path(settings.prompts_dir()), args.name)
     store = _open_store(settings)
@@ -340,6 +352,7 @@ def import_command(args: argparse.Namespace) -> int:
     from playground.library import LibraryError, promote
     from playground.library.interop import import_file
 
+    _refuse_bytes(args, "--name", "--note")
     _, folder = _prompts_dir(args)
     try:
         imported = import_file(Path(args.file))
