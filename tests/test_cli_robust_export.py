@@ -37,3 +37,15 @@ def test_export_to_a_fresh_folder_needs_no_force(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "ev" / "promptfooconfig.yaml").is_file()
     assert (tmp_path / "promptfooconfig.yaml").read_text(encoding="utf-8") == "# mine\n"
+
+
+def test_export_out_that_is_a_file_says_so(tmp_path: Path) -> None:
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "greet.prompt").write_text(PROMPT, encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("mine\n", encoding="utf-8")
+    proc = playground(
+        tmp_path, "prompts", "export", "greet", "--format", "promptfoo", "--out", "notes.txt"
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == "playground: --out notes.txt: is a file; --out takes a folder\n"
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine\n"

@@ -394,6 +394,8 @@ def export_command(args: argparse.Namespace) -> int:
     target = out / "promptfooconfig.yaml"
     try:
         pf = load_prompt(args.name, folder)
+        if out.exists() and not out.is_dir():
+            fail(f"--out {out}: is a file; --out takes a folder")
         if not args.force and (target.exists() or target.is_symlink()):
             fail(
                 f"{_rel(target)} already exists; pass --force to overwrite it, "
