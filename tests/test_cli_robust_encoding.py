@@ -65,3 +65,11 @@ def test_a_note_that_is_not_utf8_is_refused_before_anything_is_written(tmp_path:
     proc = playground(tmp_path, "prompts", "import", "ok.yaml", "--name", "t", "--note", "a\udcff")
     one_line_error(proc, "--note", "not UTF-8", "byte 0xff at offset 1")
     assert not (tmp_path / "prompts").exists()
+
+
+def test_diff_with_a_latin1_version_file_names_it(tmp_path: Path) -> None:
+    (tmp_path / "prompts" / "lat").mkdir(parents=True)
+    (tmp_path / "prompts" / "lat.prompt").write_text("---\nmodel: echo\n---\nHi\n", "utf-8")
+    (tmp_path / "prompts" / "lat" / "v1.prompt").write_bytes(LATIN1_PROMPT)
+    proc = playground(tmp_path, "prompts", "diff", "lat")
+    one_line_error(proc, "v1.prompt", "not UTF-8", "byte 0xe9")

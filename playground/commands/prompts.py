@@ -129,17 +129,23 @@ def _refuse_bytes(args: argparse.Namespace, *flags: str) -> None:
 
 
 def _refuse_unreadable(folder: Path, name: str) -> None:
-    """Fail (one line) when NAME.prompt exists but is not UTF-8 text, before anything is written:
-    the library would stop half-way through, leaving an empty NAME/ folder behind."""
-    from playground.library import LibraryError, current_path
+    """Fail (one line) when NAME.prompt or one of its versions is not UTF-8 text, before the
+    library reads them: it would stop half-way (an "internal error", an empty NAME/ folder)."""
+    from playground.library import LibraryError, current_path, list_versions, version_path
     from playground.library.loading import read_utf8
 
     try:
-        read_utf8(current_path(folder, name))
-    except OSError:
-        pass  # no current file yet (or unreadable: the library says so)
-    except LibraryError as exc:
-        fail(str(exc))
+        paths = [current_path(folder, name)]
+        paths += [version_path(folder, name, v) for v in list_versions(folder, name)]
+    except LibraryError:
+        return  # a bad name: the command's own call says so
+    for path in paths:
+        try:
+            read_utf8(path)
+        except OSError:
+            pass  # no such file yet (or unreadable: the library says so)
+        except LibraryError as exc:
+            fail(str(exc))
 
 
 def promote_command(args: argparse.Namespace) -> int:
@@ -280,15 +286,11 @@ def diff_command(args: argparse.Namespace) -> int:
     from playground.library.loading import read_utf8
     from playground.library.versions import current_label, current_state, unified_diff
 
-    def read_utf8_if_there(path: Path) -> None:
-        if path.is_file():
-            read_utf8(path)
-
     _, folder = _prompts_dir(args)
     name = args.name
+    _refuse_unreadable(folder, name)
     try:
         current_file = current_path(folder, name)
-        read_utf8_if_there(current_file)
         versions = list_versions(folder, name)
         state = current_state(folder, name)
     except LibraryError as exc:
