@@ -28,3 +28,10 @@ def test_export_to_a_folder_is_one_line_and_leaves_no_temporary_file(tmp_path: P
         assert proc.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "sessions.db", "t.prompt"]
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_estimate_of_one_cell_says_cell(tmp_path: Path) -> None:
+    proc = playground(tmp_path, "estimate", "-p", "hi", "-m", "echo", "-t", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 cell ·" in proc.stdout or "1 cell " in proc.stdout
+    assert "1 cells" not in proc.stdout

@@ -164,7 +164,7 @@ def print_estimate(estimate: Any, console: Any) -> None:
         return (cost_est if value else "") + format_cost(value)
 
     parts = [
-        f"{len(estimate.cells)} cells",
+        f"{len(estimate.cells)} cell{'s' if len(estimate.cells) != 1 else ''}",
         f"{tokens_est}{estimate.total_input_tokens:,} input tokens",
         f"input {cost(estimate.input_cost_usd)}",
         f"worst case {cost(estimate.max_cost_usd)}"

@@ -78,8 +78,11 @@ def current_schema(prompts_dir: Path | str, name: str) -> Any:
 
 
 def _read(path: Path) -> str | None:
+    """A prompt file's text (None when absent); one that is not UTF-8 is a LibraryError."""
+    from playground.library.loading import read_utf8
+
     try:
-        return path.read_text(encoding="utf-8")
+        return read_utf8(path)
     except FileNotFoundError:
         return None
 
