@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 from loopback import LoopbackServer, Reply
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from tui_main_helpers import (
     all_done,
     cells_of,
     isolate,
     loopback_settings,
     open_store,
+    reopen_the_only_run,
     type_text,
     wait_for,
 )
@@ -244,12 +245,7 @@ async def test_history_reopens_a_run_read_only_until_edited(
         app.screen.editor.user_area.load_text("something else")
         app.screen.picker.set_selected(["echo"])
         app.screen.query_one("#temperatures").value = "0.3"
-        await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
-        # the list loads off the UI thread: Enter before it is filled would open nothing
-        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, 4))
+        await reopen_the_only_run(pilot, app, 4)
         screen = app.screen
         assert screen.editor.user == "first prompt"
         assert screen.picker.selected == ["lo-openai:gpt-a", "lo-anthropic:claude-b"]
@@ -553,11 +549,7 @@ async def test_a_draft_survives_quitting_and_opening_a_past_run(
     async with again.run_test(size=(120, 40)) as pilot:
         screen = again.screen
         assert screen.editor.user == "a draft never run"
-        await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: type(again.screen).__name__ == "HistoryScreen")
-        await wait_for(pilot, lambda: again.screen.query_one(DataTable).row_count == 1)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.viewing_run is not None and all_done(again, 2))
+        await reopen_the_only_run(pilot, again, 2)
         assert screen.editor.user == "first prompt"
         area = screen.editor.user_area
         assert area.cursor_location == area.document.end  # typing goes after what was loaded
@@ -671,11 +663,7 @@ async def test_a_fallback_keeps_why_and_a_rerun_ends_read_only(
         assert cell.result.status == "ok" and cell.result.fallback_used == "lo-ollama:llama"
         notice = str(cell.query_one(".cell-notice", Static).render())
         assert notice == "fell back to lo-ollama:llama: HTTP 400: model gpt-a is gone"
-        await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
-        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, 1))
+        await reopen_the_only_run(pilot, app, 1)
         screen = app.screen
         cells_of(app)[0].focus()
         await pilot.press("x")
@@ -714,11 +702,7 @@ async def test_inspect_shows_the_raw_response_also_for_a_past_run(
         assert "content-type: text/event-stream" in live and "data: [DONE]" in live
         bad = await raw_of(failed, pilot)
         assert bad.startswith("HTTP/1.1 401") and "bad key [redacted]" in bad and key not in bad
-        await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
-        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, 2))
+        await reopen_the_only_run(pilot, app, 2)
         assert await raw_of(cells_of(app)[0], pilot) == live
 
 
@@ -764,11 +748,7 @@ async def test_quitting_while_viewing_a_past_run_keeps_the_draft_it_replaced(
         await wait_for(pilot, lambda: all_done(app, 2))
         app.screen.editor.user_area.load_text("")
         await type_text(pilot, "my new draft")
-        await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
-        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, 2))
+        await reopen_the_only_run(pilot, app, 2)
         await pilot.press("ctrl+q")
     again = make_app(
         loopback_settings(loopback, tmp_path, temperatures=[0.0]), store=open_store(tmp_path)

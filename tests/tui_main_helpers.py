@@ -62,3 +62,15 @@ def cells_of(app: Any) -> list[Any]:
 def all_done(app: Any, n: int) -> bool:
     cells = cells_of(app)
     return len(cells) == n and all(c.ended for c in cells)
+
+
+async def reopen_the_only_run(pilot: Any, app: Any, cells: int) -> None:
+    """Ctrl+O, wait for the history list to load (Enter before would open nothing), open the
+    one run there, and wait until the main screen shows its cells."""
+    from textual.widgets import DataTable
+
+    await pilot.press("ctrl+o")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
+    await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, cells))

@@ -154,8 +154,13 @@ def _compiled(source: str) -> Any:
 def render_text(source: str, variables: dict[str, Any]) -> str:
     if "{{" not in source:
         return source
+    return _apply(_compiled(source), variables)
+
+
+def _apply(compiled: Any, variables: dict[str, Any]) -> str:
+    """Run a compiled template; the engine's errors become ours (one line, names the variable)."""
     try:
-        return _compiled(source)(variables)
+        return compiled(variables)
     except StrictModeError as exc:
         raise _missing(str(exc), variables) from None
     except TemplateError:
@@ -197,14 +202,7 @@ def render_dotprompt(body: str, variables: dict[str, Any]) -> list[Message]:
     model turn (empty here, so dropped); a section marker is metadata, not text. A media part
     cannot go to a text-only request, so it is refused.
     """
-    try:
-        rendered = _compiled_dotprompt(body)(variables)
-    except StrictModeError as exc:
-        raise _missing(str(exc), variables) from None
-    except TemplateError:
-        raise
-    except Exception as exc:
-        raise TemplateError(f"template: {exc}") from None
+    rendered = _apply(_compiled_dotprompt(body), variables)
     sources: list[list[str]] = [["user", ""]]
     for piece in _ROLE_OR_HISTORY.split(rendered):
         if not piece.strip():
