@@ -35,3 +35,9 @@ def test_estimate_of_one_cell_says_cell(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "1 cell ·" in proc.stdout or "1 cell " in proc.stdout
     assert "1 cells" not in proc.stdout
+
+
+def test_models_refuses_a_timeout_that_is_not_positive(tmp_path: Path) -> None:
+    proc = playground(tmp_path, "models", "--timeout", "-1")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "playground: --timeout -1: must be more than 0 seconds"

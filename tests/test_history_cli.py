@@ -69,6 +69,8 @@ def test_history_lists_newest_first_and_searches_prompts_and_outputs(
     assert [r["id"] for r in runs] == [otters.run_id]
     assert runs[0]["models"] == ["echo"] and runs[0]["cell_count"] == 2
     assert runs[0]["cost_usd"] == 0 and "**otters**" in runs[0]["snippet"]
+    code, out, _ = cli(capsys, "history", "otter")  # as text: the marks go
+    assert "Tell me about otters" in out and "**" not in out
 
     # echo answers with its parameters: "temperature=0.7" is only in an output
     code, out, _ = cli(capsys, "history", "temperature=0.7", "--json")

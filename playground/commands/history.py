@@ -157,7 +157,8 @@ def _print_table(runs: list[dict[str, Any]]) -> None:
             c.rjust(w) if i in (0, 3, 4) else c.ljust(w)
             for i, (c, w) in enumerate(zip(cols, widths, strict=False))
         )
-        snippet = " ".join(cols[-1].split())
+        # the search marks matches **so**; plain text has no bold, so the marks go
+        snippet = " ".join(cols[-1].replace("**", "").split())
         if len(snippet) > snip_w:
             snippet = snippet[: snip_w - 1] + "…"
         return f"{left}  {snippet}".rstrip()

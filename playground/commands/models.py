@@ -12,7 +12,7 @@ import asyncio
 import json
 from typing import Any
 
-from playground.commands.common import command_parser, load_settings_or_fail
+from playground.commands.common import command_parser, fail, load_settings_or_fail
 from playground.core.secrets import redact_url
 
 
@@ -74,6 +74,8 @@ async def survey(settings: Any, timeout: float) -> list[dict[str, Any]]:
 
 
 def models_command(args: argparse.Namespace) -> int:
+    if not args.timeout > 0:  # NaN too
+        fail(f"--timeout {args.timeout:g}: must be more than 0 seconds")
     settings = load_settings_or_fail(args)
     rows = asyncio.run(survey(settings, max(0.1, args.timeout)))
     if args.json:
