@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_helpers import clean_env, playground
@@ -136,3 +137,22 @@ def test_run_promote_run_from_the_command_line_sends_the_same_request(tmp_path: 
         assert after == before
     finally:
         store.close()
+
+
+def test_promoting_a_failed_response_warns(tmp_path: Path, loopback: Any) -> None:
+    """The prompt of a failed cell can still be promoted, but the command says it failed."""
+    from loopback import Reply
+
+    loopback.write_config(tmp_path, max_retries=0)
+    loopback.enqueue(Reply(status=400, error_message="no such model"))
+    env = clean_env(tmp_path, **loopback.env())
+    proc = playground(
+        tmp_path, "run", "-p", "hi", "-m", "lo-openai:m", "-t", "0", "--json", env=env
+    )
+    (cell,) = json.loads(proc.stdout)["cells"]
+    assert cell["status"] == "error"
+    out = playground(tmp_path, "promote", str(cell["id"]), "--name", "hi", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "did not finish ok (HTTP 400: no such model); its prompt was promoted anyway" in (
+        out.stderr
+    )

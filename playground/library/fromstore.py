@@ -42,7 +42,7 @@ def promote_response(
         if plan.prompt_version:
             source += f" v{plan.prompt_version}"
         provenance["from"] = source
-    return promote(
+    promotion = promote(
         settings.prompts_dir(),
         name,
         template=plan.template,
@@ -56,3 +56,10 @@ def promote_response(
         provenance=provenance,
         note=note,
     )
+    status = response.get("status")
+    if status != "ok" and not promotion.identical:
+        why = " ".join(str(response.get("error") or status).split())[:120]
+        promotion.warnings.append(
+            f"response {response_id} did not finish ok ({why}); its prompt was promoted anyway"
+        )
+    return promotion
