@@ -6,13 +6,7 @@ from pathlib import Path
 
 from playground.library.errors import LibraryError
 from playground.library.names import SUFFIX, check_name, current_path, version_of_path, version_path
-from playground.library.params import param_problem
-from playground.library.promptfile import (
-    CONFIG_ALIASES,
-    CONFIG_KEYS,
-    PromptFile,
-    parse_prompt_text,
-)
+from playground.library.promptfile import PromptFile, parse_prompt_text
 
 
 def not_utf8(exc: UnicodeDecodeError) -> str:
@@ -63,39 +57,7 @@ def load_prompt(
         raise LibraryError("is a folder, not a prompt file", path) from None
     except OSError as exc:
         raise LibraryError(f"cannot read: {exc.strerror or exc}", path) from None
-    prompt = parse_prompt_text(text, path=path, prompts_dir=prompts_dir)
-    _check_ranges(prompt, text)
-    return prompt
-
-
-def _check_ranges(prompt: PromptFile, text: str) -> None:
-    """A config value the matching flag would refuse (temperature 9) is refused here too,
-    rather than sent to a provider that answers with an error per cell."""
-    for field_name in ("temperature", "top_p", "max_tokens"):
-        value = getattr(prompt, field_name)
-        problem = None if value is None else param_problem(field_name, value)
-        if problem:
-            key, line = _config_key_line(text, field_name)
-            raise LibraryError(f"config.{key} {problem}", prompt.path, line)
-
-
-def _config_key_line(text: str, field_name: str) -> tuple[str, int | None]:
-    """The config key spelling the file uses for our field, and its 1-based line if found."""
-    keys = [k for k, ours in CONFIG_ALIASES.items() if ours == field_name]
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != "---":
-        return CONFIG_KEYS[field_name], None
-    in_config = False
-    for number, line in enumerate(lines[1:], start=2):
-        if line.strip() == "---":
-            break
-        if line[:1] not in (" ", "\t"):
-            in_config = line.split(":", 1)[0].strip() == "config"
-            continue
-        key = line.split(":", 1)[0].strip()
-        if in_config and key in keys:
-            return key, number
-    return CONFIG_KEYS[field_name], None
+    return parse_prompt_text(text, path=path, prompts_dir=prompts_dir)
 
 
 def _is_version_file(path: Path, root: Path) -> bool:

@@ -29,6 +29,7 @@ import yaml
 from playground.core.template import Message, PromptTemplate
 from playground.library.errors import LibraryError
 from playground.library.names import name_of_path, version_of_path
+from playground.library.params import range_problem
 
 EXT = "playground"
 # our field -> Dotprompt config key (the names Genkit uses)
@@ -615,6 +616,9 @@ def parse_prompt_text(
             params[ours] = _number(
                 value, key, fail, integer=ours in ("max_tokens", "seed"), warn=warn
             )
+            problem = range_problem(ours, params[ours])  # the bounds the flags hold it to
+            if problem:
+                fail(f"config.{key} {problem}", ("config", key))
     input_cfg = raw.get("input") or {}
     if not isinstance(input_cfg, dict):
         fail("input must be a mapping with schema and default", ("input",))
