@@ -215,7 +215,7 @@ class PromoteScreen(ModalScreen[str | None]):
             base = library.current_schema(self.prompts_dir, name)
             text = library.render_prompt_file(self.template, **self.file_params(), base_schema=base)
             self.preview = library.preview_promotion(self.prompts_dir, name, text)
-            diff = self._full_diff(library, name, self.preview)
+            diff = self._full_diff(library, name, self.preview, base)
         except Exception as exc:
             self._set_error("#promote-name-error", " ".join(str(exc).split()))
             version.update(Content(""))
@@ -234,7 +234,7 @@ class PromoteScreen(ModalScreen[str | None]):
             version.update(Content("\n".join([line, *(f"⚠ {w}" for w in warnings)])))
         view.set_text(diff)
 
-    def _full_diff(self, library: Any, name: str, preview: Any) -> str:
+    def _full_diff(self, library: Any, name: str, preview: Any, base_schema: Any) -> str:
         """The diff to the file as it will be written: with its version and provenance too
         (the library's preview compares content only, which hides those lines)."""
         if preview.identical:
@@ -244,7 +244,7 @@ class PromoteScreen(ModalScreen[str | None]):
         full = library.render_prompt_file(
             self.template,
             **self.file_params(),
-            base_schema=library.current_schema(self.prompts_dir, name),
+            base_schema=base_schema,
             version=preview.next_version,
             provenance=provenance,
         )
