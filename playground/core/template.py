@@ -90,7 +90,7 @@ class PromptTemplate:
         out = [Message(m.role, render_text(m.content, variables)) for m in self.messages]
         kept = [m for m in out if m.content.strip()]
         # a message that renders blank is left out, as Dotprompt leaves it out of a file
-        return kept if kept and len(kept) < len(out) else out
+        return kept or out
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
