@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from playground.core.events import CellDelta, CellQueued, CellSending, RunEvent
-from playground.core.figures import cell_title, figures, format_total
+from playground.core.figures import cell_title, cost_summary, figures, format_total
 from playground.core.plan import CellResult
 
 STATUS_STYLE = {
@@ -75,10 +75,9 @@ def print_results(handle: Any, console: Console | None = None) -> None:
 def total_label(results: list[CellResult]) -> str:
     """The run's cost for people: "unpriced" when no cell has a price (never $0), and ≈ when
     any cost in it comes from estimated rather than provider-reported usage."""
-    priced = [r for r in results if r.cost_usd is not None]
-    total = sum(r.cost_usd or 0.0 for r in priced) if priced else None
-    estimated = any(r.usage_source == "estimate" and r.cost_usd for r in priced)
-    return format_total(total, len(results) - len(priced), estimated=estimated)
+    total, unpriced = cost_summary((r.cost_usd, True) for r in results)
+    estimated = any(r.usage_source == "estimate" and r.cost_usd for r in results)
+    return format_total(total, unpriced, estimated=estimated)
 
 
 class LiveProgress:

@@ -113,12 +113,14 @@ def _cancel_on_ctrl_c(handle: Any) -> None:
 def run_total(results: list[Any]) -> dict[str, Any]:
     """The run's actual cost: the priced cells' sum (null when none has a price), how many
     cells had usage but no price, and whether any of it came from estimated usage."""
-    priced = [r.cost_usd for r in results if r.cost_usd is not None]
+    from playground.core.figures import cost_summary
+
     used = [r for r in results if r.input_tokens is not None or r.output_tokens is not None]
+    total, unpriced = cost_summary((r.cost_usd, True) for r in used)
     estimated = any(r.usage_source == "estimate" for r in used)
     return {
-        "cost_usd": round(sum(priced), 8) if priced else None,
-        "unpriced_cells": sum(1 for r in used if r.cost_usd is None),
+        "cost_usd": None if total is None else round(total, 8),
+        "unpriced_cells": unpriced,
         "input_tokens": sum(r.input_tokens or 0 for r in used),
         "output_tokens": sum(r.output_tokens or 0 for r in used),
         "method": "estimate" if estimated else "provider",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # importing nothing at run time keeps `playground history` quick
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from playground.core.plan import CellResult
 
 
@@ -14,6 +16,19 @@ def format_cost(cost: float | None) -> str:
     if cost == 0:
         return "$0"
     return f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.6f}"
+
+
+def cost_summary(cells: Iterable[tuple[float | None, bool]]) -> tuple[float | None, int]:
+    """From (cost, counts as used) per cell: the known costs' sum (None when no cell has a
+    price) and how many used cells have no price. One reckoning for run, show and export."""
+    total: float | None = None
+    unpriced = 0
+    for cost, used in cells:
+        if cost is not None:
+            total = (total or 0.0) + cost
+        elif used:
+            unpriced += 1
+    return total, unpriced
 
 
 def format_total(total: float | None, unpriced: int = 0, *, estimated: bool = False) -> str:

@@ -12,7 +12,12 @@ TYPE_CHECKING = False  # not importing typing keeps `playground history` quick t
 if TYPE_CHECKING:
     from typing import Any
 
-from playground.core.figures import format_cost, format_total, rating_label  # noqa: E402
+from playground.core.figures import (  # noqa: E402
+    cost_summary,
+    format_cost,
+    format_total,
+    rating_label,
+)
 
 CELL_KEYS = (
     "id",
@@ -129,12 +134,11 @@ def _fence(text: str) -> str:
 
 def rows_total(rows: list[dict[str, Any]]) -> str:
     """A recorded run's cost in the one wording (see core.figures.format_total)."""
-    priced = [r["cost_usd"] for r in rows if r.get("cost_usd") is not None]
-    used = [
-        r for r in rows if r.get("input_tokens") is not None or r.get("output_tokens") is not None
-    ]
-    unpriced = sum(1 for r in used if r.get("cost_usd") is None)
-    return format_total(sum(priced) if priced else None, unpriced)
+    total, unpriced = cost_summary(
+        (r.get("cost_usd"), r.get("input_tokens") is not None or r.get("output_tokens") is not None)
+        for r in rows
+    )
+    return format_total(total, unpriced)
 
 
 def run_markdown(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
