@@ -26,11 +26,17 @@ STATUS_STYLE = {
 }
 
 
+def _folded(text: str, style: str = "") -> Text:
+    """Text that folds where a line is too long for its column, never cut with …: a CJK
+    sentence, a URL or an identifier longer than the column stays readable in full."""
+    return Text(text, style=style, overflow="fold")
+
+
 def _cell_body(r: CellResult) -> Group:
-    parts: list[Any] = [Text(r.output.rstrip() or ("" if r.error else "(no output)"))]
+    parts: list[Any] = [_folded(r.output.rstrip() or ("" if r.error else "(no output)"))]
     if r.error:
-        parts.append(Text(f"✗ {r.error}", style="bold red"))
-    parts.append(Text(figures(r), style="dim"))
+        parts.append(_folded(f"✗ {r.error}", style="bold red"))
+    parts.append(_folded(figures(r), style="dim"))
     return Group(*parts)
 
 
@@ -42,7 +48,7 @@ def print_results(handle: Any, console: Console | None = None) -> None:
         table = Table(show_lines=True, expand=True)
         table.add_column("t", justify="right", style="bold", no_wrap=True)
         for model in models:
-            table.add_column(Text(model), ratio=1)  # model ids may hold [brackets]
+            table.add_column(_folded(model), ratio=1, overflow="fold")  # model ids may hold [brackets]
         rows: dict[tuple[Any, int], dict[str, CellResult]] = {}
         for r in handle.results:
             rows.setdefault((r.cell.temperature, r.cell.sample), {})[r.cell.model] = r
@@ -61,7 +67,7 @@ def print_results(handle: Any, console: Console | None = None) -> None:
             console.print(
                 Panel(
                     _cell_body(r),
-                    title=Text(cell_title(r)),
+                    title=_folded(cell_title(r)),
                     border_style=STATUS_STYLE.get(r.status, "white"),
                 )
             )
