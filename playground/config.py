@@ -14,6 +14,7 @@ from typing import Any
 
 APP_NAME = "prompt-playground"
 CONFIG_NAME = "playground.toml"
+BATCH_KINDS = frozenset({"openai", "anthropic"})  # wire protocols with a batch API
 
 
 class ConfigError(Exception):
@@ -32,6 +33,11 @@ class ProviderConfig:
     free: bool = False
     models: list[str] = field(default_factory=list)
     base_url_env: str | None = None
+    batch: bool = True  # kinds openai/anthropic send `--batch` runs to the batch API
+
+    def can_batch(self) -> bool:
+        """Whether `--batch` cells of this provider go to its batch API (else they run live)."""
+        return self.batch and self.kind in BATCH_KINDS
 
     def api_key(self) -> str | None:
         if not self.api_key_env:
@@ -51,6 +57,9 @@ class ModelConfig:
     fallbacks: list[str] = field(default_factory=list)
     input_per_mtok: float | None = None
     output_per_mtok: float | None = None
+    # ``batch_price``: what the provider's batch API charges (default: half the live price)
+    batch_input_per_mtok: float | None = None
+    batch_output_per_mtok: float | None = None
 
 
 @dataclass
@@ -316,6 +325,10 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
             cfg.free = entry["free"]
         if "models" in entry:
             cfg.models = string_list(table, "models", entry["models"])
+        if "batch" in entry:
+            if not isinstance(entry["batch"], bool):
+                raise bad(table, "batch", "true or false", entry["batch"])
+            cfg.batch = entry["batch"]
         if not cfg.base_url and kind != "echo":
             raise fail(f"{table} needs base_url")
         settings.providers[name] = cfg
@@ -336,18 +349,20 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
         if not isinstance(fallbacks, list):
             raise fail(f"{table} fallbacks must be a list of model ids")
         mc = ModelConfig(fallbacks=model_ids(table, "fallbacks", fallbacks))
-        price = entry.get("price")
-        if price is not None:
+        for name, prefix in (("price", ""), ("batch_price", "batch_")):
+            price = entry.get(name)
+            if price is None:
+                continue
             if not isinstance(price, dict):
-                raise fail(f"{table} price must be a table")
+                raise fail(f"{table} {name} must be a table")
             for key in ("input_per_mtok", "output_per_mtok"):
                 value = price.get(key, 0.0)
                 if not _is_number(value) or value < 0:
                     raise fail(
-                        f"{table} price.{key}: must be a number of USD "
+                        f"{table} {name}.{key}: must be a number of USD "
                         f"per million tokens, 0 or more (got {value!r})"
                     )
-                setattr(mc, key, float(value))
+                setattr(mc, prefix + key, float(value))
         settings.models[model_id] = mc
 
     d = data.get("defaults") or {}

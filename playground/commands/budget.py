@@ -8,13 +8,16 @@ from typing import Any
 from playground.commands.common import UsageError
 
 
-def budget_guard(settings: Any, plan: Any, budget: float | None, yes: bool) -> None:
+def budget_guard(
+    settings: Any, plan: Any, budget: float | None, yes: bool, *, batch: bool = False
+) -> None:
     """Raise UsageError (printing the estimate) when the plan's worst case exceeds the budget.
 
     The budget is ``--budget USD``, else ``[defaults] budget_usd``; none means no guard.
     Unpriced models cannot be judged and are left out of the worst case: a run that goes
     ahead says so in one warning line, a refused one prints the estimate that names them.
-    ``--yes`` runs anyway.
+    ``--yes`` runs anyway. With ``batch`` (``run --batch``) the worst case is at the batch
+    price for the cells a batch API takes, and the messages name both prices.
     """
     limit = budget if budget is not None else settings.defaults.budget_usd
     if limit is None:
@@ -34,13 +37,17 @@ def budget_guard(settings: Any, plan: Any, budget: float | None, yes: bool) -> N
     finally:
         close()
     worst = estimate.max_cost_usd
+    priced_as = ""
+    if batch and estimate.any_batched and worst is not None:
+        priced_as = f" at the batch price (live {format_cost(worst)})"
+        worst = estimate.batch_max_cost_usd
     if worst is None or worst <= limit:
         warn_unpriced(estimate.unpriced)
         return
     if yes:
         warn_unpriced(estimate.unpriced)
         print(
-            f"playground: worst case {format_cost(worst)} is over the budget of "
+            f"playground: worst case {format_cost(worst)}{priced_as} is over the budget of "
             f"{format_cost(limit)}; running anyway (--yes)",
             file=sys.stderr,
         )
@@ -49,7 +56,7 @@ def budget_guard(settings: Any, plan: Any, budget: float | None, yes: bool) -> N
 
     print_estimate(estimate, Console(stderr=True))
     raise UsageError(
-        f"worst case {format_cost(worst)} is over the budget of {format_cost(limit)}: "
+        f"worst case {format_cost(worst)}{priced_as} is over the budget of {format_cost(limit)}: "
         "add --yes to run anyway, or lower --max-tokens, models or temperatures"
     )
 

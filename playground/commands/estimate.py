@@ -170,6 +170,8 @@ def print_estimate(estimate: Any, console: Any) -> None:
         f"worst case {cost(estimate.max_cost_usd)}"
         + (f" (max {max_tokens:,} output tokens a cell)" if max_tokens else ""),
     ]
+    if estimate.any_batched and estimate.batch_max_cost_usd is not None:
+        parts.append(f"with --batch {cost(estimate.batch_max_cost_usd)}")
     if estimate.expected_cost_usd is not None:
         parts.append(f"expected {cost(estimate.expected_cost_usd)}")
     console.print("total: " + " · ".join(parts), style="bold", highlight=False)

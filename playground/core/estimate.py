@@ -68,6 +68,9 @@ class CellEstimate:
     sample: int = 1
     max_output_tokens: int | None = None
     expected_output_tokens: float | None = None
+    # the worst case in a `--batch` run: the batch price where the provider batches, else live
+    batch_max_cost_usd: float | None = None
+    batched: bool = False  # the provider has a batch API (and `batch` is not off)
 
     @property
     def exact(self) -> bool:
@@ -95,6 +98,7 @@ class CellEstimate:
             "max_output_tokens": self.max_output_tokens,
             "max_output_cost_usd": _r(self.max_output_cost_usd),
             "expected_cost_usd": _r(self.expected_cost_usd),
+            "batch_max_cost_usd": _r(self.batch_max_cost_usd),
         }
 
 
@@ -111,6 +115,12 @@ class PlanEstimate:
     elapsed_ms: float = 0.0
     # what was counted: a front end asks the providers' count endpoints for exactly these
     messages: list[Message] = field(default_factory=list, repr=False)
+    batch_max_cost_usd: float | None = None  # the worst case of a `--batch` run
+
+    @property
+    def any_batched(self) -> bool:
+        """Some cells would go to a batch API with `--batch` (so a batch price applies)."""
+        return any(c.batched for c in self.cells)
 
     def by_model(self) -> dict[str, CellEstimate]:
         """One cell per model (all cells of a model have the same input)."""
@@ -129,6 +139,7 @@ class PlanEstimate:
                 "max_cost_usd": _r(self.max_cost_usd),
                 "expected_cost_usd": _r(self.expected_cost_usd),
                 "unpriced": list(self.unpriced),
+                "batch_max_cost_usd": _r(self.batch_max_cost_usd),
             },
         }
 
@@ -145,6 +156,8 @@ class _ModelFigures:
     max_output_cost: float | None
     expected_cost: float | None
     expected_output: float | None
+    batch_max_cost: float | None = None
+    batched: bool = False
 
 
 class Estimator:
@@ -202,6 +215,8 @@ class Estimator:
                     expected_cost_usd=f.expected_cost,
                     max_output_tokens=plan.max_tokens,
                     expected_output_tokens=f.expected_output,
+                    batch_max_cost_usd=f.batch_max_cost,
+                    batched=f.batched,
                 )
             )
         result = _totals(cells)
@@ -259,7 +274,15 @@ class Estimator:
                 exp = pricing.price_with(ref, count, round(expected_output))
                 if exp is not None:
                     expected = exp[0] + exp[1]
-        return _ModelFigures(count, method, input_cost, max_output, expected, expected_output)
+        figures = _ModelFigures(count, method, input_cost, max_output, expected, expected_output)
+        if input_cost is not None and max_output is not None:
+            figures.batch_max_cost = input_cost + max_output
+        cfg = self.settings.providers.get(model.partition(":")[0])
+        if cfg is not None and cfg.can_batch():
+            figures.batched = True
+            batch = pricing.batch_cost_parts(self.settings, model, count, max_tokens or 0)
+            figures.batch_max_cost = None if batch is None or max_tokens is None else sum(batch)
+        return figures
 
     def _usage_stats(self, model: str) -> UsageStats | None:
         if self.stats is None:
@@ -386,6 +409,9 @@ def _totals(cells: list[CellEstimate]) -> PlanEstimate:
     expected: float | None = None
     if priced and all(c.expected_cost_usd is not None for c in priced):
         expected = sum(c.expected_cost_usd or 0.0 for c in priced)
+    batch_max: float | None = None
+    if priced and all(c.batch_max_cost_usd is not None for c in priced):
+        batch_max = sum(c.batch_max_cost_usd or 0.0 for c in priced)
     return PlanEstimate(
         cells=cells,
         total_input_tokens=sum(c.input_tokens for c in cells),
@@ -393,6 +419,7 @@ def _totals(cells: list[CellEstimate]) -> PlanEstimate:
         max_cost_usd=max_cost,
         expected_cost_usd=expected,
         unpriced=unpriced,
+        batch_max_cost_usd=batch_max,
     )
 
 

@@ -25,6 +25,7 @@ PROVIDER_IDS = {
 }
 FREE_KINDS = frozenset({"ollama", "echo"})
 MTOK = 1_000_000
+BATCH_DISCOUNT = 0.5  # both providers' batch APIs charge half the live price
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,41 @@ def _linear(ref: PriceRef, input_tokens: int, output_tokens: int) -> tuple[float
 def cost_usd(settings: Settings, model_id: str, usage: UsageReport) -> float | None:
     """USD for this usage, or None when the model has no known price."""
     parts = cost_parts(
+        settings,
+        model_id,
+        usage.input_tokens or 0,
+        usage.output_tokens or 0,
+        usage.cached_input_tokens or 0,
+        usage.cache_write_tokens or 0,
+    )
+    return None if parts is None else parts[0] + parts[1]
+
+
+def batch_cost_parts(
+    settings: Settings,
+    model_id: str,
+    input_tokens: int,
+    output_tokens: int,
+    cached_input_tokens: int = 0,
+    cache_write_tokens: int = 0,
+) -> tuple[float, float] | None:
+    """(input USD, output USD) through the provider's batch API: ``[models."ID"]
+    batch_price`` when set, else half the live price; None when the model is unpriced."""
+    mc = settings.models.get(model_id)
+    if mc is not None and mc.batch_input_per_mtok is not None:
+        return (
+            input_tokens * mc.batch_input_per_mtok / MTOK,
+            output_tokens * (mc.batch_output_per_mtok or 0.0) / MTOK,
+        )
+    parts = cost_parts(
+        settings, model_id, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens
+    )
+    return None if parts is None else (parts[0] * BATCH_DISCOUNT, parts[1] * BATCH_DISCOUNT)
+
+
+def batch_cost_usd(settings: Settings, model_id: str, usage: UsageReport) -> float | None:
+    """USD for this usage at the batch price, or None when the model has no known price."""
+    parts = batch_cost_parts(
         settings,
         model_id,
         usage.input_tokens or 0,
