@@ -27,9 +27,11 @@ def readme_commands(prefix: str) -> list[str]:
 
 
 def test_the_quick_start_commands_are_the_two_the_readme_promises() -> None:
-    assert readme_commands("pip install") == [
-        "pip install -e . && playground",
-        "pip install -e '.[test]' && pytest",
+    """A fresh machine's Python refuses pip outside a virtual environment: both make one."""
+    venv = "python3 -m venv .venv && . .venv/bin/activate && "
+    assert readme_commands("python3 -m venv") == [
+        venv + "pip install -e . && playground",
+        venv + "pip install -e '.[test]' && pytest",
     ]
 
 
