@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
@@ -50,6 +49,7 @@ from playground.core.providers.base import (
     one_line,
     raw_text,
 )
+from playground.core.retry import error_from_exception, gives_up, retry_wait
 from playground.core.secrets import redact_text, redact_url, secret_values
 from playground.core.template import Message
 
@@ -68,12 +68,6 @@ class Recorder(Protocol):
     def on_event(self, event: RunEvent, cache_key: str | None = None) -> None:
         """Record an event (deltas may be buffered and flushed about once a second).
         A recorder with ``wants_deltas = False`` is not sent CellDelta or CellUsage."""
-
-
-def backoff(attempt: int) -> float:
-    """The SDKs' wait: min(0.5 * 2**attempt, 8) s, less up to 25% jitter."""
-    base = min(0.5 * 2**attempt, 8.0)
-    return base * (1 - 0.25 * random.random())
 
 
 class Runner:
@@ -459,32 +453,14 @@ class RunHandle:
                 return
             except ProviderError as exc:
                 error = exc
-            except httpx.TimeoutException as exc:
-                what = "connect" if isinstance(exc, httpx.ConnectTimeout) else "no data"
-                secs = (
-                    self.runner.settings.defaults.connect_timeout
-                    if what == "connect"
-                    else read_timeout
-                )
-                error = ProviderError(
-                    f"timed out: {what} for {secs:g} s", retryable=True, code="timeout"
-                )
-            except httpx.ConnectError as exc:
-                error = ProviderError(
-                    f"cannot connect to {provider.base_url}: {_connect_reason(exc)}",
-                    retryable=True,
-                    code="connect",
-                )
-            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                error = ProviderError(
-                    f"connection dropped mid-stream: {one_line(str(exc)) or type(exc).__name__}",
-                    retryable=True,
-                    code="dropped",
-                )
             except httpx.HTTPError as exc:
-                error = ProviderError(
-                    f"HTTP error: {one_line(str(exc)) or type(exc).__name__}", retryable=False
+                error = error_from_exception(
+                    exc,
+                    base_url=provider.base_url,
+                    connect_timeout=self.runner.settings.defaults.connect_timeout,
+                    read_timeout=read_timeout,
                 )
+                assert error is not None
             finally:
                 if raw:
                     result.raw_response = raw_text(raw)
@@ -492,11 +468,11 @@ class RunHandle:
             started = bool(result.output or result.reasoning)
             suffix = " (partial output kept; not retried)" if started else ""
             self._fail(result, error.message + suffix)
-            if started or not error.retryable or attempt >= max_retries:
+            if gives_up(error, started=started, attempt=attempt, max_retries=max_retries):
                 if attempt and not started:
                     result.error = f"{error.message} (after {attempt + 1} attempts)"
                 return
-            wait = error.retry_after if error.retry_after is not None else backoff(attempt)
+            wait = retry_wait(error, attempt)
             self._emit(CellRetry(cell, attempt + 1, wait, error.message))
             await asyncio.sleep(wait)
             result.status = "running"
@@ -545,14 +521,3 @@ class RunHandle:
             result.cache_write_tokens,
         )
         result.cost_usd = pricing.cost_usd(self.runner.settings, model_id, usage)
-
-
-def _connect_reason(exc: Exception) -> str:
-    """Why a connection failed, in words that say what to do."""
-    text = one_line(str(exc))
-    low = text.lower()
-    if "refused" in low or "connect call failed" in low or "errno 111" in low:
-        return "nothing is listening there (is the server running? check base_url)"
-    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
-        return "unknown host (check base_url)"
-    return text or "refused"

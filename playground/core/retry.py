@@ -1,0 +1,70 @@
+"""When a failed call is tried again, and how a transport's exception reads on its cell.
+
+The providers turn HTTP error *responses* into ``ProviderError``s (``providers.base``); this
+module does the same for *exceptions* the HTTP client raises (refused, timed out, dropped),
+and holds the rules the runner applies to either: what is retried and how long it waits.
+"""
+
+from __future__ import annotations
+
+import random
+
+import httpx
+
+from playground.core.providers.base import ProviderError, one_line
+
+
+def backoff(attempt: int) -> float:
+    """The SDKs' wait: min(0.5 * 2**attempt, 8) s, less up to 25% jitter."""
+    base = min(0.5 * 2**attempt, 8.0)
+    return base * (1 - 0.25 * random.random())
+
+
+def retry_wait(error: ProviderError, attempt: int) -> float:
+    """The server's wait hint when it gave one, else the backoff for this attempt."""
+    return error.retry_after if error.retry_after is not None else backoff(attempt)
+
+
+def gives_up(error: ProviderError, *, started: bool, attempt: int, max_retries: int) -> bool:
+    """No retry once output has been shown (it would be thrown away), for an error a retry
+    cannot fix, or when the attempts are used up."""
+    return started or not error.retryable or attempt >= max_retries
+
+
+def error_from_exception(
+    exc: Exception, *, base_url: str, connect_timeout: float, read_timeout: float
+) -> ProviderError | None:
+    """The HTTP client's exception as a cell's error (retryable or not); None when ``exc``
+    is not an HTTP client's exception."""
+    if isinstance(exc, httpx.TimeoutException):
+        what = "connect" if isinstance(exc, httpx.ConnectTimeout) else "no data"
+        secs = connect_timeout if what == "connect" else read_timeout
+        return ProviderError(f"timed out: {what} for {secs:g} s", retryable=True, code="timeout")
+    if isinstance(exc, httpx.ConnectError):
+        return ProviderError(
+            f"cannot connect to {base_url}: {connect_reason(exc)}",
+            retryable=True,
+            code="connect",
+        )
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return ProviderError(
+            f"connection dropped mid-stream: {one_line(str(exc)) or type(exc).__name__}",
+            retryable=True,
+            code="dropped",
+        )
+    if isinstance(exc, httpx.HTTPError):
+        return ProviderError(
+            f"HTTP error: {one_line(str(exc)) or type(exc).__name__}", retryable=False
+        )
+    return None
+
+
+def connect_reason(exc: Exception) -> str:
+    """Why a connection failed, in words that say what to do."""
+    text = one_line(str(exc))
+    low = text.lower()
+    if "refused" in low or "connect call failed" in low or "errno 111" in low:
+        return "nothing is listening there (is the server running? check base_url)"
+    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
+        return "unknown host (check base_url)"
+    return text or "refused"
