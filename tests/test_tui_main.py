@@ -79,8 +79,7 @@ async def test_two_by_two_matrix_streams_into_four_cells(
             figures = figures_text(cell)
             assert "ttft" in figures and "11 in / 8 out" in figures and "tok/s" in figures
             assert "unpriced" in figures  # loopback models have no price
-            markdown = cell.markdown.source
-            assert markdown.startswith(f"model={model}")  # streamed into the Markdown widget
+            assert cell.answer.text.startswith(f"model={model}")  # streamed into the cell
         # the grid: one column per model, one row per temperature
         assert cells[0].region.x < cells[2].region.x  # gpt-a left of claude-b
         assert cells[0].region.y < cells[1].region.y  # t=0 above t=0.7
@@ -111,7 +110,7 @@ async def test_escape_cancels_the_focused_slow_cell_and_keeps_its_text(
         await wait_for(pilot, lambda: all_done(app, 2))
         assert slow.result.status == "cancelled"
         assert slow.result.output == "one two three "
-        assert "one two three" in slow.markdown.source
+        assert "one two three" in slow.shown_text
         assert slow.border_title.startswith("■ ")
         fast = next(c for c in cells_of(app) if c is not slow)
         assert fast.result.status == "ok"
@@ -153,11 +152,11 @@ async def test_a_failing_model_shows_its_error_while_the_others_finish(
         assert bad.result.status == "error"
         assert "HTTP 400: model bad does not exist" in error_text(bad)
         assert bad.has_class("-error") and bad.border_title.startswith("✗ ")
-        assert good.result.status == "ok" and "model=good" in good.markdown.source
+        assert good.result.status == "ok" and "model=good" in good.shown_text
         # a mid-stream error keeps the partial text in the cell
         bad.focus()
         await pilot.press("x")
-        await wait_for(pilot, lambda: bad.ended and "partial words" in bad.markdown.source)
+        await wait_for(pilot, lambda: bad.ended and "partial words" in bad.shown_text)
         assert bad.result.status == "error" and bad.result.output == "partial words "
         assert "error in stream" in error_text(bad)
 
@@ -498,7 +497,7 @@ async def test_rerunning_a_streaming_cell_restarts_it(
         await wait_for(pilot, lambda: cell.ended and cell.result.output == "second answer")
         await pilot.pause(0.3)  # the first run's cancellation must not overwrite the cell
         assert cell.result.status == "ok" and cell.border_title.startswith("✓ ")
-        assert "second answer" in cell.markdown.source and "first" not in cell.markdown.source
+        assert "second answer" in cell.shown_text and "first" not in cell.shown_text
 
 
 async def test_a_cell_waiting_for_a_slot_shows_queued_then_streams(

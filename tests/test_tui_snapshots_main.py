@@ -16,6 +16,7 @@ from loopback import LoopbackServer, Reply
 from tui_main_helpers import (
     all_done,
     cells_of,
+    exact_counts_shown,
     isolate,
     loopback_settings,
     open_store,
@@ -69,7 +70,7 @@ def test_first_start_without_keys(snap_compare: Any, tmp_path: Path, monkeypatch
         await wait_for(pilot, lambda: pilot.app.screen.query("ModelPicker"))
         picker = pilot.app.screen.picker
         await wait_for(pilot, lambda: "checking" not in picker.entries["ollama:*"].reason)
-        await wait_for(pilot, lambda: "tok" in pilot.app.screen.estimate_bar.line)
+        await wait_for(pilot, lambda: exact_counts_shown(pilot.app))
         pilot.app.screen.editor.user_area.cursor_blink = False  # a steady cursor, a stable SVG
         await pilot.pause(0.1)
         no_secret_drawn(pilot.app)
@@ -83,8 +84,9 @@ def test_streaming(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path) 
     The prompt "Tell me about {{topic}}" with the variable row "topic  otters". Two cells
     side by side, titled "● lo-openai:gpt-a · t=0" and "● lo-anthropic:claude-b · t=0" (● in
     the primary colour: running), each showing its first four words "model=… temperature=0.0:
-    Hello from" at the top, an empty figures line, and "streaming… N chars" on the right
-    of the bottom border.
+    Hello from" at the top, exactly as received, an empty figures line, and "streaming… N
+    chars" on the right of the bottom border. The estimate bar: "2 calls · unpriced │ gpt-a
+    ≈12 tok · claude-b 21 tok" (the loopback's Anthropic counts exactly: no ≈).
     """
     settings = loopback_settings(loopback, tmp_path, temperatures=[0.0])
     loopback.default = Reply(stall_after=4, stall_max=10)
@@ -100,8 +102,9 @@ def test_streaming(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path) 
         await wait_for(pilot, lambda: all(r.pieces_sent == 4 for r in posts()))
         await wait_for(
             pilot,
-            lambda: all(c.markdown.source.endswith("from ") for c in cells_of(pilot.app)),
+            lambda: all(c.shown_text.endswith("from ") for c in cells_of(pilot.app)),
         )
+        await wait_for(pilot, lambda: exact_counts_shown(pilot.app))
         pilot.app.screen.set_focus(None)
         await pilot.pause(0.2)
         no_secret_drawn(pilot.app)
@@ -115,7 +118,8 @@ def test_finished_with_figures(snap_compare: Any, loopback: LoopbackServer, tmp_
     Four cells, ✓ in green in each title: columns lo-openai:gpt-a and lo-anthropic:claude-b,
     rows t=0 and t=0.7. Each shows "model=… temperature=…: Hello from the loopback server,
     streaming one word at a time." and the figures "ttft 120 ms · 0.90 s · 11 in / 13 out ·
-    17 tok/s · unpriced". The estimate bar starts "4 calls · unpriced".
+    17 tok/s · unpriced". The estimate bar: "4 calls · unpriced │ gpt-a ≈11 tok · claude-b 19
+    tok" (exact for the loopback's Anthropic).
     """
     settings = loopback_settings(loopback, tmp_path)
     app = make_app(settings, store=open_store(tmp_path))
@@ -124,6 +128,7 @@ def test_finished_with_figures(snap_compare: Any, loopback: LoopbackServer, tmp_
         await type_text(pilot, "Say hello")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: all_done(pilot.app, 4))
+        await wait_for(pilot, lambda: exact_counts_shown(pilot.app))
         pin_timings(pilot.app)
         pilot.app.screen.set_focus(None)
         await pilot.pause(0.1)
@@ -138,7 +143,7 @@ def test_error_cell(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path)
     Left cell titled "✗ lo-openai:bad · t=0" with a red border, empty body, then in red
     "✗ HTTP 400: model bad does not exist" over "ttft 120 ms · 0.04 s". Right cell
     "✓ lo-gemini:good · t=0" with its answer and "… 11 in / 13 out · 17 tok/s · unpriced".
-    The estimate bar: "2 calls · unpriced │ bad ≈9 tok · good ≈11 tok".
+    The estimate bar: "2 calls · unpriced │ bad ≈9 tok · good 29 tok" (Gemini counts exactly).
     """
     settings = loopback_settings(
         loopback, tmp_path, temperatures=[0.0], models=["lo-openai:bad", "lo-gemini:good"]
@@ -150,6 +155,7 @@ def test_error_cell(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path)
         await type_text(pilot, "Say hello")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: all_done(pilot.app, 2))
+        await wait_for(pilot, lambda: exact_counts_shown(pilot.app))
         pin_timings(pilot.app)
         pilot.app.screen.set_focus(None)
         await pilot.pause(0.1)

@@ -74,3 +74,22 @@ async def reopen_the_only_run(pilot: Any, app: Any, cells: int) -> None:
     await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
     await pilot.press("enter")
     await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, cells))
+
+
+def exact_counts_shown(app: Any) -> bool:
+    """The estimate bar shows the latest estimate, with exact input counts for every model
+    that has a count endpoint (the loopback's Anthropic and Gemini). Those arrive after typing
+    pauses, so a picture or an assertion on the bar waits for them instead of racing them."""
+    from playground.tui.widgets.estimate_bar import summarize
+
+    screen = app.screen
+    estimate = getattr(screen, "last_estimate", None)
+    if estimate is None or getattr(screen, "estimate_pending", False):
+        return False
+    counter = app.exact_counter
+    if counter is not None and any(
+        counter.supports(model) and cell.method != "exact"
+        for model, cell in estimate.by_model().items()
+    ):
+        return False
+    return screen.estimate_bar.line == summarize(estimate, app.settings.defaults.budget_usd)[0]

@@ -1,4 +1,5 @@
-"""Small UI memory per workspace: the model selection, temperatures, variables and theme.
+"""Small UI memory per workspace: the model selection, temperatures, variables, theme, and
+whether answers show as Markdown.
 
 Kept as JSON in ``settings.state_dir()``, keyed by workspace (or the current folder when
 there is none), so two projects keep their own matrix. Never holds a secret. A damaged file
@@ -26,6 +27,7 @@ class UIState:
     theme: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     draft: dict[str, str] = field(default_factory=dict)  # system and user, as last typed
+    markdown: bool = False  # answers rendered as Markdown (M), not exactly as received
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UIState:
@@ -40,6 +42,8 @@ class UIState:
             state.theme = data["theme"]
         if isinstance(data.get("draft"), dict):
             state.draft = {k: str(v) for k, v in data["draft"].items() if k in ("system", "user")}
+        if isinstance(data.get("markdown"), bool):
+            state.markdown = data["markdown"]
         if isinstance(data.get("params"), dict):
             state.params = {str(k): str(v) for k, v in data["params"].items()}
         return state

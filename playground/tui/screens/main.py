@@ -249,6 +249,14 @@ class MainScreen(Screen[None]):
             self.modified = True
             self._update_subtitle()
 
+    @property
+    def estimate_pending(self) -> bool:
+        """An estimate (or an exact count) is due or on its way: the bar may still change."""
+        return self._timer is not None or any(
+            w.node is self and w.group in ("estimate", "exact") and not w.is_finished
+            for w in self.workers
+        )
+
     def schedule_update(self, delay: float = DEBOUNCE_S) -> None:
         """Restart the debounce clock; the estimate runs in a thread when it fires."""
         if self._timer is not None:
@@ -492,7 +500,7 @@ class MainScreen(Screen[None]):
             self.viewing_run = None
             self.set_notice("")
         self._update_subtitle()
-        cells = await self.grid.build(handle.cells, plan.repeats)
+        cells = await self.grid.build(handle.cells, plan.repeats, markdown=self.app.state.markdown)
         mapping = {}
         for index, widget in cells.items():
             self._owner[widget] = (handle, index)
@@ -572,6 +580,9 @@ class MainScreen(Screen[None]):
     def on_result_cell_action_requested(self, event: ResultCell.ActionRequested) -> None:
         cell = event.cell
         action = event.action
+        if action == "markdown_all":
+            self._markdown_all(not cell.markdown_on)
+            return
         if action == "zoom":
             if self.maximized is cell:
                 self.minimize()
@@ -588,6 +599,19 @@ class MainScreen(Screen[None]):
             self._rerun(cell)
         else:
             self._judge(cell, action)
+
+    @work(group="markdown")
+    async def _markdown_all(self, on: bool) -> None:
+        """M: every cell as Markdown, or every cell exactly as received; remembered."""
+        self.app.remember(markdown=on)
+        for widget in list(self.grid.cells.values()):
+            await widget.set_markdown(on)
+        self.notify(
+            "Answers rendered as Markdown (M: exactly as received)."
+            if on
+            else "Answers exactly as received (M: rendered as Markdown).",
+            timeout=3,
+        )
 
     @work(group="judge")
     async def _judge(self, cell: ResultCell, action: str) -> None:
@@ -802,7 +826,9 @@ class MainScreen(Screen[None]):
                 "repeats": str(plan.repeats),
             }
         )
-        cells = await self.grid.build([r.cell for r in results], plan.repeats)
+        cells = await self.grid.build(
+            [r.cell for r in results], plan.repeats, markdown=self.app.state.markdown
+        )
         for result in results:
             widget = cells.get(result.cell.index)
             if widget is not None:

@@ -1,21 +1,23 @@
-"""One result in the grid: a header, the streamed Markdown answer, the error, the figures."""
+"""One result in the grid: a header, the streamed answer, the error, the figures.
+
+The answer is shown exactly as received (line breaks, tags, marks, whitespace) in a read-only
+text area; Markdown rendering is a toggle (``m`` on the cell, ``M`` for every cell).
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Markdown, Static
+from textual.widget import Widget
+from textual.widgets import Markdown, Static, TextArea
 
 from playground.core.figures import figures, rating_label
 
 if TYPE_CHECKING:
-    from textual.widgets.markdown import MarkdownStream
-
     from playground.core.plan import Cell, CellResult
 
 
@@ -38,22 +40,29 @@ def cell_figures(result: CellResult) -> str:
     return figures(result)
 
 
-async def _stop_stream(stream: MarkdownStream) -> None:
-    """Stop a Markdown stream, even one whose task never got to run.
+class AnswerText(TextArea, can_focus=False):
+    """The answer as plain text, exactly as received: appends are cheap (only the visible
+    lines are drawn), long unbroken text folds, and every character stays reachable."""
 
-    Textual's ``MarkdownStream.stop`` cancels its task and awaits it; a task cancelled before
-    its first step re-raises CancelledError into the caller (and loses queued text).
+    DEFAULT_CSS = """
+    AnswerText { height: 1fr; border: none; padding: 0; background: transparent; }
+    AnswerText:focus { border: none; }
     """
-    pending = list(stream._pending)
-    try:
-        await stream.stop()
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise
-        stream._stopped = True
-        if pending:
-            await stream.markdown_widget.append("".join(pending))
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(
+            "",
+            read_only=True,
+            show_cursor=False,
+            highlight_cursor_line=False,
+            soft_wrap=True,
+            compact=True,
+            **kw,
+        )
+
+    def append(self, text: str) -> None:
+        self.insert(text, self.document.end, maintain_selection_offset=True)
+        self.history.clear()  # a stream is not an edit to undo: keep no copies of it
 
 
 _STATUS_MARK = {
@@ -89,9 +98,12 @@ class ResultCell(Vertical, can_focus=True):
         &.-readonly { border: round $panel; }
     }
     ResultCell > .cell-body { height: 1fr; scrollbar-size-vertical: 1; }
-    ResultCell > .cell-body > Markdown { margin: 0; padding: 0; background: transparent; }
-    ResultCell .cell-reasoning { color: $text-muted; text-style: italic; max-height: 2; display: none; }
-    ResultCell .cell-reasoning.-shown { display: block; }
+    ResultCell > .cell-md-body { display: none; }
+    ResultCell.-markdown > .cell-md-body { display: block; }
+    ResultCell.-markdown > AnswerText { display: none; }
+    ResultCell > .cell-md-body > Markdown { margin: 0; padding: 0; background: transparent; }
+    ResultCell > .cell-reasoning { color: $text-muted; text-style: italic; max-height: 2; display: none; }
+    ResultCell > .cell-reasoning.-shown { display: block; }
     ResultCell > .cell-error { color: $text-error; display: none; height: auto; max-height: 5; }
     ResultCell > .cell-error.-shown { display: block; }
     ResultCell > .cell-notice { color: $text-warning; display: none; height: 1; }
@@ -108,6 +120,8 @@ class ResultCell(Vertical, can_focus=True):
         Binding("x,ctrl+shift+r", "cell('rerun')", "Re-run", key_display="x"),
         Binding("p", "cell('promote')", "Promote"),
         Binding("z", "cell('zoom')", "Zoom"),
+        Binding("m", "toggle_markdown", "Markdown"),
+        Binding("M", "cell('markdown_all')", "Markdown all", show=False),
         Binding("up", "scroll_body('up')", show=False),
         Binding("down", "scroll_body('down')", show=False),
         Binding("pageup", "scroll_body('page_up')", show=False),
@@ -124,8 +138,10 @@ class ResultCell(Vertical, can_focus=True):
             self.cell = cell
             self.action = action
 
-    def __init__(self, cell: Cell, *, repeats: int = 1, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(
+        self, cell: Cell, *, repeats: int = 1, markdown: bool = False, id: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes="-markdown" if markdown else "")
         self.cell = cell
         self.result: CellResult | None = None
         self._repeats = repeats
@@ -133,24 +149,44 @@ class ResultCell(Vertical, can_focus=True):
         self._label = self.border_title
         self._pending: list[str] = []
         self._reasoning = ""
-        self._stream: MarkdownStream | None = None
+        self._shown: list[str] = []  # the answer's text on screen (flushed), in pieces
+        self._md_stale = False  # the Markdown view lags the text (it catches up when shown)
         self.rating: str | None = None
         self.notice = ""
         self.ended = False  # the end of this cell's latest run has been shown
         self._has_text = False
 
     def compose(self) -> ComposeResult:
-        # not a tab stop of its own: one Tab per cell; the cell's arrow keys scroll it
-        with VerticalScroll(classes="cell-body", can_focus=False):
-            yield Static("", classes="cell-reasoning")
-            yield Markdown("", classes="cell-md")
+        # not a tab stop of its own: one Tab per cell; the cell's keys scroll it
+        yield Static("", classes="cell-reasoning", markup=False)
+        yield AnswerText(classes="cell-body")
+        if self.markdown_on:
+            with VerticalScroll(classes="cell-md-body", can_focus=False):
+                yield Markdown("", classes="cell-md")
         yield Static("", classes="cell-notice", markup=False)
         yield Static("", classes="cell-error", markup=False)
         yield Static("waiting…", classes="cell-figures", markup=False)
 
     @property
-    def markdown(self) -> Markdown:
-        return self.query_one(".cell-md", Markdown)
+    def markdown_on(self) -> bool:
+        return self.has_class("-markdown")
+
+    @property
+    def answer(self) -> AnswerText:
+        """The answer exactly as received (the view unless Markdown is on)."""
+        return self.query_one(AnswerText)
+
+    @property
+    def body(self) -> Widget:
+        """What scrolls: the plain answer, or its Markdown rendering."""
+        if self.markdown_on:
+            return self.query_one(".cell-md-body", VerticalScroll)
+        return self.answer
+
+    @property
+    def shown_text(self) -> str:
+        """The answer's text on screen now (partial while streaming)."""
+        return "".join(self._shown)
 
     @property
     def text(self) -> str:
@@ -158,6 +194,32 @@ class ResultCell(Vertical, can_focus=True):
         if self.result is not None:
             return self.result.output
         return ""
+
+    async def set_markdown(self, on: bool) -> None:
+        """Show the answer as rendered Markdown, or exactly as received."""
+        if on == self.markdown_on:
+            return
+        if on and not self.query(".cell-md-body"):
+            await self.mount(
+                VerticalScroll(
+                    Markdown("", classes="cell-md"), classes="cell-md-body", can_focus=False
+                ),
+                after=self.answer,
+            )
+            self._md_stale = True
+        self.set_class(on, "-markdown")
+        if on and self._md_stale:
+            await self._render_markdown()
+
+    async def _render_markdown(self) -> None:
+        self._md_stale = False
+        text = self.shown_text
+        if not text and self.ended and self.result is not None and self.result.status == "ok":
+            text = "*(no output)*"
+        await self.query_one(".cell-md", Markdown).update(text)
+
+    async def action_toggle_markdown(self) -> None:
+        await self.set_markdown(not self.markdown_on)
 
     def on_resize(self) -> None:
         """Keep the temperature in the title: drop the provider when the cell is narrow."""
@@ -181,6 +243,7 @@ class ResultCell(Vertical, can_focus=True):
         self._has_text = False
         self._pending.clear()
         self._reasoning = ""
+        self._shown.clear()
         self.remove_class("-readonly", "-rated")
         self.rating = None
         self._set_status("running")
@@ -188,14 +251,15 @@ class ResultCell(Vertical, can_focus=True):
         self.query_one(".cell-reasoning", Static).remove_class("-shown")
         self.set_notice("")
         self.query_one(".cell-figures", Static).update("waiting for the first token…")
-        if self.markdown.source:
-            await self.markdown.update("")
-        self.query_one(".cell-body", VerticalScroll).anchor(False)
-        self._stream = None  # made on the first text, so a cell that fails at once has none
+        self.answer.placeholder = ""
+        self.answer.clear()
+        self.answer.anchor(False)
+        if self.query(".cell-md-body"):
+            await self.query_one(".cell-md", Markdown).update("")
+            self.query_one(".cell-md-body", VerticalScroll).anchor(False)
 
     def action_scroll_body(self, how: str) -> None:
-        body = self.query_one(".cell-body", VerticalScroll)
-        getattr(body, f"scroll_{how}")(animate=False)
+        getattr(self.body, f"scroll_{how}")(animate=False)
 
     def set_queued(self, reason: str) -> None:
         """Waiting for a concurrency slot: nothing sent yet, so no clock is running."""
@@ -225,15 +289,18 @@ class ResultCell(Vertical, can_focus=True):
             static.add_class("-shown")
             self._reasoning = ""
         if self._pending:
-            if self._stream is None:
-                self._stream = Markdown.get_stream(self.markdown)
             text = "".join(self._pending)
             self._pending.clear()
+            self._shown.append(text)
             if not self._has_text:
                 self._has_text = True
                 self.query_one(".cell-figures", Static).update("")
-            await self._stream.write(text)
-            body = self.query_one(".cell-body", VerticalScroll)
+            self.answer.append(text)
+            if self.markdown_on:
+                await self.query_one(".cell-md", Markdown).append(text)
+            else:
+                self._md_stale = True
+            body = self.body
             if not body.is_anchored and body.max_scroll_y > 0:
                 body.anchor()  # follow the end once the answer outgrows the cell (not before:
                 # an anchored short answer would sit at the bottom)
@@ -252,16 +319,15 @@ class ResultCell(Vertical, can_focus=True):
         """The cell ended (ok, error or cancelled): final text, error and figures."""
         self.result = result
         await self.flush()
-        if self._stream is not None:
-            await _stop_stream(self._stream)
-            self._stream = None
-        if not result.output and result.status == "ok":
-            await self.markdown.update("*(no output)*")
-        body = self.query_one(".cell-body", VerticalScroll)
-        if body.is_anchored:  # done: back to the start, where answers are compared
-            body.anchor(False)
-            body.scroll_home(animate=False, immediate=True)
         self._show_end(result)
+        if not self.shown_text and result.status == "ok":
+            self.answer.placeholder = "(no output)"
+            if self.markdown_on:
+                await self._render_markdown()
+        for body in (self.answer, *self.query(".cell-md-body")):
+            if body.is_anchored:  # done: back to the start, where answers are compared
+                body.anchor(False)
+                body.scroll_home(animate=False, immediate=True)
 
     def _show_end(self, result: CellResult) -> None:
         self.ended = True
@@ -291,8 +357,14 @@ class ResultCell(Vertical, can_focus=True):
     async def show_result(self, result: CellResult, *, readonly: bool = True) -> None:
         """Show a finished result at once (a past run from the store)."""
         self.result = result
-        await self.markdown.update(result.output or "*(no output)*")
+        self._shown = [result.output]
+        self.answer.load_text(result.output)
+        self.answer.placeholder = "" if result.output or result.status != "ok" else "(no output)"
         self._show_end(result)
+        if self.markdown_on:
+            await self._render_markdown()
+        else:
+            self._md_stale = True
         self.set_class(readonly, "-readonly")
 
     def set_rating(self, score: int, note: str | None, scale: str | None = None) -> None:
@@ -304,6 +376,6 @@ class ResultCell(Vertical, can_focus=True):
         self.post_message(self.ActionRequested(self, action))
 
     def check_action(self, action: str, parameters: tuple[Any, ...]) -> bool | None:
-        if action == "cell" and parameters and parameters[0] != "zoom":
+        if action == "cell" and parameters and parameters[0] not in ("zoom", "markdown_all"):
             return self.result is not None
         return True

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 MIN_COLUMN = 28
 MIN_CELL_HEIGHT = 6
-FLUSH_HZ = 8  # queued text reaches the Markdown widgets this often (all cells in one tick)
+FLUSH_HZ = 8  # queued text reaches the cells this often (all cells in one tick)
 KEY_QUIET_S = 0.06  # after a keystroke, hold the next flush this long (once)
 
 
@@ -47,9 +47,11 @@ class ResultGrid(ScrollableContainer):
             id="grid-hint",
         )
 
-    async def build(self, cells: list[Cell], repeats: int = 1) -> dict[int, ResultCell]:
-        """Replace the grid with fresh cells for this plan."""
-        from playground.tui.widgets.cell import ResultCell  # Markdown loads on the first run
+    async def build(
+        self, cells: list[Cell], repeats: int = 1, *, markdown: bool = False
+    ) -> dict[int, ResultCell]:
+        """Replace the grid with fresh cells for this plan (answers as Markdown or as is)."""
+        from playground.tui.widgets.cell import ResultCell  # loads on the first run
 
         models = list(dict.fromkeys(c.model for c in cells))
         temps = list(dict.fromkeys(c.temperature for c in cells))
@@ -59,7 +61,7 @@ class ResultGrid(ScrollableContainer):
         slots: dict[tuple[str, float | None], list[ResultCell]] = {}
         self.cells = {}
         for c in cells:
-            widget = ResultCell(c, repeats=repeats, id=f"cell-{c.index}")
+            widget = ResultCell(c, repeats=repeats, markdown=markdown, id=f"cell-{c.index}")
             self.cells[c.index] = widget
             slots.setdefault((c.model, c.temperature), []).append(widget)
         await self.mount(grid)
@@ -96,7 +98,7 @@ class ResultGrid(ScrollableContainer):
     def on_resize(self) -> None:
         self.fit()
 
-    # -- the flush clock: deltas reach the Markdown widgets a few times a second -------------
+    # -- the flush clock: deltas reach the cells a few times a second -----------------------
     def start_flushing(self) -> None:
         if self._timer is None:
             self._timer = self.set_interval(1 / FLUSH_HZ, self._flush)
@@ -108,7 +110,7 @@ class ResultGrid(ScrollableContainer):
 
     def hold_for_typing(self) -> None:
         """A key was just typed: let its echo reach the screen before the next batch of
-        Markdown work (held at most one tick, so streaming never stalls)."""
+        streamed text (held at most one tick, so streaming never stalls)."""
         self._quiet_until = time.monotonic() + KEY_QUIET_S
 
     async def _flush(self) -> None:
