@@ -7,10 +7,13 @@ environment variable that holds one.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from playground.core.plan import param_problem
 
 APP_NAME = "prompt-playground"
 CONFIG_NAME = "playground.toml"
@@ -378,11 +381,16 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
         if (
             not isinstance(temps, list)
             or not temps
-            or not all(_is_number(t) and 0 <= t <= 2 for t in temps)
+            or any(param_problem("temperature", t) for t in temps)
         ):
             raise bad(table, "temperatures", "a non-empty list of numbers from 0 to 2", temps)
         defaults.temperatures = [float(t) for t in temps]
-    ints = {"max_tokens": 1, "concurrency": 1, "max_retries": 0}
+    if "max_tokens" in d:  # RunPlan's rule, as for --max-tokens
+        problem = param_problem("max_tokens", d["max_tokens"])
+        if problem:
+            raise fail(f"{table} max_tokens: {problem} (got {d['max_tokens']!r})")
+        defaults.max_tokens = d["max_tokens"]
+    ints = {"concurrency": 1, "max_retries": 0}
     for key, least in ints.items():
         if key in d:
             value = d[key]
@@ -402,8 +410,8 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
     for key in ("connect_timeout", "read_timeout"):
         if key in d:
             value = d[key]
-            if not _is_number(value) or not value > 0:
-                raise bad(table, key, "a number of seconds, more than 0", value)
+            if not _is_number(value) or not 0 < value < math.inf:  # inf: no stall guard
+                raise bad(table, key, "a finite number of seconds, more than 0", value)
             setattr(defaults, key, float(value))
 
 

@@ -53,3 +53,42 @@ def test_live_progress_on_a_terminal_then_the_grid(
     assert "running" in screen and "queued" in screen and "chars" in screen
     # the grid goes to stdout, the progress stays off it
     assert "2/2 ok" in out.decode() and "queued" not in out.decode()
+
+
+def test_a_stalled_stream_says_how_long_it_has_been_silent(
+    tmp_path: Path, loopback: LoopbackServer
+) -> None:
+    """The server sends one piece and then nothing: the cell's row counts the silence up
+    ("no data for 2 s", "no data for 3 s", ...) until the read timeout ends the cell."""
+    loopback.write_config(tmp_path, read_timeout=5)
+    loopback.default = Reply(chunks=4, stall_after=1, stall_max=60)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "playground", "run", "-p", "hi", "-m", "lo-openai:m", "-t", "0"],
+        cwd=tmp_path,
+        env=clean_env(tmp_path, **loopback.env(), TERM="xterm-256color"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    out, _ = proc.communicate(timeout=30)
+    os.close(master)
+    screen = seen.decode("utf-8", "replace")
+    assert "no data for 2 s" in screen and "no data for 3 s" in screen
+    assert proc.returncode == 1  # then the read timeout ended it, an error like any other
+    assert "timed out" in out.decode()

@@ -179,7 +179,7 @@ def test_transport_choice_is_validated(tmp_path: Path) -> None:
         ('[defaults]\nbudget_usd = "5"\n', "[defaults] budget_usd: must be a cost in USD"),
         ("[defaults]\nconcurrency = 0\n", "[defaults] concurrency: must be a positive integer"),
         ("[defaults]\nmax_retries = -1\n", "[defaults] max_retries: must be an integer, 0 or more"),
-        ("[defaults]\nread_timeout = 0\n", "[defaults] read_timeout: must be a number of seconds"),
+        ("[defaults]\nread_timeout = 0\n", "[defaults] read_timeout: must be a finite number of seconds"),
         ("[providers.openai]\napi_key_env = 5\n", "[providers.openai] api_key_env: must be"),
         (  # a key pasted where its variable's name goes: refused, and not echoed back
             "[providers.openai]\napi_key_env = 'sk-proj-PASTEDKEY123'\n",

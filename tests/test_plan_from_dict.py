@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from playground.core.plan import Cell, CellResult
 
 
@@ -42,3 +46,26 @@ def test_round_trips_the_json_cell() -> None:
     again = CellResult.from_dict(original.to_json())
     assert again.to_json() == original.to_json()
     assert CellResult.from_dict({}, index=5).cell == Cell(5, "?", None, 1)
+
+
+@pytest.mark.parametrize(
+    ("field_name", "value", "words"),
+    [
+        ("repeats", 101, "repeats 101: must be between 1 and 100"),
+        ("repeats", 0, "repeats 0: must be between 1 and 100"),
+        ("max_tokens", 10**20, "max_tokens 100000000000000000000: must be a positive integer"),
+        ("seed", 2**63, "seed 9223372036854775808: must be an integer from"),
+        ("top_p", float("nan"), "top_p nan: must be more than 0 and at most 1"),
+        ("temperatures", [0.5, float("inf")], "temperature inf: must be between 0 and 2"),
+    ],
+)
+def test_a_plan_outside_the_rules_is_refused(field_name: str, value: object, words: str) -> None:
+    """RunPlan.validate: the one set of sampling-parameter rules (CLI, config, TUI)."""
+    from playground.core.plan import PlanError, RunPlan
+    from playground.core.template import PromptTemplate
+
+    plan = RunPlan(PromptTemplate.from_parts("", "hi"), repeats=100, max_tokens=10**6, seed=-1)
+    plan.validate()  # the edges are allowed
+    setattr(plan, field_name, value)
+    with pytest.raises(PlanError, match="^" + re.escape(words)):
+        plan.validate()

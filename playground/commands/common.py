@@ -21,6 +21,19 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise SystemExit(code)
 
 
+SQLITE_MAX_INT = 2**63 - 1  # the largest id or count the session database can hold
+
+
+def whole_number(text: str, what: str) -> int:
+    """A run or response id, or a --limit: a whole number from 1 up to what SQLite holds.
+    Anything else is one line and exit 2 (a 23-digit id used to overflow deep in sqlite3)."""
+    value = int(text) if text.isascii() and text.isdigit() else 0
+    if not 1 <= value <= SQLITE_MAX_INT:
+        shown = repr(text) if not (text.isascii() and text.isdigit()) else text
+        fail(f"{what} {shown}: expected a whole number from 1 to {SQLITE_MAX_INT}")
+    return value
+
+
 def command_parser(sub: Any, name: str, help: str, **kw: Any) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help, description=help, **kw)
     add_common(parser)

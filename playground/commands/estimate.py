@@ -23,14 +23,14 @@ def add_parser(sub: Any, name: str) -> None:
 
 
 def estimate_command(args: argparse.Namespace) -> int:
-    from playground.commands.planargs import plan_from_args
+    from playground.commands.planargs import plan_from_args, rendered
     from playground.core.estimate import Estimator
     from playground.core.template import TemplateError
 
     settings = load_settings_or_fail(args)
     try:
         plan = plan_from_args(args, settings)
-        messages = plan.render()  # a missing variable is exit 2, as for `run`
+        messages = rendered(plan)  # a missing variable is exit 2, as for `run`
     except (UsageError, TemplateError) as exc:
         fail(str(exc))
     from playground.core.tokens import EncodingFileError

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from playground.commands.common import command_parser, fail, load_settings_or_fail
+from playground.commands.common import command_parser, fail, load_settings_or_fail, whole_number
 
 TYPE_CHECKING = False  # not importing typing keeps `playground history` quick to start
 if TYPE_CHECKING:
@@ -78,16 +78,6 @@ def _open(args: argparse.Namespace, *, must_exist: bool) -> Any:
         fail(str(exc))
 
 
-def _positive(text: str, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        fail(f"{what} {text!r}: expected a positive whole number")
-    if value < 1:
-        fail(f"{what} {text}: expected a positive whole number")
-    return value
-
-
 def _utf8_arg(text: str, what: str) -> str:
     from playground.cli import not_utf8_arg
 
@@ -98,7 +88,7 @@ def _utf8_arg(text: str, what: str) -> str:
 
 
 def history_command(args: argparse.Namespace) -> int:
-    limit = _positive(args.limit, "--limit")
+    limit = whole_number(args.limit, "--limit")
     query = " ".join(_utf8_arg(q, "QUERY") for q in args.query).strip() or None
     store = _open(args, must_exist=False)
     runs: list[dict[str, Any]] = []
@@ -168,7 +158,7 @@ def _print_table(runs: list[dict[str, Any]]) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    run_id = _positive(args.run_id, "RUN_ID")
+    run_id = whole_number(args.run_id, "RUN_ID")
     store = _open(args, must_exist=True)
     try:
         run = store.get_run(run_id)

@@ -126,9 +126,17 @@ def parse_temperature(text: str) -> float:
         t = float(text)
     except ValueError:
         raise UsageError(f"-t {text!r}: a temperature is a number like 0.7") from None
-    if not 0 <= t <= 2:
-        raise UsageError(f"-t {text}: temperature must be between 0 and 2")
-    return t
+    return checked_param("-t", "temperature", t, text)
+
+
+def checked_param(flag: str, name: str, value: Any, typed: str | None = None) -> Any:
+    """The value, or UsageError naming the flag when RunPlan's rules refuse it."""
+    from playground.core.plan import param_problem
+
+    problem = param_problem(name, value)
+    if problem:
+        raise UsageError(f"{flag} {typed if typed is not None else value}: {name} {problem}")
+    return value
 
 
 def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
@@ -144,8 +152,12 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
     user = args.prompt
     if user == "-":
         user = read_stdin()
+        if not user.strip():
+            raise UsageError("-p -: stdin held no prompt (it was empty or blank)")
     elif user is not None:
         checked_text("-p", user)
+        if not user.strip():
+            raise UsageError("-p: the prompt is empty (give the user message's text)")
     if args.system is not None:
         checked_text("-s", args.system)
     if base is None and user is None:
@@ -170,19 +182,13 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
     if args.temperature:
         plan.temperatures = list(dict.fromkeys(parse_temperature(t) for t in args.temperature))
     if args.max_tokens is not None:
-        if args.max_tokens < 1:
-            raise UsageError("--max-tokens must be at least 1")
-        plan.max_tokens = args.max_tokens
+        plan.max_tokens = checked_param("--max-tokens", "max_tokens", args.max_tokens)
     if args.repeat is not None:
-        if not 1 <= args.repeat <= 100:
-            raise UsageError("--repeat must be between 1 and 100")
-        plan.repeats = args.repeat
+        plan.repeats = checked_param("--repeat", "repeats", args.repeat)
     if args.top_p is not None:
-        if not 0 < args.top_p <= 1:  # NaN fails too
-            raise UsageError(f"--top-p {args.top_p:g}: top-p must be more than 0 and at most 1")
-        plan.top_p = args.top_p
+        plan.top_p = checked_param("--top-p", "top_p", args.top_p, f"{args.top_p:g}")
     if args.seed is not None:
-        plan.seed = args.seed
+        plan.seed = checked_param("--seed", "seed", args.seed)
     if args.stop:
         plan.stop = [checked_text("--stop", s) for s in args.stop]
     plan.variables = {**plan.variables, **parse_vars(args.var)}
@@ -197,4 +203,24 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
         if problem:
             where = f"-m {model}" if args.model else f"model {model!r}"
             raise UsageError(f"{where}: {problem}")
+    from playground.core.plan import PlanError
+
+    try:  # values from the config or a prompt file, held to the same rules as the flags
+        plan.validate()
+    except PlanError as exc:
+        raise UsageError(str(exc)) from None
     return plan
+
+
+def rendered(plan: Any) -> list[Any]:
+    """The plan's messages; UsageError for a missing variable or when nothing is left to send
+    (every message blank once its variables are filled in)."""
+    from playground.core.template import TemplateError
+
+    try:
+        messages = plan.render()
+    except TemplateError as exc:
+        raise UsageError(str(exc)) from None
+    if not any(m.content.strip() for m in messages if m.role != "system"):
+        raise UsageError("the prompt is empty once its variables are filled in: nothing to send")
+    return messages

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from playground.commands.common import command_parser, fail, load_settings_or_fail
+from playground.commands.common import command_parser, fail, load_settings_or_fail, whole_number
 
 
 def _common_suppressed(parser: argparse.ArgumentParser) -> None:
@@ -153,10 +153,12 @@ def promote_command(args: argparse.Namespace) -> int:
     from playground.library.gitcommit import commit_files
 
     _refuse_bytes(args, "--name", "--note")
+    response_id: Any = args.response_id
+    if response_id.isascii() and response_id.isdigit():
+        response_id = whole_number(response_id, "RESPONSE_ID")
     settings = load_settings_or_fail(args)
     _refuse_unreadable(Path(settings.prompts_dir()), args.name)
     store = _open_store(settings)
-    response_id: Any = int(args.response_id) if args.response_id.isdigit() else args.response_id
     try:
         promotion = promote_response(settings, store, response_id, args.name, args.note)
     except LibraryError as exc:

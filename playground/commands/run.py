@@ -28,14 +28,14 @@ def add_parser(sub: Any, name: str) -> None:
 def run_command(args: argparse.Namespace) -> int:
     from playground.commands.budget import budget_guard
     from playground.commands.common import open_recorder
-    from playground.commands.planargs import plan_from_args
+    from playground.commands.planargs import plan_from_args, rendered
     from playground.core.template import TemplateError
 
     settings = load_settings_or_fail(args)
     try:
         plan = plan_from_args(args, settings)
         plan.use_cache = not args.no_cache
-        plan.render()  # a missing variable is exit 2 before anything is sent
+        rendered(plan)  # a missing variable or a blank prompt is exit 2 before anything is sent
         budget_guard(settings, plan, args.budget, args.yes)
     except (UsageError, TemplateError) as exc:
         fail(str(exc))

@@ -1,13 +1,59 @@
-"""A run plan (what the user asked for) and the cells it expands into."""
+"""A run plan (what the user asked for), the one set of rules its parameters follow, and the
+cells it expands into.
+
+The rules live here so the command line, the config file, prompt files and the TUI hold a value
+to the same bounds and say the same words about it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from playground.core.template import Message, PromptTemplate
+if TYPE_CHECKING:  # the template engine is heavy; rules and plans do not need it to load
+    from playground.core.template import Message, PromptTemplate
+
+MAX_REPEATS = 100
+MAX_OUTPUT_TOKENS = 1_000_000  # no model writes more in one answer; a typo costs nothing
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1  # what every provider's JSON integer can carry
+
+# name -> what a good value is, in the words every front end prints after the field's name
+PARAM_RULES = {
+    "temperature": "must be between 0 and 2",
+    "top_p": "must be more than 0 and at most 1",
+    "max_tokens": f"must be a positive integer, at most {MAX_OUTPUT_TOKENS}",
+    "seed": f"must be an integer from {SEED_MIN} to {SEED_MAX}",
+    "repeats": f"must be between 1 and {MAX_REPEATS}",
+}
+
+
+class PlanError(ValueError):
+    """A plan that cannot be run as asked; the message is one line naming the field."""
+
+
+def param_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the sampling parameter ``name`` (None when it can).
+
+    One rule set for every front end (CLI flags, config ``[defaults]``, prompt files, TUI
+    fields): the caller names the field its own way and appends this.
+    """
+    if name not in PARAM_RULES:
+        raise KeyError(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return PARAM_RULES[name]
+    if name in ("max_tokens", "seed", "repeats") and not isinstance(value, int):
+        return PARAM_RULES[name]
+    ok = {
+        "temperature": lambda v: math.isfinite(v) and 0 <= v <= 2,
+        "top_p": lambda v: math.isfinite(v) and 0 < v <= 1,
+        "max_tokens": lambda v: 1 <= v <= MAX_OUTPUT_TOKENS,
+        "seed": lambda v: SEED_MIN <= v <= SEED_MAX,
+        "repeats": lambda v: 1 <= v <= MAX_REPEATS,
+    }[name](value)
+    return None if ok else PARAM_RULES[name]
 
 
 @dataclass
@@ -29,6 +75,24 @@ class RunPlan:
     # a prompt file's declared variable types (name -> Picoschema type): text values from
     # --var or the TUI are read as these (see library.coerce_variables)
     variable_types: dict[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Raise PlanError on the first value outside the rules (``param_problem``)."""
+        if not self.models:
+            raise PlanError("no model to run")
+        if not self.temperatures:
+            raise PlanError("no temperature to run at")
+        checks: list[tuple[str, Any]] = [
+            ("temperature", t) for t in self.temperatures if t is not None
+        ]
+        checks += [(n, getattr(self, n)) for n in ("max_tokens", "top_p", "seed")]
+        checks.append(("repeats", self.repeats))
+        for name, value in checks:
+            if value is None and name != "repeats":
+                continue
+            problem = param_problem(name, value)
+            if problem:
+                raise PlanError(f"{name} {value!r}: {problem}")
 
     def render(self) -> list[Message]:
         """Rendered messages; raises MissingVariable/TemplateError on bad input."""

@@ -10,6 +10,7 @@ from playground.library.errors import LibraryError
 SUFFIX = ".prompt"
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.prompt")
+MAX_SEGMENT = 100  # NAME.prompt and its temporary twin stay under every file system's limit
 
 
 def check_name(name: str) -> str:
@@ -28,6 +29,11 @@ def check_name(name: str) -> str:
         if not _SEGMENT.fullmatch(seg):
             raise LibraryError(
                 f"prompt name {name!r} has characters other than letters, digits, -, _ and /"
+            )
+        if len(seg) > MAX_SEGMENT:
+            raise LibraryError(
+                f"prompt name {name[:40]!r}… is too long: each part between / is at most "
+                f"{MAX_SEGMENT} characters"
             )
     if _VERSION_FILE.fullmatch(segments[-1] + SUFFIX):
         raise LibraryError(f"prompt name {name!r} looks like a version file (vN); pick another")

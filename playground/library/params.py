@@ -22,8 +22,7 @@ def param_problem(field: str, value: Any) -> str | None:
     elif field in INTEGERS:
         if isinstance(value, bool) or not isinstance(value, int):
             return "must be an integer"
-        if field == "max_tokens" and value < 1:
-            return "must be a positive integer"
+        return range_problem(field, value)
     elif field == "stop":
         if isinstance(value, str):
             return None
@@ -33,14 +32,10 @@ def param_problem(field: str, value: Any) -> str | None:
 
 
 def range_problem(field: str, value: float) -> str | None:
-    """The same bounds the command-line flags hold a value to (-t, --top-p, --max-tokens)."""
-    if field == "temperature" and not 0 <= value <= 2:
-        return "must be within 0..2"
-    if field == "top_p" and not 0 < value <= 1:
-        return "must be more than 0 and at most 1"
-    if field == "max_tokens" and value < 1:
-        return "must be a positive integer"
-    return None
+    """The bounds the command line, the config and the TUI hold a value to (RunPlan's rules)."""
+    from playground.core.plan import param_problem as plan_rule
+
+    return plan_rule(field, value)
 
 
 def check_params(params: dict[str, Any], where: Any = None) -> None:
