@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "promote a recorded response into a versioned prompt file",
     ),
     "prompts": ("playground.commands.prompts", "list, show, diff, import and export prompt files"),
+    "eval": ("playground.commands.eval", "run a prompt's test cases and grade every output"),
 }
 
 

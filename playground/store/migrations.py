@@ -184,6 +184,56 @@ def m006_raw_response(db: Any) -> None:
     db.execute("ALTER TABLE responses ADD COLUMN raw_response TEXT")
 
 
+@migration
+def m007_eval_results(db: Any) -> None:
+    """Evaluations: an eval is a run (its cells are the cases' outputs) plus what it was run
+    from (prompt version and content hash, tests file) and its summary; each case × cell
+    result points at its response, with every assertion's verdict (JSON)."""
+    db["eval_runs"].create(
+        {
+            "run_id": int,
+            "created_at": str,
+            "prompt_name": str,
+            "prompt_version": int,
+            "prompt_hash": str,  # sha256 of the prompt file's text
+            "prompt_path": str,
+            "tests_path": str,
+            "cases_path": str,
+            "judge_run_id": int,  # judge calls are recorded as a run of their own
+            "perturb": int,
+            "perturb_seed": int,
+            "baseline_of": int,  # this eval is the baseline run for that eval run
+            "label": str,  # the label its version was picked by (--baseline)
+            "summary": str,  # JSON: the summary rows
+        },
+        pk="run_id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["eval_results"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "response_id": int,
+            "case_index": int,
+            "model": str,
+            "temperature": float,
+            "sample": int,
+            "description": str,
+            "vars": str,  # JSON
+            "passed": int,
+            "score": float,
+            "error": str,
+            "assertions": str,  # JSON list of {type, passed, score, reason}
+            "variation": str,
+            "variation_kind": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["eval_results"].create_index(["run_id", "case_index"])
+    db["eval_results"].create_index(["response_id"])
+
+
 def applied(conn: sqlite3.Connection) -> list[str]:
     rows = conn.execute(f"SELECT name FROM [{MIGRATIONS_TABLE}] ORDER BY rowid").fetchall()
     return [r[0] for r in rows]

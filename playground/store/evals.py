@@ -1,0 +1,258 @@
+"""Evaluations in the store: one run per eval, and each case × cell's verdict.
+
+``EvalRecorder`` stands between the runner and the store during ``playground eval``: the
+runner runs one small plan per case, and every case's cells join the same run (cell indexes
+continue where the last case's ended), so ``history``, ``show`` and ``compare`` see an eval
+as one run. Judge and paraphrase calls (plans with an ``eval_role``) go to a second run, the
+eval's helper run. The verdicts go to ``eval_results`` (migration m007), linked to the
+responses they graded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from playground.store.recording import iso
+
+PAGE = 500
+
+
+class EvalRecorder:
+    """The runner's Recorder for an eval: per-case plans, one run (plus one for judges)."""
+
+    wants_deltas = False
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.session_id: Any = None
+        self.runs: dict[str, int | None] = {"main": None, "helper": None}
+        self._next: dict[int, int] = {}  # run id -> the next free cell index
+        self.error: str | None = None
+
+    @property
+    def run_id(self) -> int | None:
+        return self.runs["main"]
+
+    @property
+    def helper_run_id(self) -> int | None:
+        return self.runs["helper"]
+
+    def start_run(self, plan: Any, cells: list[Any]) -> tuple[Any, Any, list[Any]]:
+        which = "helper" if getattr(plan, "eval_role", None) else "main"
+        run_id = self.runs[which]
+        if run_id is None:
+            session_id, run_id, ids = self.store.start_run(plan, cells)
+            self.session_id = session_id
+            if run_id is not None:
+                self.runs[which] = int(run_id)
+                self._next[int(run_id)] = max((c.index for c in cells), default=-1) + 1
+            return session_id, run_id, ids
+        return self.session_id, run_id, self._add_cells(run_id, cells)
+
+    def _add_cells(self, run_id: int, cells: list[Any]) -> list[Any]:
+        """Pending responses for a later case's cells, in the same run."""
+        store = self.store
+        offset = self._next[run_id]
+        self._next[run_id] = offset + len(cells)
+        rows = [
+            (run_id, offset + c.index, c.model, c.temperature, c.sample, c.model.partition(":")[0])
+            for c in cells
+        ]
+        with store.lock:
+            conn = store.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [
+                    int(
+                        conn.execute(
+                            "INSERT INTO responses (run_id, cell_index, model, temperature, "
+                            "sample, provider, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                            row,
+                        ).lastrowid
+                        or 0
+                    )
+                    for row in rows
+                ]
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        known = getattr(store, "_cell_ids", None)  # retries and fallbacks are found by cell
+        if known is not None:
+            for cell, rid in zip(cells, ids, strict=True):
+                known[id(cell)] = rid
+        return ids
+
+    def lookup_cache(self, key: str) -> dict[str, Any] | None:
+        return self.store.lookup_cache(key)
+
+    def lookup_cache_many(self, keys: list[str]) -> dict[str, dict[str, Any] | None]:
+        return self.store.lookup_cache_many(keys)
+
+    def on_event(self, event: Any, cache_key: str | None = None) -> None:
+        if type(event).__name__ == "RunFinished":  # one case's plan ended; the run goes on
+            known = getattr(self.store, "_cell_ids", None)
+            if known is not None:
+                for result in event.results:
+                    known.pop(id(result.cell), None)
+            return
+        self.store.on_event(event, cache_key)
+
+    def finish(self) -> None:
+        """Mark the eval's runs done and write what is buffered."""
+        from playground.core.events import RunFinished
+
+        for run_id in self.runs.values():
+            if run_id is not None:
+                self.store.on_event(RunFinished(run_id, ()))
+        self.store.flush()
+
+
+def save_eval(store: Any, run_id: int, **meta: Any) -> None:
+    """Record (or update) what an eval run was run from, and its summary."""
+    columns = {k: v for k, v in meta.items()}
+    if "summary" in columns and not isinstance(columns["summary"], str):
+        columns["summary"] = json.dumps(columns["summary"], ensure_ascii=False)
+    with store.lock:
+        exists = store.conn.execute(
+            "SELECT 1 FROM eval_runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if exists:
+            if columns:
+                names = list(columns)
+                store.conn.execute(
+                    f"UPDATE eval_runs SET {', '.join(f'{n} = ?' for n in names)} WHERE run_id = ?",
+                    [*columns.values(), run_id],
+                )
+        else:
+            columns = {"run_id": run_id, "created_at": iso(), **columns}
+            names = list(columns)
+            store.conn.execute(
+                f"INSERT INTO eval_runs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                list(columns.values()),
+            )
+
+
+def add_results(store: Any, run_id: int, results: list[dict[str, Any]]) -> None:
+    """Write graded results (``CaseResult.to_json()`` dicts) in one transaction."""
+    if not results:
+        return
+    clean = store._clean
+    rows = [
+        (
+            run_id,
+            r["response_id"],
+            r["case"],
+            r["model"],
+            r["temperature"],
+            r["sample"],
+            r["description"],
+            clean(json.dumps(r["vars"], ensure_ascii=False, default=str)),
+            int(bool(r["passed"])),
+            r["score"],
+            store._clean_meta(r["error"]),
+            clean(json.dumps(r["assertions"], ensure_ascii=False, default=str)),
+            r.get("variation"),
+            r.get("variation_kind"),
+        )
+        for r in results
+    ]
+    with store.lock:
+        conn = store.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT INTO eval_results (run_id, response_id, case_index, model, temperature, "
+                "sample, description, vars, passed, score, error, assertions, variation, "
+                "variation_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def get_eval(store: Any, run_id: Any) -> dict[str, Any] | None:
+    """The eval_runs row of a run (summary parsed), or None when the run is not an eval."""
+    rows = store._rows("SELECT * FROM eval_runs WHERE run_id = ?", (_int(run_id),))
+    if not rows:
+        return None
+    row = rows[0]
+    row["summary"] = json.loads(row["summary"]) if row.get("summary") else None
+    return row
+
+
+def iter_results(
+    store: Any, run_id: Any, *, variations: bool | None = None, failed_only: bool = False
+) -> Iterator[dict[str, Any]]:
+    """A run's results in case order (each original before its variations), with the
+    response's output, status and figures; read a page at a time."""
+    where = ["e.run_id = ?"]
+    if variations is False:
+        where.append("e.variation IS NULL")
+    elif variations is True:
+        where.append("e.variation IS NOT NULL")
+    if failed_only:
+        where.append("e.passed = 0")
+    sql = (
+        "SELECT e.*, r.output, r.status, r.cached, r.cell_index, r.input_tokens, "
+        "r.output_tokens, r.cost_usd, r.latency_ms FROM eval_results e "
+        "LEFT JOIN responses r ON r.id = e.response_id "
+        f"WHERE {' AND '.join(where)} "
+        "ORDER BY e.case_index, e.variation IS NOT NULL, e.variation, e.id LIMIT ? OFFSET ?"
+    )
+    offset = 0
+    while True:
+        rows = store._rows(sql, (_int(run_id), PAGE, offset))
+        for row in rows:
+            yield _result(row)
+        if len(rows) < PAGE:
+            return
+        offset += PAGE
+
+
+def _result(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "case": row["case_index"],
+        "description": row["description"],
+        "vars": json.loads(row["vars"]) if row.get("vars") else {},
+        "model": row["model"],
+        "temperature": row["temperature"],
+        "sample": row["sample"],
+        "response_id": row["response_id"],
+        "passed": bool(row["passed"]),
+        "score": row["score"],
+        "error": row["error"],
+        "assertions": json.loads(row["assertions"]) if row.get("assertions") else [],
+        "status": row.get("status") or "error",
+        "cached": bool(row.get("cached")),
+        "output": row.get("output") or "",
+        "variation": row.get("variation"),
+        "variation_kind": row.get("variation_kind"),
+        "cell_index": row.get("cell_index"),
+        "input_tokens": row.get("input_tokens"),
+        "output_tokens": row.get("output_tokens"),
+        "cost_usd": row.get("cost_usd"),
+        "latency_ms": row.get("latency_ms"),
+    }
+
+
+def results_for_response(store: Any, response_id: Any) -> list[dict[str, Any]]:
+    """The eval verdicts recorded for one response (for show and export)."""
+    rows = store._rows(
+        "SELECT e.*, NULL AS output FROM eval_results e WHERE e.response_id = ? ORDER BY e.id",
+        (_int(response_id),),
+    )
+    return [_result(r) for r in rows]
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
