@@ -11,10 +11,7 @@ import importlib
 import sys
 
 from playground import __version__
-
-TYPE_CHECKING = False  # not importing typing keeps start-up quick
-if TYPE_CHECKING:
-    from typing import NoReturn
+from playground.commands.common import COMMON_FLAGS, OneLineParser, add_common
 
 # command name -> (module, one-line help). Each module has add_parser(subparsers, name).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -40,50 +37,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prompts": ("playground.commands.prompts", "list, show, diff, import and export prompt files"),
     "eval": ("playground.commands.eval", "run a prompt's test cases and grade every output"),
 }
-
-
-COMMON_FLAGS = ("--config", "--db", "--prompts-dir")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose usage errors are one line (``playground: run: ...``), exit 2.
-
-    Sub-parsers made from it are of the same class, so nested commands inherit this.
-    """
-
-    command: str | None = None  # the command, for errors the top parser raises
-
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
-        words = self.prog.split()[1:] or ([self.command] if self.command else [])
-        where = "".join(f"{w}: " for w in words)
-        text = " ".join(message.split())
-        self.exit(2, f"playground: {where}{text}\n")
-
-
-def add_common(parser: argparse.ArgumentParser) -> None:
-    """Options every command (and the TUI) understands."""
-    parser.add_argument(
-        "--config", metavar="PATH", help="config file (default: workspace playground.toml)"
-    )
-    parser.add_argument(
-        "--db", metavar="PATH", help="session database (default: workspace sessions/playground.db)"
-    )
-    parser.add_argument(
-        "--prompts-dir", metavar="PATH", help="prompt files folder (default: workspace prompts/)"
-    )
-
-
-def not_utf8_arg(text: str) -> str | None:
-    """Why an argument is not text (bytes that are not UTF-8 reach Python as surrogates)."""
-    for i, ch in enumerate(text):
-        if "\udc80" <= ch <= "\udcff":
-            offset = len(text[:i].encode("utf-8", "surrogateescape"))
-            return f"not UTF-8 text (byte 0x{ord(ch) - 0xDC00:02x} at offset {offset})"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "not UTF-8 text"
-    return None
 
 
 def _top_parser() -> argparse.ArgumentParser:

@@ -47,7 +47,7 @@ def test_non_utf8_arguments_are_refused_naming_the_flag(
     tmp_path: Path, args: list[bytes], flag: str
 ) -> None:
     proc = run_bytes(tmp_path, b"run", *args, b"-m", b"echo")
-    assert_one_line(proc, flag, "not valid UTF-8", "0x")
+    assert_one_line(proc, flag, "not UTF-8", "0x")
 
 
 def test_non_utf8_stdin_prompt_is_refused(tmp_path: Path) -> None:
@@ -63,4 +63,4 @@ def test_utf8_stdin_prompt_still_runs(tmp_path: Path) -> None:
 
 def test_estimate_refuses_non_utf8_too(tmp_path: Path) -> None:
     proc = run_bytes(tmp_path, b"estimate", b"-p", b"caf\xe9", b"-m", b"echo")
-    assert_one_line(proc, "-p:", "not valid UTF-8")
+    assert_one_line(proc, "-p:", "not UTF-8")

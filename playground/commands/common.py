@@ -1,15 +1,59 @@
-"""What every command shares: settings loading and one-line errors."""
+"""What every command shares: the parser pieces (one-line usage errors, the common options),
+settings loading and one-line errors. `playground.cli` builds its parsers from these; nothing
+here imports the cli module, so there is no import cycle."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from playground.cli import add_common
-
 TYPE_CHECKING = False  # not importing typing keeps quick commands quick to start
 if TYPE_CHECKING:
     from typing import Any, NoReturn
+
+
+COMMON_FLAGS = ("--config", "--db", "--prompts-dir")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line (``playground: run: ...``), exit 2.
+
+    Sub-parsers made from it are of the same class, so nested commands inherit this.
+    """
+
+    command: str | None = None  # the command, for errors the top parser raises
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        words = self.prog.split()[1:] or ([self.command] if self.command else [])
+        where = "".join(f"{w}: " for w in words)
+        text = " ".join(message.split())
+        self.exit(2, f"playground: {where}{text}\n")
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every command (and the TUI) understands."""
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: workspace playground.toml)"
+    )
+    parser.add_argument(
+        "--db", metavar="PATH", help="session database (default: workspace sessions/playground.db)"
+    )
+    parser.add_argument(
+        "--prompts-dir", metavar="PATH", help="prompt files folder (default: workspace prompts/)"
+    )
+
+
+def not_utf8_arg(text: str) -> str | None:
+    """Why an argument is not text (bytes that are not UTF-8 reach Python as surrogates)."""
+    for i, ch in enumerate(text):
+        if "\udc80" <= ch <= "\udcff":
+            offset = len(text[:i].encode("utf-8", "surrogateescape"))
+            return f"not UTF-8 text (byte 0x{ord(ch) - 0xDC00:02x} at offset {offset})"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not UTF-8 text"
+    return None
 
 
 class UsageError(Exception):

@@ -79,7 +79,7 @@ def _open(args: argparse.Namespace, *, must_exist: bool) -> Any:
 
 
 def _utf8_arg(text: str, what: str) -> str:
-    from playground.cli import not_utf8_arg
+    from playground.commands.common import not_utf8_arg
 
     problem = not_utf8_arg(text)
     if problem:

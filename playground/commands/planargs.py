@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from playground.commands.common import UsageError
+from playground.commands.common import UsageError, not_utf8_arg
 
 
 def add_prompt_args(parser: argparse.ArgumentParser) -> None:
@@ -73,13 +73,9 @@ def checked_text(flag: str, value: str) -> str:
     Python keeps such bytes from argv and stdin as lone surrogates; they would only fail
     later, deep in the store, as a traceback.
     """
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        bad = value[exc.start]
-        byte = ord(bad) - 0xDC00 if 0xDC80 <= ord(bad) <= 0xDCFF else None
-        what = f"byte 0x{byte:02x}" if byte is not None else f"character U+{ord(bad):04X}"
-        raise UsageError(f"{flag}: not valid UTF-8 text ({what} at position {exc.start})") from None
+    problem = not_utf8_arg(value)
+    if problem:
+        raise UsageError(f"{flag}: {problem}")
     return value
 
 

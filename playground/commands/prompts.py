@@ -119,7 +119,7 @@ def _open_store(settings: Any) -> Any:
 
 def _refuse_bytes(args: argparse.Namespace, *flags: str) -> None:
     """--note and --name go into files (and commit messages): they must be text."""
-    from playground.cli import not_utf8_arg
+    from playground.commands.common import not_utf8_arg
 
     for flag in flags:
         value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
