@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playground import paths
 from playground.core.plan import param_problem
 
-APP_NAME = "prompt-playground"
-CONFIG_NAME = "playground.toml"
 BATCH_KINDS = frozenset({"openai", "anthropic"})  # wire protocols with a batch API
 
 
@@ -152,51 +151,25 @@ class Settings:
         return self.models.get(model_id) or ModelConfig()
 
     def db_path(self) -> Path:
-        if self.db_path_override:
-            return self.db_path_override
-        if os.environ.get("PLAYGROUND_DB"):
-            return Path(os.environ["PLAYGROUND_DB"])
-        if self.workspace:
-            return self.workspace / "sessions" / "playground.db"
-        import platformdirs
-
-        return Path(platformdirs.user_data_dir(APP_NAME)) / "playground.db"
+        return Path(paths.db_file(self.workspace, self.db_path_override))
 
     def prompts_dir(self) -> Path:
-        if self.prompts_dir_override:
-            return self.prompts_dir_override
-        return (self.workspace or Path.cwd()) / "prompts"
+        return Path(paths.prompts_dir(self.workspace, self.prompts_dir_override))
 
     def state_dir(self) -> Path:
         """Where small UI state (last selection, theme) is remembered."""
-        if self.workspace:
-            return self.workspace / "sessions"
-        import platformdirs
-
-        return Path(platformdirs.user_state_dir(APP_NAME))
+        return Path(paths.state_dir(self.workspace))
 
 
 def find_workspace(start: Path | None = None) -> Path | None:
     """The nearest folder, walking up, that holds playground.toml."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
-    return None
+    found = paths.find_workspace(start)
+    return Path(found) if found else None
 
 
 def find_config(explicit: str | Path | None, workspace: Path | None) -> Path | None:
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("PLAYGROUND_CONFIG")
-    if env:
-        return Path(env)
-    if workspace:
-        return workspace / CONFIG_NAME
-    import platformdirs
-
-    user = Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_NAME
-    return user if user.is_file() else None
+    found = paths.config_file(explicit, str(workspace) if workspace else None)
+    return Path(found) if found else None
 
 
 def load_settings(

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from playground.commands.common import command_parser, fail, load_settings_or_fail, whole_number
+from playground.commands.common import command_parser, fail, whole_number
 
 TYPE_CHECKING = False  # not importing typing keeps `playground history` quick to start
 if TYPE_CHECKING:
@@ -46,21 +46,10 @@ def add_parser(sub: Any, name: str) -> None:
 
 def db_path(args: argparse.Namespace) -> str:
     """Settings.db_path() without loading the config (its contents never move the database):
-    --db, $PLAYGROUND_DB, the workspace's sessions/, else the user data dir. Skipping the
-    config (dataclasses, tomllib, pathlib) keeps a history search as quick as `--help`."""
-    if args.db:
-        return str(args.db)
-    if os.environ.get("PLAYGROUND_DB"):
-        return os.environ["PLAYGROUND_DB"]
-    here = os.path.realpath(os.getcwd())
-    while True:
-        if os.path.isfile(os.path.join(here, "playground.toml")):
-            return os.path.join(here, "sessions", "playground.db")
-        parent = os.path.dirname(here)
-        if parent == here:
-            break
-        here = parent
-    return str(load_settings_or_fail(args).db_path())
+    the same rules, from playground.paths, which imports nothing heavy."""
+    from playground import paths
+
+    return paths.db_file(paths.find_workspace(), args.db)
 
 
 def _open(args: argparse.Namespace, *, must_exist: bool) -> Any:
