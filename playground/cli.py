@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "prompts": ("playground.commands.prompts", "list, show, diff, import and export prompt files"),
     "eval": ("playground.commands.eval", "run a prompt's test cases and grade every output"),
+    "compare": ("playground.commands.compare", "compare two runs or evals cell by cell"),
 }
 
 

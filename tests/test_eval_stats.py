@@ -45,9 +45,9 @@ def test_exact_mcnemar_on_the_discordant_pairs() -> None:
 
 
 def test_samples_needed_at_the_rates_seen() -> None:
-    # 3 of 10 pairs favour B, none favour A (p = 0.25): at that rate 19 pairs give 6 vs 0
-    # (p = 0.031) and 18 give 5 vs 0 (p = 0.0625), so 9 more
+    # 3 of 10 pairs favour B, none favour A (p = 0.25): at that rate 20 pairs give 6 vs 0
+    # (p = 0.031) and 19 give 5.7, 5 whole ones (p = 0.0625), so 10 more
     test = mcnemar([(False, True)] * 3 + [(True, True)] * 7)
-    assert samples_needed(test) == 9
+    assert samples_needed(test) == 10
     assert samples_needed(mcnemar([(True, False), (False, True)])) is None  # no difference
     assert samples_needed(mcnemar([(False, True)] * 6)) == 0  # already significant

@@ -75,6 +75,15 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--note", metavar="TEXT")
     p.set_defaults(func=import_command)
 
+    p = actions.add_parser(
+        "label", help="point a label (prod, staging) at a version: NAME.labels.yaml"
+    )
+    _common_suppressed(p)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("label", metavar="LABEL")
+    p.add_argument("version", nargs="?", metavar="vN", help="a version (default: the newest)")
+    p.set_defaults(func=label_command)
+
     p = actions.add_parser("export", help="export a prompt for another tool")
     _common_suppressed(p)
     p.add_argument("name", metavar="NAME")
@@ -100,6 +109,30 @@ def _rel(path: Path | None) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+# ---------------------------------------------------------------- label
+
+
+def label_command(args: argparse.Namespace) -> int:
+    """`prompts label NAME LABEL [vN]`: writes prompts/NAME.labels.yaml ({prod: 3})."""
+    from playground.library import LibraryError
+    from playground.library.labels import labels_path, set_label
+
+    settings = load_settings_or_fail(args)
+    version = None
+    if args.version is not None:
+        text = args.version.removeprefix("v")
+        if not text.isdigit() or int(text) < 1:
+            fail(f"prompts label: {args.version!r}: a version is vN or N, like v3")
+        version = int(text)
+    try:
+        version = set_label(settings.prompts_dir(), args.name, args.label, version)
+        path = labels_path(settings.prompts_dir(), args.name)
+    except LibraryError as exc:
+        fail(str(exc))
+    print(f"{args.label} → {args.name} v{version} ({_rel(path)})")
+    return 0
 
 
 # ---------------------------------------------------------------- promote

@@ -90,7 +90,8 @@ def mcnemar(pairs: Iterable[tuple[bool, bool]]) -> PairedTest:
 
 def samples_needed(test: PairedTest, limit: int = 100_000) -> int | None:
     """How many more paired samples would make the observed difference significant, if it
-    held at the rates seen so far; None when there is no difference to confirm (or it
+    held at the rates seen so far (expected counts rounded down, so it does not promise
+    too few); None when there is no difference to confirm (or it
     would take more than ``limit``). 0 when it is significant already."""
     if test.significant:
         return 0
@@ -101,14 +102,14 @@ def samples_needed(test: PairedTest, limit: int = 100_000) -> int | None:
     n = test.pairs
     while n <= limit:
         n = max(n + 1, int(n * 1.25))
-        a = round(rate_a * n)
-        b = round(rate_b * n)
+        a = int(rate_a * n)
+        b = int(rate_b * n)
         if binomial_two_sided(a, a + b) < ALPHA:
             # walk back to the smallest n that does it
             lo = max(test.pairs + 1, int(n / 1.25))
             for m in range(lo, n + 1):
-                a = round(rate_a * m)
-                b = round(rate_b * m)
+                a = int(rate_a * m)
+                b = int(rate_b * m)
                 if binomial_two_sided(a, a + b) < ALPHA:
                     return m - test.pairs
             return n - test.pairs

@@ -1,0 +1,179 @@
+"""`playground compare RUN_A RUN_B`: what changed between two runs or evals, cell by cell.
+
+Exit 0 when it could compare (a regression is shown, not an exit code: ``eval --baseline``
+is the gate), 2 for an unknown run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from playground.commands.common import command_parser, fail, load_settings_or_fail
+
+DIFF_CHARS = 600  # of each changed cell's diff in the text report
+
+
+def add_parser(sub: Any, name: str) -> None:
+    parser = command_parser(sub, name, "compare two runs or evals cell by cell")
+    parser.add_argument("run_a", metavar="RUN_A", help="the earlier run (or eval) id")
+    parser.add_argument("run_b", metavar="RUN_B", help="the later run (or eval) id")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument("--format", choices=["text", "md"], default="text")
+    parser.set_defaults(func=compare_command)
+
+
+def load_rows(store: Any, run_id: Any) -> tuple[list[dict[str, Any]], bool]:
+    """A run's cells as dicts (with verdicts when it is an eval): (rows, is_eval)."""
+    from playground.store.evals import get_eval, iter_results
+
+    if get_eval(store, run_id) is not None:
+        rows = []
+        for r in iter_results(store, run_id, variations=False):
+            r["id"] = r["response_id"]
+            rows.append(r)
+        return rows, True
+    rows = store.responses_for_run(run_id)
+    for r in rows:
+        r["passed"] = None
+    return rows, False
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from playground.commands.common import open_recorder
+    from playground.core.evals.compare import match_cells, paired_by_model, totals
+
+    settings = load_settings_or_fail(args)
+    store = open_recorder(settings)
+    try:
+        for which in (args.run_a, args.run_b):
+            if store.get_run(which) is None:
+                fail(f"no run {which} (see: playground history)")
+        rows_a, eval_a = load_rows(store, args.run_a)
+        rows_b, eval_b = load_rows(store, args.run_b)
+        evals = eval_a and eval_b
+        changes, only_a, only_b = match_cells(rows_a, rows_b, evals)
+        models = paired_by_model(changes, cost_per_cell(settings, store, args.run_b))
+        doc = {
+            "run_a": int(args.run_a),
+            "run_b": int(args.run_b),
+            "evals": evals,
+            "cells": [c.to_json() for c in changes],
+            "only_a": only_a,
+            "only_b": only_b,
+            "totals": {"a": totals(rows_a), "b": totals(rows_b)},
+            "models": models,
+        }
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        print_report(doc, changes, markdown=args.format == "md")
+    return 0
+
+
+def cost_per_cell(settings: Any, store: Any, run_id: Any) -> dict[str, float | None]:
+    """What one more cell of each model would cost, from the estimator (expected, else worst)."""
+    from playground.core.estimate import estimate_plan
+
+    run = store.get_run(run_id)
+    if run is None:
+        return {}
+    try:
+        plan = store.plan_from_run(run)
+        plan.repeats = 1
+        plan.temperatures = plan.temperatures[:1]
+        estimate = estimate_plan(settings, plan, store)
+    except Exception:  # a run whose template no longer renders: no cost figure
+        return {}
+    return {
+        model: (c.expected_cost_usd if c.expected_cost_usd is not None else c.max_cost_usd)
+        for model, c in estimate.by_model().items()
+    }
+
+
+def _delta(value: Any, unit: str = "", money: bool = False) -> str:
+    if value is None:
+        return "–"
+    if money:
+        return f"{value:+.6f} $".replace("+-", "-")
+    return f"{value:+.0f}{unit}"
+
+
+def _spans_text(spans: list[Any], markdown: bool) -> str:
+    out = []
+    for s in spans:
+        text = s.text
+        if s.op == "equal":
+            out.append(text)
+        elif s.op == "delete":
+            out.append(f"~~{text.strip()}~~ " if markdown else f"[-{text.strip()}-] ")
+        else:
+            out.append(f"**{text.strip()}** " if markdown else f"{{+{text.strip()}+}} ")
+    joined = " ".join("".join(out).split())
+    return joined if len(joined) <= DIFF_CHARS else joined[: DIFF_CHARS - 1] + "…"
+
+
+def print_report(doc: dict[str, Any], changes: list[Any], markdown: bool) -> None:
+    from playground.core.evals.report import fmt_temp
+
+    out = sys.stdout
+    h = "## " if markdown else ""
+    out.write(f"{h}compare run {doc['run_a']} → run {doc['run_b']}\n\n")
+    ta, tb = doc["totals"]["a"], doc["totals"]["b"]
+    rows = [("cells", ta["cells"], tb["cells"])]
+    if doc["evals"]:
+        rows.append(("passed", ta["passed"], tb["passed"]))
+    rows += [
+        ("output tokens", ta["output_tokens"], tb["output_tokens"]),
+        ("cost", ta["cost_usd"], tb["cost_usd"]),
+        ("mean latency ms", ta["mean_latency_ms"], tb["mean_latency_ms"]),
+    ]
+    if markdown:
+        out.write("| | A | B |\n|---|---|---|\n")
+        for name, a, b in rows:
+            out.write(f"| {name} | {_fmt(a)} | {_fmt(b)} |\n")
+    else:
+        for name, a, b in rows:
+            out.write(f"  {name:<16} {_fmt(a):>12} → {_fmt(b)}\n")
+    if doc["only_a"] or doc["only_b"]:
+        out.write(f"\n{doc['only_a']} cell(s) only in A, {doc['only_b']} only in B\n")
+    if doc["models"]:
+        out.write(f"\n{'### ' if markdown else ''}pass rate, paired\n")
+        for m in doc["models"]:
+            line = (
+                f"{m['model']}: {m['passed_a']}/{m['pairs']} → {m['passed_b']}/{m['pairs']}, "
+                f"p={m['p_value']:.3g}: {m['verdict']}"
+            )
+            if m["verdict"] == "undecided" and m["more_samples"]:
+                cost = f" (≈${m['more_cost_usd']:.4f})" if m["more_cost_usd"] is not None else ""
+                line += f"; needs ~{m['more_samples']} more samples{cost}"
+            out.write(("- " if markdown else "  ") + line + "\n")
+    changed = [c for c in changes if c.inserted or c.deleted or c.verdict in ("fixed", "broke")]
+    out.write(f"\n{'### ' if markdown else ''}{len(changed)} of {len(changes)} cells changed\n")
+    for c in changed:
+        key = c.key
+        where = (f"case {key['case']} · " if "case" in key else "") + (
+            f"{key['model']} t={fmt_temp(key['temperature'])} #{key['sample']}"
+        )
+        verdict = {"fixed": " · FIXED", "broke": " · BROKE"}.get(c.verdict or "", "")
+        j = c.to_json(spans=False)
+        figures = (
+            f"+{c.inserted}/-{c.deleted} words · tokens {_delta(j['delta_output_tokens'])} · "
+            f"cost {_delta(j['delta_cost_usd'], money=True)} · "
+            f"latency {_delta(j['delta_latency_ms'], ' ms')}"
+        )
+        out.write(f"\n{'- **' if markdown else ''}{where}{verdict}{'**' if markdown else ''}\n")
+        out.write(f"  {figures}\n  {_spans_text(c.spans, markdown)}\n")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
