@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prompts": ("playground.commands.prompts", "list, show, diff, import and export prompt files"),
     "eval": ("playground.commands.eval", "run a prompt's test cases and grade every output"),
     "compare": ("playground.commands.compare", "compare two runs or evals cell by cell"),
+    "batches": (
+        "playground.commands.batches",
+        "list, wait for, collect and cancel batch jobs (run --batch)",
+    ),
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from loopback import LoopbackServer
+from loopback_batch import BatchServer
 
 from playground.core.template import PromptTemplate
 from playground.library import promote
@@ -18,6 +19,15 @@ def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
     for var, value in LoopbackServer.env().items():
         monkeypatch.setenv(var, value)
     with LoopbackServer() as server:
+        yield server
+
+
+@pytest.fixture
+def batch_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchServer]:
+    """A started batch-API loopback server (see tests/loopback_batch.py); keys in os.environ."""
+    for var, value in BatchServer.env().items():
+        monkeypatch.setenv(var, value)
+    with BatchServer() as server:
         yield server
 
 

@@ -22,6 +22,12 @@ def add_parser(sub: Any, name: str) -> None:
         action="store_true",
         help="always call the models, never answer from the store",
     )
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="send the cells of providers with a batch API (openai, anthropic) as batch jobs: "
+        "half price, results within 24 h (see `playground batches`); others run live",
+    )
     parser.set_defaults(func=run_command)
 
 
@@ -36,12 +42,14 @@ def run_command(args: argparse.Namespace) -> int:
         plan = plan_from_args(args, settings)
         plan.use_cache = not args.no_cache
         rendered(plan)  # a missing variable or a blank prompt is exit 2 before anything is sent
-        budget_guard(settings, plan, args.budget, args.yes)
+        budget_guard(settings, plan, args.budget, args.yes, batch=args.batch)
     except (UsageError, TemplateError) as exc:
         fail(str(exc))
     recorder = open_recorder(settings)
     try:
-        handle = asyncio.run(_execute(settings, plan, recorder, show_progress=sys.stderr.isatty()))
+        handle = asyncio.run(
+            _execute(settings, plan, recorder, show_progress=sys.stderr.isatty(), batch=args.batch)
+        )
     finally:
         close = getattr(recorder, "close", None)
         if close:
@@ -54,9 +62,15 @@ def run_command(args: argparse.Namespace) -> int:
             "cells": [r.to_json() for r in results],
             "total": run_total(results),
         }
+        if args.batch:
+            doc["batches"] = [job.to_json() for job in handle.batch.jobs]
         if handle.store_error:
             doc["store_error"] = handle.store_error
         print(json.dumps(doc, ensure_ascii=False, indent=2))
+    elif args.batch:
+        from playground.commands.batches import print_submitted
+
+        print_submitted(handle)
     else:
         from playground.commands.render import print_results
 
@@ -69,15 +83,23 @@ def run_command(args: argparse.Namespace) -> int:
     if getattr(handle, "interrupted", False):
         print("playground: interrupted", file=sys.stderr)
         return 130
-    return 0 if all(r.status == "ok" for r in results) else 1
+    # a cell waiting in a batch job is as good as submitted
+    return 0 if all(r.status == "ok" or r.batch_id for r in results) else 1
 
 
-async def _execute(settings: Any, plan: Any, recorder: Any, *, show_progress: bool) -> Any:
+async def _execute(
+    settings: Any, plan: Any, recorder: Any, *, show_progress: bool, batch: bool = False
+) -> Any:
     from playground.core.runner import Runner
 
     runner = Runner(settings, recorder=recorder)
+    sink = None
+    if batch:
+        from playground.core.batch.submit import BatchSink
+
+        sink = BatchSink(settings, recorder)
     try:
-        handle = runner.start(plan)
+        handle = runner.start(plan, batch=sink)
         _cancel_on_ctrl_c(handle)
         if show_progress:
             from playground.commands.render import LiveProgress
@@ -91,6 +113,8 @@ async def _execute(settings: Any, plan: Any, recorder: Any, *, show_progress: bo
         return handle
     finally:
         await runner.aclose()
+        if sink is not None:
+            await sink.aclose()
 
 
 def _cancel_on_ctrl_c(handle: Any) -> None:

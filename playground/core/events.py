@@ -81,6 +81,15 @@ class CellFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class CellPending:
+    """The cell was handed to its provider's batch API: it waits there (``result.batch_id``)
+    until `playground batches collect` fills it in."""
+
+    cell: Cell
+    result: CellResult
+
+
+@dataclass(frozen=True, slots=True)
 class RunFinished:
     run_id: int | str | None
     results: tuple[CellResult, ...]
@@ -97,5 +106,6 @@ RunEvent = (
     | CellFallback
     | CellFinished
     | CellFailed
+    | CellPending
     | RunFinished
 )

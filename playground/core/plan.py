@@ -143,7 +143,9 @@ class CellResult:
 
     cell: Cell
     id: int | str | None = None  # the response id in the store
-    status: str = "pending"  # pending | running | ok | error | cancelled | interrupted
+    # pending | running | ok | error | cancelled | interrupted; pending with a batch_id: the
+    # cell waits in a provider's batch job (`playground batches collect` fills it in)
+    status: str = "pending"
     output: str = ""
     reasoning: str = ""
     error: str | None = None
@@ -165,6 +167,7 @@ class CellResult:
     raw_response: str = ""  # the answering attempt's response as it came (capped), for inspect
     started_at: float | None = None
     ended_at: float | None = None
+    batch_id: str | None = None  # the provider's batch job this cell waits in (or came from)
 
     @property
     def done(self) -> bool:
@@ -221,6 +224,7 @@ class CellResult:
             "model_used": self.model_used,
             "fallback_used": self.fallback_used,
             "reasoning": self.reasoning or None,
+            "batch_id": self.batch_id,
         }
 
 

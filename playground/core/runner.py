@@ -28,6 +28,7 @@ from playground.core.events import (
     CellFailed,
     CellFallback,
     CellFinished,
+    CellPending,
     CellQueued,
     CellRetry,
     CellSending,
@@ -52,6 +53,10 @@ from playground.core.providers.base import (
 from playground.core.retry import error_from_exception, gives_up, retry_wait
 from playground.core.secrets import redact_text, redact_url, secret_values
 from playground.core.template import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from playground.core.batch.submit import BatchSink
 
 
 class Recorder(Protocol):
@@ -119,10 +124,11 @@ class Runner:
             self._per_provider[provider] = sem
         return self._global, sem
 
-    def start(self, plan: RunPlan) -> RunHandle:
-        """Begin a run; raises TemplateError (MissingVariable) before anything is sent."""
+    def start(self, plan: RunPlan, batch: BatchSink | None = None) -> RunHandle:
+        """Begin a run; raises TemplateError (MissingVariable) before anything is sent.
+        With ``batch``, cells of providers with a batch API go there instead of streaming."""
         messages = plan.render()
-        return RunHandle(self, plan, messages)
+        return RunHandle(self, plan, messages, batch)
 
     async def run(self, plan: RunPlan) -> RunHandle:
         """Run to the end, discarding events; the handle holds the results."""
@@ -135,8 +141,15 @@ class Runner:
 class RunHandle:
     """One run in flight: its cells, their live results, its event stream, and cancel."""
 
-    def __init__(self, runner: Runner, plan: RunPlan, messages: list[Message]) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        plan: RunPlan,
+        messages: list[Message],
+        batch: BatchSink | None = None,
+    ) -> None:
         self.runner = runner
+        self.batch = batch
         self.plan = plan
         self.messages = messages
         self.cells = plan.cells()
@@ -168,6 +181,8 @@ class RunHandle:
         # Cell tasks exist from the start, so cancel() right after start() reaches them all.
         for cell in self.cells:
             self._tasks[cell.index] = loop.create_task(self._run_cell(cell))
+        if batch is not None:
+            batch.watch(self, self._tasks)
         self._main = loop.create_task(self._run_all())
 
     # -- consuming ---------------------------------------------------------------------------
@@ -215,7 +230,7 @@ class RunHandle:
         try:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
             for result in self.results:  # a task cancelled before its first step ran no code
-                if not result.done:
+                if not result.done and not result.batch_id:
                     result.status = "cancelled"
                     result.error = "cancelled"
                     self._emit(CellFailed(result.cell, result))
@@ -268,8 +283,8 @@ class RunHandle:
                     self._emit(CellFallback(cell, model_id, result.error or "failed"))
                     result.fallback_used = model_id
                     result.error = None
-                await self._attempt_model(cell, model_id, result, first=position == 0)
-                if result.status == "ok" or result.output:
+                batched = await self._attempt_model(cell, model_id, result, first=position == 0)
+                if batched or result.status == "ok" or result.output:
                     break
         except asyncio.CancelledError:
             result.status = "cancelled"
@@ -281,19 +296,25 @@ class RunHandle:
             result.ended_at = time.time()
             if result.status == "running":
                 result.status = "error"
-            if not result.cached:
-                with contextlib.suppress(asyncio.CancelledError):  # cancelled again: count anyway
-                    await self._warmed()
-            self._finalize_usage(result)
-            if result.error:
-                result.error = redact_text(result.error, self._secrets)
-            self._emit(
-                CellFinished(cell, result) if result.status == "ok" else CellFailed(cell, result)
-            )
+            if result.status == "pending":  # waits in a batch job: no usage or cost yet
+                self._emit(CellPending(cell, result))
+            else:
+                if not result.cached:
+                    with contextlib.suppress(asyncio.CancelledError):  # cancelled again: count
+                        await self._warmed()
+                self._finalize_usage(result)
+                if result.error:
+                    result.error = redact_text(result.error, self._secrets)
+                self._emit(
+                    CellFinished(cell, result)
+                    if result.status == "ok"
+                    else CellFailed(cell, result)
+                )
 
     async def _attempt_model(
         self, cell: Cell, model_id: str, result: CellResult, *, first: bool
-    ) -> None:
+    ) -> bool:
+        """One model of the cell's chain; True when the cell went to a batch job instead."""
         runner = self.runner
         result.model_used = model_id
         try:
@@ -302,7 +323,7 @@ class RunHandle:
             self._fail(result, exc.message)
             if first:
                 self._emit(CellStarted(cell, result))
-            return
+            return False
         request = self._request_for(model, cell)
         result.request = {"provider": provider.name, **provider.describe(request)}
         if "url" in result.request:
@@ -319,11 +340,14 @@ class RunHandle:
             hit = self._lookup(key, first)
             if hit:
                 self._apply_cached(cell, result, hit)
-                return
+                return False
         missing = provider.missing_key_error()
         if missing:
             self._fail(result, missing.message)
-            return
+            return False
+        if first and self.batch is not None and self.batch.accepts(provider):
+            await self.batch.take(cell, provider, request, result)
+            return True
         global_sem, provider_sem = runner._semaphores(provider.name)
         await self._warmed()
         queued = provider_sem.locked() or global_sem.locked()
@@ -335,6 +359,7 @@ class RunHandle:
             if queued:
                 self._emit(CellSending(cell))
             await self._stream_with_retries(cell, provider, request, result)
+        return False
 
     def _queue_reason(self, provider: str, provider_sem: asyncio.Semaphore) -> str:
         settings = self.runner.settings

@@ -234,6 +234,39 @@ def m007_eval_results(db: Any) -> None:
     db["eval_results"].create_index(["response_id"])
 
 
+@migration
+def m008_batch_jobs(db: Any) -> None:
+    """Jobs sent to a provider's batch API (`run --batch`), so any later process can follow
+    and collect them; a cell waiting in one has its job's id in ``responses.batch_id`` (and
+    status pending until collected)."""
+    db.execute(
+        """
+        CREATE TABLE batch_jobs (
+          id INTEGER PRIMARY KEY,
+          provider TEXT NOT NULL,
+          job_id TEXT NOT NULL,           -- the provider's id (batch_..., msgbatch_...)
+          run_id INTEGER REFERENCES runs(id),
+          model TEXT,                     -- the model id when the job holds one model
+          state TEXT NOT NULL,            -- the provider's status, then 'collected'
+          request_count INTEGER NOT NULL,
+          counts TEXT,                    -- JSON: the provider's request_counts
+          input_file_id TEXT,
+          output_file_id TEXT,
+          error_file_id TEXT,
+          results_url TEXT,
+          estimated_cost_usd REAL,        -- the worst case at the batch price
+          created_at TEXT NOT NULL,
+          updated_at TEXT,
+          collected_at TEXT,
+          note TEXT,                      -- what collect found wrong, if anything
+          UNIQUE (provider, job_id)
+        )
+        """
+    )
+    db.execute("ALTER TABLE responses ADD COLUMN batch_id TEXT")
+    db.execute("CREATE INDEX responses_batch ON responses(batch_id) WHERE batch_id IS NOT NULL")
+
+
 def applied(conn: sqlite3.Connection) -> list[str]:
     rows = conn.execute(f"SELECT name FROM [{MIGRATIONS_TABLE}] ORDER BY rowid").fetchall()
     return [r[0] for r in rows]

@@ -47,6 +47,7 @@ FINAL_FIELDS = (
     "fallback_used",
     "attempts",
     "raw_response",
+    "batch_id",
 )
 CACHE_FIELDS = (
     "output",
@@ -309,7 +310,7 @@ class RecorderMixin:
             rid = self._cell_ids.get(id(event.cell))
             if rid is not None:
                 self._update(rid, fallback_used=event.model)
-        elif kind in ("CellFinished", "CellFailed"):
+        elif kind in ("CellFinished", "CellFailed", "CellPending"):
             self._finished(event.result, cache_key)
         elif kind == "RunFinished":
             if event.run_id is not None:

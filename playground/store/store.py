@@ -93,8 +93,8 @@ class Store(RecorderMixin):
             rows = self.conn.execute(
                 "SELECT r.id, s.id, s.pid, s.host, s.created_at FROM responses r "
                 "JOIN runs u ON u.id = r.run_id JOIN sessions s ON s.id = u.session_id "
-                "WHERE r.status IN ('pending', 'running')"
-            ).fetchall()
+                "WHERE r.status IN ('pending', 'running') AND r.batch_id IS NULL"
+            ).fetchall()  # a cell waiting in a provider's batch job is not interrupted
             runs = self.conn.execute(
                 "SELECT u.id, s.id, s.pid, s.host, s.created_at FROM runs u "
                 "JOIN sessions s ON s.id = u.session_id WHERE u.status = 'running'"

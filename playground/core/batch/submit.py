@@ -1,0 +1,211 @@
+"""Submitting a run's cells to the providers' batch APIs (``run --batch``).
+
+The runner hands each cell whose provider can batch to a ``BatchSink`` (after the cache had
+its say) instead of streaming it. Once every such cell has come (or ended another way), the
+sink groups them (per provider; per model for OpenAI), cuts each group at the API's limits,
+submits each part as a job and records it; each cell then ends ``pending`` with its job's id
+(``batch_id``), or as an error saying why its job could not be made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from playground.core import pricing, tokens
+from playground.core.batch.api import BatchAPI, api_for
+from playground.core.batch.limits import Limits, fits, split
+from playground.core.batch.wire import new_client
+from playground.core.plan import Cell, CellResult
+from playground.core.providers import Provider, ProviderError, resolve
+from playground.core.providers.base import ChatRequest, one_line
+
+
+@dataclass
+class _Waiting:
+    cell: Cell
+    provider: Provider
+    request: ChatRequest
+    result: CellResult
+
+
+class BatchSink:
+    """One run's batch cells, submitted together. ``limits`` (kind -> Limits) overrides the
+    APIs' own (tests use small ones)."""
+
+    def __init__(
+        self,
+        settings: Any,
+        store: Any,
+        *,
+        limits: dict[str, Limits] | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.limits = limits or {}
+        self._client = client
+        self._own_client = client is None
+        self.jobs: list[Any] = []  # store.batches.JobRecord of every job made
+        self._waiting: list[_Waiting] = []
+        self._expected: set[int] = set()
+        self._handle: Any = None
+        self._flush: asyncio.Task[None] | None = None
+        self._started = asyncio.Event()
+
+    def accepts(self, provider: Provider) -> bool:
+        return provider.config.can_batch()
+
+    def watch(self, handle: Any, tasks: dict[int, asyncio.Task[None]]) -> None:
+        """Called by the runner once its cell tasks exist: which cells may come here."""
+        self._handle = handle
+        for cell in handle.cells:
+            try:
+                provider, _ = resolve(handle.runner.providers, cell.model)
+            except ProviderError:
+                continue
+            if self.accepts(provider):
+                self._expected.add(cell.index)
+                tasks[cell.index].add_done_callback(
+                    lambda _, index=cell.index: self._arrived(index)
+                )
+
+    async def take(
+        self, cell: Cell, provider: Provider, request: ChatRequest, result: CellResult
+    ) -> None:
+        """Hold the cell until its job is made; it ends pending (batch_id set) or an error."""
+        self._waiting.append(_Waiting(cell, provider, request, result))
+        self._arrived(cell.index)
+        await self._started.wait()  # until every cell that may come has come
+        assert self._flush is not None
+        await asyncio.shield(self._flush)
+
+    def _arrived(self, index: int) -> None:
+        """A cell came, or ended another way (a cache hit, no key, cancelled)."""
+        self._expected.discard(index)
+        if self._flush is None and self._waiting and not self._expected:
+            self._flush = asyncio.get_running_loop().create_task(self._submit_all())
+            self._started.set()
+
+    async def aclose(self) -> None:
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # -- submitting --------------------------------------------------------------------------
+    async def _submit_all(self) -> None:
+        groups: dict[tuple[str, str | None], list[_Waiting]] = {}
+        for w in self._waiting:
+            api_one_model = w.provider.config.kind == "openai"
+            key = (w.provider.name, w.cell.model if api_one_model else None)
+            groups.setdefault(key, []).append(w)
+        if self._client is None:
+            self._client = new_client(self.settings)
+        try:
+            for (_, model), items in groups.items():
+                api = api_for(items[0].provider, self._client, self.settings)
+                await self._submit_group(api, model, items)
+        except Exception as exc:  # never leave a cell waiting on a job that was not made
+            for w in self._waiting:
+                if w.result.status == "running":
+                    self._fail(w, f"batch submission failed: internal error: {one_line(repr(exc))}")
+
+    async def _submit_group(self, api: BatchAPI, model: str | None, items: list[_Waiting]) -> None:
+        limits = self.limits.get(api.kind, api.limits)
+        by_id = {}
+        for w in items:
+            if self.store is None or w.result.id is None:
+                self._fail(
+                    w, "a batch cell needs the session store to be tracked; run without --batch"
+                )
+            else:
+                by_id[str(w.result.id)] = w
+        per_cell = self._estimates(list(by_id.values()))
+
+        def encoded() -> Iterator[tuple[str, bytes]]:
+            for custom_id, w in by_id.items():
+                yield custom_id, api.encode(custom_id, w.request)
+
+        for group in split(encoded(), limits, api.overhead):
+            cells = [by_id[custom_id] for custom_id, _ in group]
+            if not fits(group, limits, api.overhead):
+                size = len(group[0][1])
+                self._fail(
+                    cells[0],
+                    f"too large for a batch job ({size:,} bytes; the limit is "
+                    f"{limits.max_bytes:,}): run it without --batch",
+                )
+                continue
+            try:
+                status = await api.submit(group, {"playground_run": str(self._handle.run_id)})
+            except ProviderError as exc:
+                for w in cells:
+                    self._fail(w, f"batch submission failed: {exc.message}")
+                continue
+            await self._record(api, model, status, cells, per_cell)
+
+    async def _record(
+        self,
+        api: BatchAPI,
+        model: str | None,
+        status: Any,
+        cells: list[_Waiting],
+        per_cell: dict[str, float | None],
+    ) -> None:
+        from playground.store.batches import JobRecord, record_job
+
+        costs = [per_cell.get(w.cell.model) for w in cells]
+        job = JobRecord(
+            provider=api.provider.name,
+            job_id=status.job_id,
+            run_id=self._handle.run_id,
+            state=status.state,
+            request_count=len(cells),
+            model=model,
+            counts=status.counts,
+            input_file_id=status.input_file_id,
+            results_url=status.results_url,
+            estimated_cost_usd=None if None in costs else sum(c or 0.0 for c in costs),
+        )
+        try:
+            record_job(self.store, job, [int(w.result.id) for w in cells])  # type: ignore[arg-type]
+        except Exception as exc:  # the provider has it but we could not note it: undo there
+            with contextlib.suppress(Exception):
+                await api.cancel(status.job_id)
+            for w in cells:
+                self._fail(
+                    w,
+                    f"batch job {status.job_id} could not be recorded (cancelled): {one_line(str(exc))}",
+                )
+            return
+        self.jobs.append(job)
+        for w in cells:
+            w.result.status = "pending"
+            w.result.batch_id = status.job_id
+
+    def _estimates(self, items: list[_Waiting]) -> dict[str, float | None]:
+        """The worst case of one cell per model at the batch price; each cell also keeps our
+        count of its input (to calibrate estimates once the provider's usage is in)."""
+        out: dict[str, float | None] = {}
+        counts: dict[str, int] = {}
+        messages = self._handle.messages
+        for w in items:
+            model_id = w.cell.model
+            if model_id not in counts:
+                counts[model_id] = tokens.count_messages(model_id, messages).tokens
+                parts = pricing.batch_cost_parts(
+                    self.settings, model_id, counts[model_id], w.request.max_tokens or 0
+                )
+                out[model_id] = None if parts is None else sum(parts)
+            w.result.estimated_input_tokens = counts[model_id]
+        return out
+
+    @staticmethod
+    def _fail(w: _Waiting, message: str) -> None:
+        w.result.status = "error"
+        w.result.error = message

@@ -1,0 +1,143 @@
+"""HTTP for batch jobs: the provider's key only to its own origin, the runner's retry rules.
+
+Batch calls are few and not streamed token by token, so they use a plain httpx client that
+follows no redirect by itself: a redirect (or a ``results_url``) to another origin is
+fetched without the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+
+from playground.core.providers.base import Provider, ProviderError, error_from_status, one_line
+from playground.core.secrets import is_secret_name
+
+KEY_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
+MAX_REDIRECTS = 3
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    u = httpx.URL(url)
+    port = u.port or {"http": 80, "https": 443}.get(u.scheme)
+    return u.scheme, u.host, port
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    return origin(url) == origin(base_url)
+
+
+def new_client(settings: Any) -> httpx.AsyncClient:
+    d = settings.defaults
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            connect=d.connect_timeout, read=max(d.read_timeout, 60.0), write=300.0, pool=None
+        ),
+        follow_redirects=False,
+    )
+
+
+class BatchHTTP:
+    """One provider's batch calls through a shared client."""
+
+    def __init__(self, provider: Provider, client: httpx.AsyncClient, settings: Any) -> None:
+        self.provider = provider
+        self.client = client
+        self.max_retries = settings.defaults.max_retries
+
+    def headers_for(self, url: str) -> dict[str, str]:
+        """The provider's headers; those that carry a key only for its own origin."""
+        headers = self.provider.headers()
+        if same_origin(url, self.provider.base_url):
+            return headers
+        return {
+            k: v
+            for k, v in headers.items()
+            if k.lower() not in KEY_HEADERS and not is_secret_name(k)
+        }
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        files: Callable[[], dict[str, Any]] | None = None,
+        data: dict[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> Any:
+        """The JSON answer; a failure is a ProviderError after the runner's retries
+        (``files`` is called again for each attempt, so file objects are fresh; ``content``
+        is a body already encoded as JSON)."""
+        from playground.core.runner import backoff
+
+        for attempt in range(self.max_retries + 1):
+            headers = self.headers_for(url)
+            if content is not None:
+                headers["content-type"] = "application/json"
+            try:
+                response = await self.client.request(
+                    method,
+                    url,
+                    json=json,
+                    files=files() if files else None,
+                    data=data,
+                    content=content,
+                    headers=headers,
+                )
+                if response.status_code >= 400:
+                    raise error_from_status(
+                        response.status_code, response.content, response.headers
+                    )
+                if 300 <= response.status_code < 400:
+                    raise ProviderError(
+                        f"HTTP {response.status_code}: {method} {url} redirects; not followed",
+                        status=response.status_code,
+                    )
+                try:
+                    return response.json()
+                except ValueError:
+                    raise ProviderError(
+                        f"{method} {url}: the answer is not JSON (check base_url)", code="malformed"
+                    ) from None
+            except ProviderError as exc:
+                error = exc
+            except httpx.TimeoutException:
+                error = ProviderError(f"timed out: {method} {url}", retryable=True, code="timeout")
+            except httpx.TransportError as exc:
+                reason = one_line(str(exc)) or type(exc).__name__
+                error = ProviderError(
+                    f"cannot reach {url}: {reason}", retryable=True, code="connect"
+                )
+            if not error.retryable or attempt >= self.max_retries:
+                raise error
+            await asyncio.sleep(
+                error.retry_after if error.retry_after is not None else backoff(attempt)
+            )
+        raise AssertionError("unreachable")
+
+    async def lines(self, url: str) -> AsyncIterator[bytes]:
+        """A results file, line by line as it downloads (memory stays flat). A redirect is
+        followed (up to 3), with the key only while on the provider's own origin."""
+        for _ in range(MAX_REDIRECTS + 1):
+            async with self.client.stream("GET", url, headers=self.headers_for(url)) as response:
+                if response.is_redirect and "location" in response.headers:
+                    url = str(response.url.join(response.headers["location"]))
+                    continue
+                if response.status_code >= 400:
+                    body = await response.aread()
+                    raise error_from_status(response.status_code, body, response.headers)
+                buffer = b""
+                async for chunk in response.aiter_bytes():
+                    buffer += chunk
+                    *complete, buffer = buffer.split(b"\n")
+                    for line in complete:
+                        if line.strip():
+                            yield line
+                if buffer.strip():
+                    yield buffer
+                return
+        raise ProviderError(f"GET {url}: too many redirects")
