@@ -47,6 +47,8 @@ class BatchHTTP:
         self.provider = provider
         self.client = client
         self.max_retries = settings.defaults.max_retries
+        self.connect_timeout = settings.defaults.connect_timeout
+        self.read_timeout = max(settings.defaults.read_timeout, 60.0)
 
     def headers_for(self, url: str) -> dict[str, str]:
         """The provider's headers; those that carry a key only for its own origin."""
@@ -72,7 +74,7 @@ class BatchHTTP:
         """The JSON answer; a failure is a ProviderError after the runner's retries
         (``files`` is called again for each attempt, so file objects are fresh; ``content``
         is a body already encoded as JSON)."""
-        from playground.core.runner import backoff
+        from playground.core.retry import error_from_exception, gives_up, retry_wait
 
         for attempt in range(self.max_retries + 1):
             headers = self.headers_for(url)
@@ -105,18 +107,16 @@ class BatchHTTP:
                     ) from None
             except ProviderError as exc:
                 error = exc
-            except httpx.TimeoutException:
-                error = ProviderError(f"timed out: {method} {url}", retryable=True, code="timeout")
-            except httpx.TransportError as exc:
-                reason = one_line(str(exc)) or type(exc).__name__
-                error = ProviderError(
-                    f"cannot reach {url}: {reason}", retryable=True, code="connect"
-                )
-            if not error.retryable or attempt >= self.max_retries:
+            except httpx.HTTPError as exc:
+                error = error_from_exception(
+                    exc,
+                    base_url=self.provider.base_url,
+                    connect_timeout=self.connect_timeout,
+                    read_timeout=self.read_timeout,
+                ) or ProviderError(one_line(str(exc)) or type(exc).__name__)
+            if gives_up(error, started=False, attempt=attempt, max_retries=self.max_retries):
                 raise error
-            await asyncio.sleep(
-                error.retry_after if error.retry_after is not None else backoff(attempt)
-            )
+            await asyncio.sleep(retry_wait(error, attempt))
         raise AssertionError("unreachable")
 
     async def lines(self, url: str) -> AsyncIterator[bytes]:
