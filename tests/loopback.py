@@ -21,6 +21,8 @@ Wire formats and paths (providers as ``settings()`` / ``write_config()`` configu
 
     lo-openai     kind openai     POST /v1/chat/completions   (base_url http://HOST:PORT/v1)
                                   GET  /v1/models
+                                  POST /v1/embeddings (a 26-letter histogram per input text,
+                                  kept in ``embedding_requests``, not in ``requests``)
     lo-anthropic  kind anthropic  POST /v1/messages, POST /v1/messages/count_tokens
     lo-gemini     kind gemini     POST /v1beta/models/{model}:streamGenerateContent?alt=sse
                                   POST /v1beta/models/{model}:countTokens
@@ -537,6 +539,8 @@ def _classify(method: str, path: str) -> tuple[str, str | None]:
         return "", None
     if path.endswith("/chat/completions"):
         return "openai", None
+    if path.endswith("/embeddings"):
+        return "openai-embeddings", None
     if path.endswith("/v1/messages/count_tokens"):
         return "anthropic-count", None
     m = re.search(r"/models/([^/:]+):countTokens$", path)
@@ -597,6 +601,9 @@ class _Handler(BaseHTTPRequestHandler):
         if kind.endswith("-count"):  # count-tokens calls: answered, kept apart from chat calls
             self._count(owner, kind, parts.path, body)
             return
+        if kind == "openai-embeddings":
+            self._embed(owner, body, {k.lower(): v for k, v in self.headers.items()})
+            return
         rec = RecordedRequest(
             kind=kind,
             method=method,
@@ -646,6 +653,22 @@ class _Handler(BaseHTTPRequestHandler):
         tokens = max(1, len(json.dumps(body)) // 4)
         answer = {"input_tokens": tokens} if kind == "anthropic-count" else {"totalTokens": tokens}
         self._json(200, answer)
+
+    def _embed(self, owner: LoopbackServer, body: Any, headers: dict[str, str]) -> None:
+        """OpenAI's embeddings: each input's letter counts (a-z), so similar texts are close."""
+        with owner._cond:
+            owner.embedding_requests.append((body, headers))
+        texts = body.get("input", []) if isinstance(body, dict) else []
+        texts = [texts] if isinstance(texts, str) else texts
+        data = [
+            {
+                "object": "embedding",
+                "index": i,
+                "embedding": [float(str(t).lower().count(c)) for c in "abcdefghijklmnopqrstuvwxyz"],
+            }
+            for i, t in enumerate(texts)
+        ]
+        self._json(200, {"object": "list", "data": data, "model": body.get("model")})
 
     def _json(
         self, status: int, obj: Any, headers: dict[str, str] | None = None, raw: bytes | None = None
@@ -809,6 +832,7 @@ class LoopbackServer:
         self.models: list[str] = ["lo-model-a", "lo-model-b"]
         self.requests: list[RecordedRequest] = []  # chat and model-list calls
         self.count_requests: list[tuple[str, Any]] = []  # count-tokens calls: (path, body)
+        self.embedding_requests: list[tuple[Any, dict[str, str]]] = []  # (body, headers)
         self.in_flight = 0
         self.max_in_flight = 0
         self._queues: dict[str | None, deque[Reply]] = {}

@@ -267,6 +267,7 @@ def run_eval(
                 workspace=settings.workspace,
                 coerce=coerce,
                 variations=variations,
+                original_latency=recorder.original_figures,
             )
             _cancel_on_ctrl_c(engine, state)
             await engine.run(suite.cases(), on_case)

@@ -29,6 +29,8 @@ class EvalRecorder:
         self.session_id: Any = None
         self.runs: dict[str, int | None] = {"main": None, "helper": None}
         self._next: dict[int, int] = {}  # run id -> the next free cell index
+        self._hit_latency: dict[str, float | None] = {}  # cache key -> the original's latency
+        self.original_latency: dict[int, float | None] = {}  # id(CellResult) -> that latency
         self.error: str | None = None
 
     @property
@@ -86,20 +88,36 @@ class EvalRecorder:
                 known[id(cell)] = rid
         return ids
 
+    # A cached answer's own latency is the store's (a millisecond); a ``latency`` assertion
+    # grades the call that produced the answer, so the original's is kept for it.
     def lookup_cache(self, key: str) -> dict[str, Any] | None:
-        return self.store.lookup_cache(key)
+        hit = self.store.lookup_cache(key)
+        if hit is not None:
+            self._hit_latency[key] = hit.get("latency_ms")
+        return hit
 
     def lookup_cache_many(self, keys: list[str]) -> dict[str, dict[str, Any] | None]:
-        return self.store.lookup_cache_many(keys)
+        hits = self.store.lookup_cache_many(keys)
+        for key, hit in hits.items():
+            if hit is not None:
+                self._hit_latency[key] = hit.get("latency_ms")
+        return hits
 
     def on_event(self, event: Any, cache_key: str | None = None) -> None:
-        if type(event).__name__ == "RunFinished":  # one case's plan ended; the run goes on
+        name = type(event).__name__
+        if name == "RunFinished":  # one case's plan ended; the run goes on
             known = getattr(self.store, "_cell_ids", None)
-            if known is not None:
-                for result in event.results:
+            for result in event.results:
+                if known is not None:
                     known.pop(id(result.cell), None)
             return
+        if name == "CellFinished" and event.result.cached and cache_key is not None:
+            self.original_latency[id(event.result)] = self._hit_latency.pop(cache_key, None)
         self.store.on_event(event, cache_key)
+
+    def original_figures(self, result: Any) -> float | None:
+        """The latency of the call a cached result's answer came from (None: not cached)."""
+        return self.original_latency.pop(id(result), None)
 
     def finish(self) -> None:
         """Mark the eval's runs done and write what is buffered."""

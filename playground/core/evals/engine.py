@@ -90,13 +90,17 @@ class EvalEngine:
         coerce: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         window: int | None = None,
         variations: list[Variation] | None = None,
+        original_latency: Callable[[CellResult], float | None] | None = None,
     ) -> None:
+        """``original_latency``: for a result answered from the cache, the latency of the
+        call that first produced it (the recorder knows), so ``latency`` grades that call."""
         self.runner = runner
         self.plan = plan
         self.folder = folder
         self.workspace = workspace
         self.coerce = coerce
         self.variations = list(variations or [])
+        self.original_latency = original_latency
         concurrency = max(1, runner.settings.defaults.concurrency)
         # enough cases in flight to keep every slot busy while others are being graded
         self.window = window or max(16, 2 * concurrency)
@@ -203,6 +207,9 @@ class EvalEngine:
         if result.status != "ok":
             out.error = f"{case.where}: the call failed: {result.error or result.status}"
             return out
+        latency, cost = result.latency_ms, result.cost_usd
+        if result.cached:
+            latency, cost = self._original_figures(result)
         ctx = Context(
             output=result.output,
             vars=variables,
@@ -211,8 +218,8 @@ class EvalEngine:
             sample=result.cell.sample,
             input_tokens=result.input_tokens,
             output_tokens=result.output_tokens,
-            latency_ms=result.latency_ms,
-            cost_usd=result.cost_usd,
+            latency_ms=latency,
+            cost_usd=cost,
             folder=self.folder,
             workspace=self.workspace,
         )
@@ -232,6 +239,24 @@ class EvalEngine:
                 out.error = f"{case.where}, {spec.describe()}: {outcome.error}"
                 break
         return out
+
+    def _original_figures(self, result: CellResult) -> tuple[float | None, float | None]:
+        """(latency, cost) of the call a cached answer came from: latency as recorded, cost
+        priced from its usage (the cached cell itself cost nothing)."""
+        from playground.core import pricing
+        from playground.core.providers.base import UsageReport
+
+        latency = self.original_latency(result) if self.original_latency else None
+        if result.input_tokens is None and result.output_tokens is None:
+            return latency, result.cost_usd
+        usage = UsageReport(
+            result.input_tokens or 0,
+            result.output_tokens or 0,
+            result.cached_input_tokens,
+            result.cache_write_tokens,
+        )
+        model = result.model_used or result.cell.model
+        return latency, pricing.cost_usd(self.runner.settings, model, usage)
 
 
 def _rendered_value(spec: AssertionSpec, variables: dict[str, Any]) -> tuple[Any, str | None]:

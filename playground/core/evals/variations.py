@@ -194,8 +194,9 @@ def paraphrase_plan(model: str, text: str, number: int) -> Any:
     from playground.core.evals.judges import JudgePlan
 
     return JudgePlan(
-        template=PromptTemplate.from_parts(PARAPHRASE_SYSTEM, "{{text}}"),
-        variables={"text": text},
+        # both texts are variables: the tags they show are not rendered
+        template=PromptTemplate.from_parts("{{instructions}}", "{{text}}"),
+        variables={"instructions": PARAPHRASE_SYSTEM, "text": text},
         models=[model],
         temperatures=[0.7],
         max_tokens=max(256, len(text) // 2),
