@@ -99,7 +99,7 @@ def _list(manager: Any, jobs: list[Any], args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from playground.core.figures import format_cost
+    from playground.render.figures import format_cost
 
     table = Table(box=None, pad_edge=False)
     for title in ("provider", "id", "state", "done", "age", "est. cost", "run"):
@@ -252,12 +252,12 @@ def print_submitted(handle: Any) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from playground.core.figures import format_cost
+    from playground.render.figures import format_cost
 
     console = Console()
     live = [r for r in handle.results if not r.batch_id]
     if live:
-        from playground.commands.render import print_results
+        from playground.render.grid import print_results
 
         print_results(SimpleNamespace(results=live, run_id=handle.run_id), console)
     jobs = handle.batch.jobs

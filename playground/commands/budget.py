@@ -26,8 +26,8 @@ def budget_guard(
         raise UsageError(f"--budget {limit:g}: a budget is a cost in USD, 0 or more")
     from playground.commands.estimate import open_stats, print_estimate
     from playground.core.estimate import estimate_plan
-    from playground.core.figures import format_cost
     from playground.core.tokens import EncodingFileError
+    from playground.render.figures import format_cost
 
     stats, close = open_stats(settings)
     try:

@@ -61,7 +61,7 @@ def estimate_command(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        from playground.core.figures import format_cost
+        from playground.render.figures import format_cost
 
         console = Console()
         print_estimate(estimate, console)
@@ -127,7 +127,7 @@ def print_estimate(estimate: Any, console: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from playground.core.figures import format_cost
+    from playground.render.figures import format_cost
 
     per_model: dict[str, list[Any]] = {}
     for cell in estimate.cells:

@@ -374,7 +374,7 @@ def eval_budget_guard(
         raise UsageError(f"--budget {limit:g}: a budget is a cost in USD, 0 or more")
     worst, unpriced = estimate_eval(settings, [plan, *extra_plans], suite, args)
     from playground.commands.budget import warn_unpriced
-    from playground.core.figures import format_cost
+    from playground.render.figures import format_cost
 
     if worst <= limit:
         warn_unpriced(unpriced)

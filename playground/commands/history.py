@@ -101,7 +101,7 @@ def history_command(args: argparse.Namespace) -> int:
 
 
 def _print_table(runs: list[dict[str, Any]]) -> None:
-    from playground.core.figures import format_total
+    from playground.render.figures import format_total
 
     try:
         width = int(os.environ.get("COLUMNS") or os.get_terminal_size(sys.stdout.fileno()).columns)
@@ -171,12 +171,11 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def _print_run(run: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console, Group
-    from rich.panel import Panel
+    from rich.console import Console
     from rich.text import Text
 
-    from playground.commands.render import STATUS_STYLE
-    from playground.store.export import cell_figures, cell_title, rows_total
+    from playground.render.grid import cell_panel
+    from playground.store.export import recorded_cell, rows_total
 
     console = Console()
     plan = run.get("plan") or {}
@@ -195,18 +194,9 @@ def _print_run(run: dict[str, Any], rows: list[dict[str, Any]]) -> None:
             Text("variables: ", style="bold")
             + Text(json.dumps(plan["variables"], ensure_ascii=False))
         )
-    for r in rows:
-        body: list[Any] = [Text(r.get("output") or ("" if r.get("error") else "(no output)"))]
-        if r.get("error"):
-            body.append(Text(f"✗ {r['error']}", style="bold red"))
-        console.print(
-            Panel(
-                Group(*body),
-                title=f"#{r['id']} {cell_title(r)}",
-                subtitle=cell_figures(r),
-                border_style=STATUS_STYLE.get(r.get("status") or "", "white"),
-            )
-        )
+    for row in rows:
+        result, label, line = recorded_cell(row)
+        console.print(cell_panel(result, f"#{row['id']} {label}", line))
 
 
 def export_command(args: argparse.Namespace) -> int:

@@ -72,7 +72,7 @@ def run_command(args: argparse.Namespace) -> int:
 
         print_submitted(handle)
     else:
-        from playground.commands.render import print_results
+        from playground.render.grid import print_results
 
         print_results(handle)
     if handle.store_error:
@@ -102,7 +102,7 @@ async def _execute(
         handle = runner.start(plan, batch=sink)
         _cancel_on_ctrl_c(handle)
         if show_progress:
-            from playground.commands.render import LiveProgress
+            from playground.render.grid import LiveProgress
 
             with LiveProgress(handle) as progress:
                 async for event in handle.events():
@@ -137,7 +137,7 @@ def _cancel_on_ctrl_c(handle: Any) -> None:
 def run_total(results: list[Any]) -> dict[str, Any]:
     """The run's actual cost: the priced cells' sum (null when none has a price), how many
     cells had usage but no price, and whether any of it came from estimated usage."""
-    from playground.core.figures import cost_summary
+    from playground.render.figures import cost_summary
 
     used = [r for r in results if r.input_tokens is not None or r.output_tokens is not None]
     total, unpriced = cost_summary((r.cost_usd, True) for r in used)

@@ -12,12 +12,7 @@ TYPE_CHECKING = False  # not importing typing keeps `playground history` quick t
 if TYPE_CHECKING:
     from typing import Any
 
-from playground.core.figures import (  # noqa: E402
-    cost_summary,
-    format_cost,
-    format_total,
-    rating_label,
-)
+from playground.render.figures import cost_summary, format_total  # noqa: E402
 
 CELL_KEYS = (
     "id",
@@ -67,17 +62,11 @@ def cell_json(row: dict[str, Any]) -> dict[str, Any]:
     for key in ("ttft_ms", "latency_ms"):
         if out[key] is not None:
             out[key] = round(out[key], 1)
-    out["tokens_per_s"] = tokens_per_s(row)
+    from playground.core.plan import CellResult
+
+    speed = CellResult.from_dict(row).tokens_per_s  # the engine's own reckoning, as run --json
+    out["tokens_per_s"] = None if speed is None else round(speed, 1)
     return out
-
-
-def tokens_per_s(row: dict[str, Any]) -> float | None:
-    """Output tokens over the streaming time (after the first token), as `run --json` says."""
-    out, latency, ttft = row.get("output_tokens"), row.get("latency_ms"), row.get("ttft_ms")
-    if not out or latency is None:
-        return None
-    span = latency - (ttft or 0)
-    return round(out / (span / 1000), 1) if span > 0 else None
 
 
 def run_json(run: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -95,33 +84,14 @@ def run_jsonl(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def cell_title(row: dict[str, Any]) -> str:
-    t = row.get("temperature")
-    label = "default" if t is None else f"{t:g}"
-    sample = f" #{row['sample']}" if (row.get("sample") or 1) > 1 else ""
-    return f"{row.get('model')} · t={label}{sample}"
+def recorded_cell(row: dict[str, Any]) -> tuple[Any, str, str]:
+    """A store row as the engine's CellResult, with its label and figures line in the words
+    `run` prints (render.figures), the status first and the rating last."""
+    from playground.core.plan import CellResult
+    from playground.render.figures import cell_label, figures
 
-
-def cell_figures(row: dict[str, Any]) -> str:
-    est = "≈" if row.get("usage_source") == "estimate" else ""
-    parts = [row.get("status") or "?"]
-    if row.get("ttft_ms") is not None:
-        parts.append(f"ttft {row['ttft_ms']:.0f} ms")
-    if row.get("latency_ms") is not None:
-        parts.append(f"{row['latency_ms'] / 1000:.2f} s")
-    if row.get("input_tokens") is not None or row.get("output_tokens") is not None:
-        parts.append(
-            f"{est}{row.get('input_tokens') or 0} in / {est}{row.get('output_tokens') or 0} out"
-        )
-    parts.append(format_cost(row.get("cost_usd")))
-    if row.get("cached"):
-        parts.append("cached")
-    if row.get("fallback_used"):
-        parts.append(f"fallback {row['fallback_used']}")
-    rating = row.get("rating")
-    if rating:
-        parts.append(f"rated {rating_label(rating['score'], rating.get('scale'))}")
-    return " · ".join(parts)
+    result = CellResult.from_dict(row)
+    return result, cell_label(result.cell), figures(result, status=True, rating=row.get("rating"))
 
 
 def _fence(text: str) -> str:
@@ -133,7 +103,7 @@ def _fence(text: str) -> str:
 
 
 def rows_total(rows: list[dict[str, Any]]) -> str:
-    """A recorded run's cost in the one wording (see core.figures.format_total)."""
+    """A recorded run's cost in the one wording (see render.figures.format_total)."""
     total, unpriced = cost_summary(
         (r.get("cost_usd"), r.get("input_tokens") is not None or r.get("output_tokens") is not None)
         for r in rows
@@ -166,7 +136,8 @@ def run_markdown(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         fence = _fence(m["content"])
         out += [f"**{m['role']}**", "", f"{fence}text", m["content"], fence, ""]
     for r in rows:
-        out += [f"## {cell_title(r)}", "", f"*{cell_figures(r)}*", ""]
+        _, label, line = recorded_cell(r)
+        out += [f"## {label}", "", f"*{line}*", ""]
         if r.get("output"):
             out += [r["output"].rstrip(), ""]
         if r.get("error"):

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
-from playground.core.figures import format_total
+from playground.render.figures import format_total
 
 COLUMNS = (
     ("when", "when"),

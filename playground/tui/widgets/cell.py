@@ -15,24 +15,10 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Markdown, Static, TextArea
 
-from playground.core.figures import figures, rating_label
+from playground.render.figures import cell_label, figures, rating_label
 
 if TYPE_CHECKING:
     from playground.core.plan import Cell, CellResult
-
-
-def cell_label(cell: Cell, repeats: int = 1, *, width: int | None = None) -> str:
-    """model · t=0.7 (#2 when repeated). Within ``width`` the temperature and sample always
-    stay (they tell the rows apart): the provider goes first, then the model is shortened."""
-    t = "default" if cell.temperature is None else f"{cell.temperature:g}"
-    suffix = f" · t={t}{' #' + str(cell.sample) if repeats > 1 else ''}"
-    model = cell.model
-    if width is not None and len(model) + len(suffix) > width:
-        model = model.split(":", 1)[-1]
-        room = width - len(suffix)
-        if len(model) > room:
-            model = model[: max(1, room - 1)] + "…"
-    return f"{model}{suffix}"
 
 
 def cell_figures(result: CellResult) -> str:

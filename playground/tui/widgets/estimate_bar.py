@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.widgets import Static
 
-from playground.core.figures import format_cost
+from playground.render.figures import format_cost
 
 
 def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:

@@ -1,4 +1,5 @@
-"""Rich output for the headless commands: live progress on stderr, results side by side."""
+"""The command line's text for people: live progress on stderr while a run streams, then the
+results side by side (a column per model, folded, never cut)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from playground.core.events import (
     CellStarted,
     RunEvent,
 )
-from playground.core.figures import cell_title, cost_summary, figures, format_total
 from playground.core.plan import CellResult
+from playground.render.figures import cell_label, cost_summary, figures, format_total
 
 STATUS_STYLE = {
     "ok": "green",
@@ -39,12 +40,24 @@ def _folded(text: str, style: str = "") -> Text:
     return Text(text, style=style, overflow="fold")
 
 
-def _cell_body(r: CellResult) -> Group:
+def _cell_body(r: CellResult, figures_line: str | None = None) -> Group:
     parts: list[Any] = [_folded(r.output.rstrip() or ("" if r.error else "(no output)"))]
     if r.error:
         parts.append(_folded(f"✗ {r.error}", style="bold red"))
-    parts.append(_folded(figures(r), style="dim"))
+    line = figures(r) if figures_line is None else figures_line
+    if line:
+        parts.append(_folded(line, style="dim"))
     return Group(*parts)
+
+
+def cell_panel(r: CellResult, title: str | None = None, figures_line: str | None = None) -> Panel:
+    """One cell in a bordered box coloured by its status: the answer, its error, the figures
+    line, all folded inside (a title or subtitle would be cut where the box is narrow)."""
+    return Panel(
+        _cell_body(r, figures_line),
+        title=_folded(cell_label(r.cell) if title is None else title),
+        border_style=STATUS_STYLE.get(r.status, "white"),
+    )
 
 
 def print_results(handle: Any, console: Console | None = None) -> None:
@@ -73,13 +86,7 @@ def print_results(handle: Any, console: Console | None = None) -> None:
         console.print(table)
     else:  # too narrow for a column per model: stack the cells
         for r in handle.results:
-            console.print(
-                Panel(
-                    _cell_body(r),
-                    title=_folded(cell_title(r)),
-                    border_style=STATUS_STYLE.get(r.status, "white"),
-                )
-            )
+            console.print(cell_panel(r))
     ok = sum(1 for r in handle.results if r.status == "ok")
     line = f"{ok}/{len(handle.results)} ok · total {total_label(handle.results)}"
     if handle.run_id is not None:
@@ -154,7 +161,7 @@ class LiveProgress:
             note = Text(r.error or "", style="red") if r.error else Text(self.silence(r), "yellow")
             table.add_row(
                 Text(status, style=STATUS_STYLE.get(status, "")),
-                Text(cell_title(r)),
+                Text(cell_label(r.cell)),
                 f"{self.chars.get(r.cell.index, 0)} chars",
                 note,
             )
