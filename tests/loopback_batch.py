@@ -42,6 +42,7 @@ input 7, output 5. Scripting, all optional:
     expire_after = N     the job ends expired after N requests (the rest: expired)
     fail_next = [("upload" | "create" | "retrieve" | "results", status), ...]   one-shot
     truncate_results     the results file stops in the middle of its last line
+    refuse_files         OpenAI: every input file fails validation (the job ends "failed")
     drop_results = {custom_id, ...}   left out of the results
     extra_results = [line dict, ...]  added to the results (unknown custom_ids)
 """
@@ -119,6 +120,7 @@ class BatchServer:
         self.drop_results: set[str] = set()
         self.extra_results: list[dict[str, Any]] = []
         self.results_elsewhere = False
+        self.refuse_files = False
         self.lock = threading.Lock()
         self._servers: list[ThreadingHTTPServer] = []
         self._threads: list[threading.Thread] = []
@@ -516,6 +518,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(400, "bad input_file_id, endpoint or completion_window")
                 return
             requests, problem = _read_openai_file(data)
+            if srv.refuse_files:
+                problem = [{"code": "invalid_request", "message": "line 1 is refused", "line": 1}]
             job = Job(
                 id=f"batch_{next(_ids)}",
                 kind="openai",
@@ -691,3 +695,22 @@ def _read_openai_file(data: bytes) -> tuple[list[dict[str, Any]], list[dict[str,
             {"code": "mismatched_model", "message": "one model per batch file", "line": None}
         ]
     return requests, None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone: prints ``PORT <n>``, serves until stdin closes, then prints how many jobs
+    and requests it took as one JSON line."""
+    import sys
+
+    del argv
+    srv = BatchServer().start()
+    print(f"PORT {srv.port}", flush=True)
+    sys.stdin.read()
+    srv.stop()
+    requests = sum(len(j.requests) for j in srv.jobs.values())
+    print(json.dumps({"jobs": len(srv.jobs), "requests": requests}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

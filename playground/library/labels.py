@@ -52,9 +52,7 @@ def set_label(prompts_dir: Path, name: str, label: str, version: int | None = No
     from playground.library.versions import atomic_write
 
     if not _LABEL.fullmatch(label):
-        raise LibraryError(
-            f"label {label!r}: use a letter, then letters, digits, '.', '-' or '_'"
-        )
+        raise LibraryError(f"label {label!r}: use a letter, then letters, digits, '.', '-' or '_'")
     versions = list_versions(Path(prompts_dir), check_name(name))
     if not versions:
         raise LibraryError(f"no versions of {name} to label (promote one first)")

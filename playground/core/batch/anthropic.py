@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from playground.core.batch import limits
-from playground.core.batch.api import BatchAPI, JobStatus, Outcome, error_text, loads
+from playground.core.batch.api import BatchAPI, JobStatus, Outcome, error_text, loads, spool
 from playground.core.providers.base import ChatRequest
 
 REASONS = {
@@ -21,13 +21,13 @@ class AnthropicBatches(BatchAPI):
     overhead = 1  # the comma between requests
 
     def encode(self, custom_id: str, request: ChatRequest) -> bytes:
-        item = {"custom_id": custom_id, "params": self.params(request)}
-        return json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
+        head = json.dumps({"custom_id": custom_id})[:-1].encode()
+        return head + b',"params":' + self.params_json(request) + b"}"
 
     async def submit(self, group: list[tuple[str, bytes]], metadata: dict[str, str]) -> JobStatus:
-        # the body is built from the encoded requests as they are (no second encoding)
-        body = b'{"requests":[' + b",".join(line for _, line in group) + b"]}"
-        job = await self.http.request("POST", f"{self.base}/v1/messages/batches", content=body)
+        # the body is made of the encoded requests as they are (no second encoding)
+        with spool(group, b",", b'{"requests":[', b"]}") as fh:
+            job = await self.http.request("POST", f"{self.base}/v1/messages/batches", content=fh)
         return self._status(job)
 
     async def retrieve(self, job_id: str) -> JobStatus:

@@ -60,6 +60,17 @@ class BatchAPI:
     def __init__(self, provider: Provider, client: httpx.AsyncClient, settings: Any) -> None:
         self.provider = provider
         self.http = BatchHTTP(provider, client, settings)
+        self._params: dict[ChatRequest, bytes] = {}
+
+    def params_json(self, request: ChatRequest) -> bytes:
+        """``params`` as JSON, encoded once per distinct request (a sweep's repeats share one:
+        only their custom_ids differ)."""
+        encoded = self._params.get(request)
+        if encoded is None:
+            encoded = self._params[request] = json.dumps(
+                self.params(request), ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        return encoded
 
     @property
     def base(self) -> str:
@@ -90,6 +101,24 @@ class BatchAPI:
     def parse(self, line: bytes) -> tuple[str, Outcome]:
         """(custom_id, outcome) of one results line; BadLine when it cannot be read."""
         raise NotImplementedError
+
+
+SPOOL = 8 * 1024 * 1024  # a request body bigger than this is written to disk, not held
+
+
+def spool(group: list[tuple[str, bytes]], sep: bytes, head: bytes = b"", tail: bytes = b"") -> Any:
+    """The group's encoded requests joined by ``sep`` between head and tail, in a temporary
+    file (in memory up to SPOOL, then on disk); the caller closes it."""
+    import tempfile
+
+    fh = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 (the caller closes it)
+    fh.write(head)
+    for i, (_, line) in enumerate(group):
+        if i:
+            fh.write(sep)
+        fh.write(line)
+    fh.write(tail)
+    return fh
 
 
 def loads(line: bytes) -> dict[str, Any]:

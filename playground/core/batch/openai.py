@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import tempfile
 from typing import Any
 
 from playground.core.batch import limits
-from playground.core.batch.api import BatchAPI, JobStatus, Outcome, error_text, loads
+from playground.core.batch.api import BatchAPI, JobStatus, Outcome, error_text, loads, spool
 from playground.core.providers.base import ChatRequest
 
 ENDPOINT = "/v1/chat/completions"
 DONE = frozenset({"completed", "failed", "expired", "cancelled"})
-SPOOL = 8 * limits.MB  # an input file bigger than this is written to disk, not held in memory
 
 
 class OpenAIBatches(BatchAPI):
@@ -22,15 +20,11 @@ class OpenAIBatches(BatchAPI):
     one_model_per_job = True
 
     def encode(self, custom_id: str, request: ChatRequest) -> bytes:
-        line = {"custom_id": custom_id, "method": "POST", "url": ENDPOINT}
-        line["body"] = self.params(request)  # type: ignore[assignment]
-        return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode()
+        head = {"custom_id": custom_id, "method": "POST", "url": ENDPOINT}
+        return json.dumps(head)[:-1].encode() + b',"body":' + self.params_json(request) + b"}"
 
     async def submit(self, group: list[tuple[str, bytes]], metadata: dict[str, str]) -> JobStatus:
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL) as fh:
-            for _, line in group:
-                fh.write(line)
-                fh.write(b"\n")
+        with spool(group, b"\n", tail=b"\n") as fh:
 
             def files() -> dict[str, Any]:
                 fh.seek(0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,7 @@ class BatchSink:
         self._client = client
         self._own_client = client is None
         self.jobs: list[Any] = []  # store.batches.JobRecord of every job made
+        self.upload_s = 0.0  # time spent sending jobs (upload and create), for benchmarks
         self._waiting: list[_Waiting] = []
         self._expected: set[int] = set()
         self._handle: Any = None
@@ -141,12 +143,15 @@ class BatchSink:
                     f"{limits.max_bytes:,}): run it without --batch",
                 )
                 continue
+            started = time.perf_counter()
             try:
                 status = await api.submit(group, {"playground_run": str(self._handle.run_id)})
             except ProviderError as exc:
+                self.upload_s += time.perf_counter() - started
                 for w in cells:
                     self._fail(w, f"batch submission failed: {exc.message}")
                 continue
+            self.upload_s += time.perf_counter() - started
             await self._record(api, model, status, cells, per_cell)
 
     async def _record(

@@ -30,6 +30,13 @@ def same_origin(url: str, base_url: str) -> bool:
     return origin(url) == origin(base_url)
 
 
+async def _read(fh: Any, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    """A file's bytes from its start, a MB at a time (the body is never all in memory)."""
+    fh.seek(0)
+    while chunk := fh.read(size):
+        yield chunk
+
+
 def new_client(settings: Any) -> httpx.AsyncClient:
     d = settings.defaults
     return httpx.AsyncClient(
@@ -69,17 +76,20 @@ class BatchHTTP:
         json: Any = None,
         files: Callable[[], dict[str, Any]] | None = None,
         data: dict[str, str] | None = None,
-        content: bytes | None = None,
+        content: Any = None,
     ) -> Any:
         """The JSON answer; a failure is a ProviderError after the runner's retries
         (``files`` is called again for each attempt, so file objects are fresh; ``content``
-        is a body already encoded as JSON)."""
+        is a body already encoded as JSON: a file, sent from its start at each attempt)."""
         from playground.core.retry import error_from_exception, gives_up, retry_wait
 
         for attempt in range(self.max_retries + 1):
             headers = self.headers_for(url)
+            body = None
             if content is not None:
                 headers["content-type"] = "application/json"
+                headers["content-length"] = str(content.seek(0, 2))
+                body = _read(content)
             try:
                 response = await self.client.request(
                     method,
@@ -87,7 +97,7 @@ class BatchHTTP:
                     json=json,
                     files=files() if files else None,
                     data=data,
-                    content=content,
+                    content=body,
                     headers=headers,
                 )
                 if response.status_code >= 400:
