@@ -213,8 +213,12 @@ def model_id_problem(model_id: str, providers: dict[str, ProviderConfig]) -> str
 
     A model id is PROVIDER:MODEL; only an echo-kind provider may be named bare (``echo``).
     """
-    provider, _, model = model_id.partition(":")
+    provider, colon, model = model_id.partition(":")
     cfg = providers.get(provider)
+    if cfg is None and not colon:  # a bare model name: say whose it is
+        guesses = suggest_model_ids(model_id, providers)
+        if guesses:
+            return f"a model id is PROVIDER:MODEL; did you mean {' or '.join(guesses)}?"
     if cfg is None:
         known = ", ".join(sorted(providers))
         return f"unknown provider {provider!r} (known: {known}; add one under [providers.NAME])"
@@ -222,6 +226,36 @@ def model_id_problem(model_id: str, providers: dict[str, ProviderConfig]) -> str
         example = f"{provider}:{cfg.models[0] if cfg.models else 'MODEL_NAME'}"
         return f"give PROVIDER:MODEL (e.g. {example})"
     return None
+
+
+# bare model names whose provider their name gives away
+MODEL_FAMILIES = (
+    ("gpt-", "openai"),
+    ("chatgpt-", "openai"),
+    ("o1", "openai"),
+    ("o3", "openai"),
+    ("o4", "openai"),
+    ("claude-", "anthropic"),
+    ("gemini-", "gemini"),
+)
+
+
+def suggest_model_ids(name: str, providers: dict[str, ProviderConfig]) -> list[str]:
+    """Full ids for a bare model name: the providers that list it, else the closest listed
+    model (a typo), else the provider its family belongs to (gpt-, claude-, gemini-)."""
+    listed = [f"{p}:{name}" for p, cfg in providers.items() if name in cfg.models]
+    if listed:
+        return listed
+    import difflib
+
+    ids = {m: f"{p}:{m}" for p, cfg in providers.items() for m in cfg.models}
+    close = difflib.get_close_matches(name, list(ids), n=1, cutoff=0.85)
+    if close:
+        return [ids[close[0]]]
+    for prefix, provider in MODEL_FAMILIES:
+        if name.startswith(prefix) and provider in providers:
+            return [f"{provider}:{name}"]
+    return []
 
 
 def _is_number(value: Any) -> bool:

@@ -127,3 +127,26 @@ def test_a_300_character_prompt_name_leaves_no_folder(one_run: Path) -> None:
     proc = playground(one_run, "promote", "1", "--name", LONG_SEGMENT)
     assert_refused(proc, "too long")
     assert not (one_run / "prompts").exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "meant"),
+    [
+        ("gpt-4o", "openai:gpt-4o"),
+        ("claude-sonnet-4-5", "anthropic:claude-sonnet-4-5"),
+        ("gemini-2.5-flash", "gemini:gemini-2.5-flash"),
+        ("claude-haiku-45", "anthropic:claude-haiku-4-5"),  # a typo: the closest listed
+        ("gpt-5.2", "openai:gpt-5.2"),  # not listed: its family says whose it is
+        ("m1", "loc:m1"),  # a configured provider's models count too
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "estimate"])
+def test_a_bare_model_name_says_which_id_was_meant(
+    tmp_path: Path, command: str, model: str, meant: str
+) -> None:
+    (tmp_path / "playground.toml").write_text(
+        '[providers.loc]\nkind = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodels = ["m1"]\n'
+    )
+    proc = playground(tmp_path, command, "-p", "hi", "-m", model)
+    assert_refused(proc, f"-m {model}", f"did you mean {meant}?")
+    assert not (tmp_path / "sessions").exists() and not (tmp_path / "sessions.db").exists()
