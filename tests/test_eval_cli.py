@@ -392,3 +392,67 @@ def test_markdown_report(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("## eval about")
     assert "| model | temp | passed | rate | 95% CI |" in out
     assert "| lo-openai:lo-model-a | 0.3 | 2/3 | 67% |" in out
+
+
+def test_the_example_and_its_ci_job_run_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """examples/ as the workflow runs it: the echo model, every assertion evaluable."""
+    import shlex
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    workflow = (root / ".github" / "workflows" / "eval.yml").read_text(encoding="utf-8")
+    (line,) = [s.split("run: ", 1)[1] for s in workflow.splitlines() if "-m echo" in s]
+    shutil.copytree(root / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path / "examples")
+    monkeypatch.setenv("PLAYGROUND_DB", str(tmp_path / "eval.db"))
+    args = shlex.split(line)
+    assert args[:3] == ["playground", "eval", "triage"]
+    code, doc, err = run_json(capsys, *args[2:])
+    assert code == 0, err
+    assert len(doc["results"]) == 6
+    assert all(r["error"] is None for r in doc["results"])
+    assert (tmp_path / "examples" / "echo-junit.xml").exists()
+    row = doc["results"][0]
+    assert row["vars"]["label"] == "billing"
+    assert [a["type"] for a in row["assertions"]] == [
+        "is-json",
+        "json-schema",
+        "python",
+        "not-icontains",
+        "max-length",
+    ]
+
+
+def test_the_example_passes_with_a_model_that_labels_well(
+    tmp_path: Path,
+    loopback: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import csv
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "examples", tmp_path / "examples")
+    ws = tmp_path / "examples"
+    (ws / "playground.toml").write_text(  # the prompt's openai model, answered by loopback
+        f'[providers.openai]\nkind = "openai"\nbase_url = "{loopback.base_url}/v1"\n'
+        'api_key_env = "LO_OPENAI_KEY"\n',
+        encoding="utf-8",
+    )
+    with open(ws / "prompts" / "triage.cases.csv", encoding="utf-8") as fh:
+        expected = {row["ticket"]: row["label"] for row in csv.DictReader(fh)}
+
+    def labeller(rec: RecordedRequest) -> Reply:
+        ticket = rec.body["messages"][-1]["content"].strip()
+        return Reply(text=json.dumps({"label": expected[ticket], "reply": "On it."}))
+
+    loopback.on_request = labeller
+    monkeypatch.chdir(ws)
+    monkeypatch.setenv("PLAYGROUND_DB", str(tmp_path / "eval.db"))
+    code, doc, err = run_json(capsys, "triage")
+    assert code == 0, err
+    assert doc["summary"][0]["model"] == "openai:gpt-4.1-mini"
+    assert doc["summary"][0]["passed"] == 6

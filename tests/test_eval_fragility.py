@@ -217,3 +217,22 @@ def test_latency_of_a_cached_answer_is_the_original_calls(
         assert int(check["reason"].split()[0]) >= 300
     assert len(loopback.requests) == 1
     assert doc["results"][0]["cached"]
+
+
+def test_near_identical_pairs_are_never_skipped_by_the_sketch() -> None:
+    import random
+
+    from rapidfuzz.distance import Indel
+
+    rng = random.Random(5)
+    vocab = [f"w{i}" for i in range(400)] + ["the", "of", "and"] * 50
+    for _ in range(40):
+        words = [rng.choice(vocab) for _ in range(600)]
+        near = list(words)
+        for i in rng.sample(range(600), rng.randrange(1, 25)):  # up to 4% of words changed
+            near[i] = rng.choice(vocab)
+        far = [rng.choice(vocab) if rng.random() < 0.4 else w for w in words]
+        a, b, c = " ".join(words), " ".join(near), " ".join(far)
+        assert Indel.normalized_similarity(words, near) >= 0.9
+        assert same_group(a, b)
+        assert same_group(a, c) == (Indel.normalized_similarity(words, far) >= 0.9)
