@@ -74,7 +74,7 @@ class Defaults:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_retries: int = 2
-    transport: str = "fast"  # fast: our asyncio HTTP/1.1 streaming client | httpx: httpx's own
+    transport: str = "aiohttp"  # aiohttp: httpx over httpx-aiohttp | httpx: httpx's own
 
 
 def _builtin_providers() -> dict[str, ProviderConfig]:
@@ -411,8 +411,8 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
             raise bad(table, "budget_usd", "a cost in USD, 0 or more", value)
         defaults.budget_usd = float(value)
     if "transport" in d:
-        if d["transport"] not in ("fast", "httpx"):
-            raise fail(f'{table} transport must be "fast" or "httpx", got {d["transport"]!r}')
+        if d["transport"] not in ("aiohttp", "httpx"):
+            raise fail(f'{table} transport must be "aiohttp" or "httpx", got {d["transport"]!r}')
         defaults.transport = d["transport"]
     for key in ("connect_timeout", "read_timeout"):
         if key in d:

@@ -38,10 +38,11 @@ async def survey(settings: Any, timeout: float) -> list[dict[str, Any]]:
     import httpx
 
     from playground.core.providers import build_providers
+    from playground.core.providers.httpclient import new_client
 
     providers = build_providers(settings)
     limit = httpx.Timeout(timeout, connect=min(timeout, 1.0))
-    async with httpx.AsyncClient(timeout=limit, follow_redirects=True) as client:
+    async with new_client(settings.defaults.transport, timeout=limit) as client:
 
         async def one(name: str) -> dict[str, Any]:
             provider = providers[name]

@@ -94,7 +94,9 @@ class ExactCounter:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout)
+            from playground.core.providers.httpclient import new_client
+
+            self._client = new_client(self.settings.defaults.transport, timeout=self._timeout)
         return self._client
 
     async def aclose(self) -> None:

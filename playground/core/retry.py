@@ -46,6 +46,12 @@ def error_from_exception(
             retryable=True,
             code="connect",
         )
+    if isinstance(exc, httpx.RemoteProtocolError) and not _hung_up(exc):
+        return ProviderError(
+            f"the server's answer is not valid HTTP: {one_line(str(exc))}",
+            retryable=False,
+            code="protocol",
+        )
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         return ProviderError(
             f"connection dropped mid-stream: {one_line(str(exc)) or type(exc).__name__}",
@@ -59,12 +65,39 @@ def error_from_exception(
     return None
 
 
+def _hung_up(exc: httpx.RemoteProtocolError) -> bool:
+    """A protocol error that is only the connection ending early (not malformed data)."""
+    low = str(exc).lower()
+    return "peer closed" in low or "disconnected" in low
+
+
 def connect_reason(exc: Exception) -> str:
     """Why a connection failed, in words that say what to do."""
     text = one_line(str(exc))
     low = text.lower()
-    if "refused" in low or "connect call failed" in low or "errno 111" in low:
+    if (
+        any(isinstance(e, ConnectionRefusedError) for e in _causes(exc))
+        or "refused" in low
+        or "connect call failed" in low
+        or "errno 111" in low
+    ):
         return "nothing is listening there (is the server running? check base_url)"
     if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
         return "unknown host (check base_url)"
     return text or "refused"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what caused it, through exception groups (anyio tries each address and
+    says only "All connection attempts failed")."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo and len(seen) < 20:
+        e = todo.pop()
+        if any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [c for c in (e.__cause__, e.__context__) if c is not None]
+        if isinstance(e, BaseExceptionGroup):
+            todo += list(e.exceptions)
+    return seen

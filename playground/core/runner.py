@@ -94,18 +94,14 @@ class Runner:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            from playground.core.providers.transport import StreamingTransport, wants_proxy
+            from playground.core.providers.httpclient import new_client
 
             d = self.settings.defaults
-            self._client = httpx.AsyncClient(
+            self._client = new_client(
+                d.transport,
                 timeout=httpx.Timeout(
                     connect=d.connect_timeout, read=d.read_timeout, write=30.0, pool=None
                 ),
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
-                follow_redirects=True,
-                # Streams read through asyncio directly (a fraction of the CPU per chunk);
-                # behind a proxy, or when config asks for it, httpx's own transport does the work.
-                transport=None if wants_proxy() or d.transport == "httpx" else StreamingTransport(),
             )
         return self._client
 
