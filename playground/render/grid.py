@@ -12,16 +12,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from playground.core.events import (
-    CellDelta,
-    CellQueued,
-    CellRetry,
-    CellSending,
-    CellStarted,
-    RunEvent,
-)
+from playground.core.events import RunEvent
 from playground.core.plan import CellResult
 from playground.render.figures import cell_label, cost_summary, figures, format_total
+from playground.render.progress import RunProgress
 
 STATUS_STYLE = {
     "ok": "green",
@@ -102,22 +96,13 @@ def total_label(results: list[CellResult]) -> str:
     return format_total(total, unpriced, estimated=estimated)
 
 
-STALL_AFTER_S = 2.0  # silence on a sending cell longer than this is said on its row
-
-
 class LiveProgress:
-    """A per-cell status table on stderr while a run streams; redrawn a few times a second.
-
-    A cell that is sending but hears nothing says "no data for N s" as the silence grows,
-    until data arrives or the read timeout ends it.
-    """
+    """A per-cell status table on stderr while a run streams, redrawn a few times a second
+    (computed when drawn, so "no data for N s" keeps counting between events)."""
 
     def __init__(self, handle: Any, clock: Any = time.monotonic) -> None:
         self.handle = handle
-        self.clock = clock
-        self.chars: dict[int, int] = {}
-        self.queued: set[int] = set()  # waiting for a concurrency slot
-        self.heard: dict[int, float] = {}  # cell index -> when it was sent or last had data
+        self.progress = RunProgress(clock)
         self.console = Console(stderr=True)
         self.live = Live(self, console=self.console, refresh_per_second=8, transient=True)
 
@@ -129,40 +114,21 @@ class LiveProgress:
         self.live.__exit__(*exc)
 
     def update(self, event: RunEvent) -> None:
-        """Take in one runner event; Live redraws on its own timer (the table is computed
-        when drawn, so a silence keeps growing on screen between events)."""
-        kind = type(event)
-        if kind is CellDelta:
-            self.chars[event.cell.index] = self.chars.get(event.cell.index, 0) + len(event.text)
-            self.heard[event.cell.index] = self.clock()
-        elif kind is CellQueued:
-            self.queued.add(event.cell.index)
-        elif kind is CellStarted or kind is CellSending:
-            self.queued.discard(event.cell.index)
-            self.heard[event.cell.index] = self.clock()
-        elif kind is CellRetry:  # waiting on purpose: the silence counts from the next try
-            self.heard[event.cell.index] = self.clock() + event.wait_s
-
-    def silence(self, r: CellResult) -> str:
-        """ "no data for N s" for a sending cell that has heard nothing for a while."""
-        since = self.heard.get(r.cell.index)
-        if r.status != "running" or since is None or r.cell.index in self.queued:
-            return ""
-        quiet = self.clock() - since
-        return f"no data for {int(quiet)} s" if quiet >= STALL_AFTER_S else ""
+        self.progress.update(event)
 
     def __rich__(self) -> Table:
         return self.table()
 
     def table(self) -> Table:
         table = Table(box=None, show_header=False, pad_edge=False)
+        progress = self.progress
         for r in self.handle.results:
-            status = "queued" if r.status == "running" and r.cell.index in self.queued else r.status
-            note = Text(r.error or "", style="red") if r.error else Text(self.silence(r), "yellow")
+            status = progress.status(r)
+            note = Text(r.error, style="red") if r.error else Text(progress.silence(r), "yellow")
             table.add_row(
                 Text(status, style=STATUS_STYLE.get(status, "")),
                 Text(cell_label(r.cell)),
-                f"{self.chars.get(r.cell.index, 0)} chars",
+                f"{progress.chars.get(r.cell.index, 0)} chars",
                 note,
             )
         return table
