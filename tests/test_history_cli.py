@@ -190,11 +190,12 @@ def test_run_json_carries_session_and_run_ids_and_caches(
     store.close()
 
 
-def test_history_starts_without_heavy_imports(db: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("output", ["--json", "--limit=20"], ids=["json", "text"])
+def test_history_starts_without_heavy_imports(db: Path, tmp_path: Path, output: str) -> None:
     """`history` must start about as fast as `--help`: no sqlite-utils, rich or engine."""
     record(db, "hello", ["echo"], [0.0])
     code = (
-        "import sys; from playground.cli import main; rc = main(['history', 'hello', '--json']);"
+        f"import sys; from playground.cli import main; rc = main(['history', 'hello', '{output}']);"
         "heavy = [m for m in ('sqlite_utils', 'rich', 'playground.core.plan', 'playground.config',"
         " 'pathlib', 'typing') if m in sys.modules]; print(rc, heavy, file=sys.stderr)"
     )
@@ -203,7 +204,10 @@ def test_history_starts_without_heavy_imports(db: Path, tmp_path: Path) -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
     )
     assert result.stderr.strip() == "0 []", result.stderr
-    assert json.loads(result.stdout)[0]["snippet"] == "**hello**"
+    if output == "--json":
+        assert json.loads(result.stdout)[0]["snippet"] == "**hello**"
+    else:
+        assert "hello" in result.stdout
 
 
 def test_sessions_group_runs_by_launch(db: Path) -> None:
