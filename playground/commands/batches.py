@@ -286,3 +286,71 @@ def print_submitted(handle: Any) -> None:
             style="dim",
             highlight=False,
         )
+
+
+# -- eval --batch -------------------------------------------------------------------------------
+def submit_eval(settings: Any, store: Any, args: argparse.Namespace, plan: Any, suite: Any) -> int:
+    """`eval --batch`: every case's cells as batch jobs (one run). Grading waits for the
+    answers: once `playground batches collect` has them, `eval` again answers each cell from
+    the store (the cache) and grades it at no further cost."""
+    from playground.core.batch.submit import BatchSink
+    from playground.core.evals.engine import EvalEngine
+    from playground.core.runner import Runner
+    from playground.core.template import TemplateError
+    from playground.library import coerce_variables
+    from playground.store.evals import EvalRecorder
+
+    recorder = EvalRecorder(store)
+
+    def coerce(values: dict[str, Any]) -> dict[str, Any]:
+        return coerce_variables(values, plan.variable_types) if plan.variable_types else values
+
+    async def main() -> tuple[list[Any], Any]:
+        runner = Runner(settings, recorder=recorder)
+        sink = BatchSink(settings, store, runs=None)
+        engine = EvalEngine(
+            runner, plan, folder=suite.folder, workspace=settings.workspace, coerce=coerce
+        )
+        handles = []
+        try:
+            for case in suite.cases():
+                if case.problem:
+                    continue
+                try:
+                    handles.append(runner.start(engine.case_plan(case, plan, None), batch=sink))
+                except TemplateError:
+                    continue
+            sink.seal()
+            for handle in handles:
+                await handle.wait()
+        finally:
+            await runner.aclose()
+            await sink.aclose()
+        return handles, sink
+
+    handles, sink = asyncio.run(main())
+    recorder.finish()
+    results = [r for handle in handles for r in handle.results]
+    waiting = sum(1 for r in results if r.batch_id)
+    if args.json:
+        doc = {
+            "run_id": recorder.run_id,
+            "cells": [r.to_json() for r in results],
+            "batches": [job.to_json() for job in sink.jobs],
+        }
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        print(
+            f"eval run {recorder.run_id}: {waiting} cell(s) of {len(handles)} case(s) sent as "
+            f"{len(sink.jobs)} batch job(s)"
+        )
+        for job in sink.jobs:
+            print(f"  {job.provider}  {job.job_id}  {job.request_count} request(s)")
+        for r in results:
+            if r.status == "error":
+                print(f"  ✗ {r.cell.model}: {r.error}")
+        print(
+            "then: playground batches wait; playground batches collect; and eval again without "
+            "--batch: the collected answers are graded from the store"
+        )
+    return 0 if all(r.status == "ok" or r.batch_id for r in results) else 1

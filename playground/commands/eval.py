@@ -52,6 +52,12 @@ def add_parser(sub: Any, name: str) -> None:
     parser.add_argument("--budget", type=float, default=None, metavar="USD")
     parser.add_argument("--yes", action="store_true", help="run even when over budget")
     parser.add_argument("--no-cache", action="store_true", help="always call the models")
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="send the cases' cells to the providers' batch APIs (half price); once "
+        "`playground batches collect` has them, eval again grades them from the store",
+    )
     parser.set_defaults(func=eval_command)
 
 
@@ -147,7 +153,16 @@ def eval_command(args: argparse.Namespace) -> int:
         )
     except (UsageError, TestsFileError) as exc:
         fail(str(exc))
+    if args.batch and (args.perturb or args.baseline):
+        fail("--batch: not with --perturb or --baseline (eval again once collected)")
     store = open_recorder(settings)
+    if args.batch:
+        from playground.commands.batches import submit_eval
+
+        try:
+            return submit_eval(settings, store, args, plan, suite)
+        finally:
+            store.close()
     try:
         outcome = run_eval(settings, store, args, pf, plan, suite, total_cases)
         base_outcome = None

@@ -37,7 +37,8 @@ class _Waiting:
 
 class BatchSink:
     """One run's batch cells, submitted together. ``limits`` (kind -> Limits) overrides the
-    APIs' own (tests use small ones)."""
+    APIs' own (tests use small ones). Several runs may share a sink (an eval's cases): pass
+    ``runs=None`` and call ``seal()`` once the last one has started."""
 
     def __init__(
         self,
@@ -46,8 +47,11 @@ class BatchSink:
         *,
         limits: dict[str, Limits] | None = None,
         client: httpx.AsyncClient | None = None,
+        runs: int | None = 1,
     ) -> None:
         self.settings = settings
+        self._runs = runs  # how many runs will hand cells here (None: not known yet)
+        self._watched = 0
         self.store = store
         self.limits = limits or {}
         self._client = client
@@ -55,7 +59,8 @@ class BatchSink:
         self.jobs: list[Any] = []  # store.batches.JobRecord of every job made
         self.upload_s = 0.0  # time spent sending jobs (upload and create), for benchmarks
         self._waiting: list[_Waiting] = []
-        self._expected: set[int] = set()
+        self._expected: set[tuple[int, int]] = set()  # (run, cell index) that may still come
+        self._keys: dict[int, tuple[int, int]] = {}  # id(CellResult) -> its key
         self._handle: Any = None
         self._flush: asyncio.Task[None] | None = None
         self._started = asyncio.Event()
@@ -66,30 +71,39 @@ class BatchSink:
     def watch(self, handle: Any, tasks: dict[int, asyncio.Task[None]]) -> None:
         """Called by the runner once its cell tasks exist: which cells may come here."""
         self._handle = handle
+        self._watched += 1
         for cell in handle.cells:
             try:
                 provider, _ = resolve(handle.runner.providers, cell.model)
             except ProviderError:
                 continue
             if self.accepts(provider):
-                self._expected.add(cell.index)
-                tasks[cell.index].add_done_callback(
-                    lambda _, index=cell.index: self._arrived(index)
-                )
+                key = (self._watched, cell.index)
+                self._expected.add(key)
+                self._keys[id(handle.results[cell.index])] = key
+                tasks[cell.index].add_done_callback(lambda _, key=key: self._arrived(key))
+        self._arrived(None)
+
+    def seal(self) -> None:
+        """No more runs will hand cells here (for ``runs=None``)."""
+        self._runs = self._watched
+        self._arrived(None)
 
     async def take(
         self, cell: Cell, provider: Provider, request: ChatRequest, result: CellResult
     ) -> None:
         """Hold the cell until its job is made; it ends pending (batch_id set) or an error."""
         self._waiting.append(_Waiting(cell, provider, request, result))
-        self._arrived(cell.index)
+        self._arrived(self._keys[id(result)])
         await self._started.wait()  # until every cell that may come has come
         assert self._flush is not None
         await asyncio.shield(self._flush)
 
-    def _arrived(self, index: int) -> None:
+    def _arrived(self, key: tuple[int, int] | None) -> None:
         """A cell came, or ended another way (a cache hit, no key, cancelled)."""
-        self._expected.discard(index)
+        self._expected.discard(key)  # type: ignore[arg-type]
+        if self._runs is None or self._watched < self._runs:
+            return
         if self._flush is None and self._waiting and not self._expected:
             self._flush = asyncio.get_running_loop().create_task(self._submit_all())
             self._started.set()
@@ -160,11 +174,11 @@ class BatchSink:
         model: str | None,
         status: Any,
         cells: list[_Waiting],
-        per_cell: dict[str, float | None],
+        per_cell: dict[int, float | None],
     ) -> None:
         from playground.store.batches import JobRecord, record_job
 
-        costs = [per_cell.get(w.cell.model) for w in cells]
+        costs = [per_cell.get(id(w)) for w in cells]
         job = JobRecord(
             provider=api.provider.name,
             job_id=status.job_id,
@@ -193,21 +207,20 @@ class BatchSink:
             w.result.status = "pending"
             w.result.batch_id = status.job_id
 
-    def _estimates(self, items: list[_Waiting]) -> dict[str, float | None]:
-        """The worst case of one cell per model at the batch price; each cell also keeps our
-        count of its input (to calibrate estimates once the provider's usage is in)."""
-        out: dict[str, float | None] = {}
-        counts: dict[str, int] = {}
-        messages = self._handle.messages
+    def _estimates(self, items: list[_Waiting]) -> dict[int, float | None]:
+        """Each cell's worst case at the batch price (by id of its _Waiting); each cell also
+        keeps our count of its input (to calibrate estimates once the provider's usage is in)."""
+        out: dict[int, float | None] = {}
+        counts: dict[tuple[str, Any], tuple[int, float | None]] = {}
         for w in items:
-            model_id = w.cell.model
-            if model_id not in counts:
-                counts[model_id] = tokens.count_messages(model_id, messages).tokens
+            key = (w.cell.model, w.request.messages)  # one count per model and prompt
+            if key not in counts:
+                n = tokens.count_messages(w.cell.model, list(w.request.messages)).tokens
                 parts = pricing.batch_cost_parts(
-                    self.settings, model_id, counts[model_id], w.request.max_tokens or 0
+                    self.settings, w.cell.model, n, w.request.max_tokens or 0
                 )
-                out[model_id] = None if parts is None else sum(parts)
-            w.result.estimated_input_tokens = counts[model_id]
+                counts[key] = (n, None if parts is None else sum(parts))
+            w.result.estimated_input_tokens, out[id(w)] = counts[key]
         return out
 
     @staticmethod
