@@ -456,3 +456,21 @@ def test_the_example_passes_with_a_model_that_labels_well(
     assert code == 0, err
     assert doc["summary"][0]["model"] == "openai:gpt-4.1-mini"
     assert doc["summary"][0]["passed"] == 6
+
+
+def test_show_and_export_include_each_cells_verdict(
+    ws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, doc, _ = run_json(capsys, "about")
+    run = str(doc["run_id"])
+    assert main(["show", run]) == 0
+    shown = capsys.readouterr().out
+    assert 'eval case 3: ✗ failed (score 0.5): icontains: does not contain "bat"' in " ".join(
+        shown.split()
+    )
+    assert "eval case 1: ✓ passed" in shown
+    assert main(["export", run, "--format", "json"]) == 0
+    cells = json.loads(capsys.readouterr().out)["cells"]
+    assert [c["eval"]["passed"] for c in cells] == [True, True, False]
+    assert main(["export", run, "--format", "md"]) == 0
+    assert "> eval case 3: ✗ failed" in capsys.readouterr().out

@@ -154,6 +154,9 @@ def _load(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]
         if run is None:
             fail(f"{store.path}: no run {run_id} (see `playground history`)")
         rows = store.responses_for_run(run_id)
+        from playground.store.evals import attach_verdicts
+
+        attach_verdicts(store, run_id, rows)  # an eval's cells carry their verdicts
     finally:
         store.close()
     return run, rows
@@ -194,9 +197,13 @@ def _print_run(run: dict[str, Any], rows: list[dict[str, Any]]) -> None:
             Text("variables: ", style="bold")
             + Text(json.dumps(plan["variables"], ensure_ascii=False))
         )
+    from playground.store.evals import verdict_line
+
     for row in rows:
         result, label, line = recorded_cell(row)
         console.print(cell_panel(result, f"#{row['id']} {label}", line))
+        if row.get("eval"):
+            console.print(Text(verdict_line(row["eval"])))
 
 
 def export_command(args: argparse.Namespace) -> int:

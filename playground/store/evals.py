@@ -260,6 +260,44 @@ def _result(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def attach_verdicts(store: Any, run_id: Any, rows: list[dict[str, Any]]) -> None:
+    """Give each response row of an eval run its verdict under "eval" (case, passed, score,
+    error, assertions, variation), for show and export; rows of other runs are untouched."""
+    found = store._rows(
+        "SELECT response_id, case_index, passed, score, error, assertions, variation "
+        "FROM eval_results WHERE run_id = ? AND response_id IS NOT NULL",
+        (_int(run_id),),
+    )
+    by_response = {r["response_id"]: r for r in found}
+    for row in rows:
+        v = by_response.get(row.get("id"))
+        if v is not None:
+            row["eval"] = {
+                "case": v["case_index"],
+                "passed": bool(v["passed"]),
+                "score": v["score"],
+                "error": v["error"],
+                "assertions": json.loads(v["assertions"]) if v["assertions"] else [],
+                "variation": v["variation"],
+            }
+
+
+def verdict_line(verdict: dict[str, Any]) -> str:
+    """'eval case 3: ✗ failed (score 0.5): icontains: does not contain "bat"'."""
+    head = f"eval case {verdict['case']}"
+    if verdict.get("variation"):
+        head += f" ({verdict['variation']})"
+    score = verdict.get("score")
+    mark = "✓ passed" if verdict["passed"] else "✗ failed"
+    line = f"{head}: {mark}" + (f" (score {score:.2g})" if score is not None else "")
+    if verdict.get("error"):
+        return f"{line}: {verdict['error']}"
+    failed = [a for a in verdict.get("assertions") or [] if not a.get("passed")]
+    if failed:
+        line += ": " + "; ".join(f"{a['type']}: {a['reason']}" for a in failed)
+    return line
+
+
 def results_for_response(store: Any, response_id: Any) -> list[dict[str, Any]]:
     """The eval verdicts recorded for one response (for show and export)."""
     rows = store._rows(

@@ -66,6 +66,8 @@ def cell_json(row: dict[str, Any]) -> dict[str, Any]:
 
     speed = CellResult.from_dict(row).tokens_per_s  # the engine's own reckoning, as run --json
     out["tokens_per_s"] = None if speed is None else round(speed, 1)
+    if row.get("eval") is not None:  # a cell of an eval: its verdict (store/evals.py)
+        out["eval"] = row["eval"]
     return out
 
 
@@ -142,6 +144,10 @@ def run_markdown(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
             out += [r["output"].rstrip(), ""]
         if r.get("error"):
             out += [f"> ✗ {r['error']}", ""]
+        if r.get("eval"):
+            from playground.store.evals import verdict_line
+
+            out += [f"> {verdict_line(r['eval'])}", ""]
         rating = r.get("rating")
         if rating and rating.get("note"):
             out += [f"> rating note: {rating['note']}", ""]
