@@ -1,8 +1,8 @@
 """HTTP for batch jobs: the provider's key only to its own origin, the runner's retry rules.
 
-Batch calls are few and not streamed token by token, so they use a plain httpx client that
-follows no redirect by itself: a redirect (or a ``results_url``) to another origin is
-fetched without the key.
+The client is the engine's one kind (``providers.httpclient``: the configured transport, no
+cookies, a redirect to another origin refused). On top of that, a URL the provider hands us on
+another origin (a ``results_url``) is fetched without the key headers.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from playground.core.providers.base import Provider, ProviderError, error_from_s
 from playground.core.secrets import is_secret_name
 
 KEY_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
-MAX_REDIRECTS = 3
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -38,13 +37,13 @@ async def _read(fh: Any, size: int = 1 << 20) -> AsyncIterator[bytes]:
 
 
 def new_client(settings: Any) -> httpx.AsyncClient:
+    from playground.core.providers.httpclient import new_client as engine_client
+
     d = settings.defaults
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(
-            connect=d.connect_timeout, read=max(d.read_timeout, 60.0), write=300.0, pool=None
-        ),
-        follow_redirects=False,
+    timeout = httpx.Timeout(
+        connect=d.connect_timeout, read=max(d.read_timeout, 60.0), write=300.0, pool=None
     )
+    return engine_client(d.transport, timeout=timeout, max_keepalive=4)
 
 
 class BatchHTTP:
@@ -130,24 +129,17 @@ class BatchHTTP:
         raise AssertionError("unreachable")
 
     async def lines(self, url: str) -> AsyncIterator[bytes]:
-        """A results file, line by line as it downloads (memory stays flat). A redirect is
-        followed (up to 3), with the key only while on the provider's own origin."""
-        for _ in range(MAX_REDIRECTS + 1):
-            async with self.client.stream("GET", url, headers=self.headers_for(url)) as response:
-                if response.is_redirect and "location" in response.headers:
-                    url = str(response.url.join(response.headers["location"]))
-                    continue
-                if response.status_code >= 400:
-                    body = await response.aread()
-                    raise error_from_status(response.status_code, body, response.headers)
-                buffer = b""
-                async for chunk in response.aiter_bytes():
-                    buffer += chunk
-                    *complete, buffer = buffer.split(b"\n")
-                    for line in complete:
-                        if line.strip():
-                            yield line
-                if buffer.strip():
-                    yield buffer
-                return
-        raise ProviderError(f"GET {url}: too many redirects")
+        """A results file, line by line as it downloads (memory stays flat)."""
+        async with self.client.stream("GET", url, headers=self.headers_for(url)) as response:
+            if response.status_code >= 400:
+                body = await response.aread()
+                raise error_from_status(response.status_code, body, response.headers)
+            buffer = b""
+            async for chunk in response.aiter_bytes():
+                buffer += chunk
+                *complete, buffer = buffer.split(b"\n")
+                for line in complete:
+                    if line.strip():
+                        yield line
+            if buffer.strip():
+                yield buffer
