@@ -51,6 +51,10 @@ Scripting. A ``Reply`` describes one response; every field is optional:
     usage_null      OpenAI only: "usage": null on every chunk (and no usage chunk)
     input_tokens, output_tokens   the usage figures (output default: number of pieces)
     finish          finish reason as sent (None: stop / end_turn / STOP / stop)
+    no_finish       end the stream cleanly but without the protocol's finish signal (OpenAI:
+                    no finish_reason and no [DONE], usage still sent; Anthropic: no
+                    message_delta stop_reason and no message_stop; Gemini: no finishReason;
+                    Ollama: no done: true line), as a stream cut by a proxy would look
     content_null    OpenAI: role and finish chunks carry "content": null
     crlf            frame lines end with \\r\\n instead of \\n
     split_bytes     re-cut the whole body into pieces of this many bytes (1 = every byte,
@@ -87,6 +91,9 @@ What it records:
                           peer (client host, port: the same port means a reused connection)
     srv.in_flight         requests being answered right now
     srv.max_in_flight     the most ever answered at once (srv.reset() clears records)
+    srv.one_at_a_time     True: like llama-cpp-python's server, a chat request that arrives
+                          while others stream makes them drop (connection closed mid-body,
+                          before their next piece); their records say superseded=True
     srv.requests_for(kind=None, model=None)
     srv.max_in_flight_for(kind=None, model=None)   the same maximum, for some requests only
     srv.wait_requests(n, timeout)       block until n requests arrived (True/False)
@@ -160,6 +167,7 @@ class Reply:
     input_tokens: int = 11
     output_tokens: int | None = None
     finish: str | None = None
+    no_finish: bool = False
     content_null: bool = False
     crlf: bool = False
     split_bytes: int | None = None
@@ -193,6 +201,7 @@ class RecordedRequest:
     reply: Reply | None = None
     ended: float | None = None
     pieces_sent: int = 0
+    superseded: bool = False  # one_at_a_time: a later request came; this one is dropped
     disconnected: bool = False
     disconnected_at: float | None = None
     peer: tuple[str, int] | None = None  # the client's address: same port = reused connection
@@ -255,6 +264,10 @@ class _Protocol:
         raise NotImplementedError
 
     def epilogue(self, pieces: int) -> list[bytes]:
+        return []
+
+    def unfinished_epilogue(self, pieces: int) -> list[bytes]:
+        """What ends a stream that never says it finished (``Reply.no_finish``)."""
         return []
 
     def error_event(self) -> bytes:
@@ -323,6 +336,9 @@ class _OpenAI(_Protocol):
             out.append(_sse(usage))
         out.append(b"data: [DONE]\n\n")
         return out
+
+    def unfinished_epilogue(self, pieces: int) -> list[bytes]:
+        return self.epilogue(pieces)[1:-1]  # usage (when sent), no finish chunk, no [DONE]
 
     def error_event(self) -> bytes:
         err = {"message": self.message("The server had an error"), "type": "server_error"}
@@ -413,6 +429,9 @@ class _Anthropic(_Protocol):
             _sse(delta, "message_delta"),
             _sse({"type": "message_stop"}, "message_stop"),
         ]
+
+    def unfinished_epilogue(self, pieces: int) -> list[bytes]:
+        return self.epilogue(pieces)[:1]  # the text block ends; the message never does
 
     def error_event(self) -> bytes:
         err = {
@@ -696,7 +715,7 @@ class _Handler(BaseHTTPRequestHandler):
         stopping = self.server.owner._stopping
         while True:
             left = deadline - time.monotonic()
-            if left <= 0 or stopping.is_set():
+            if left <= 0 or stopping.is_set() or rec.superseded:
                 return
             try:
                 ready, _, _ = select.select([self.connection], [], [], min(left, 0.05))
@@ -773,12 +792,18 @@ class _Handler(BaseHTTPRequestHandler):
             rec.pieces_sent += 1
         if self._fault(len(pieces), rec, proto, reply):
             return
-        send(proto.epilogue(len(pieces)))
+        end = proto.unfinished_epilogue if reply.no_finish else proto.epilogue
+        send(end(len(pieces)))
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
     def _fault(self, sent: int, rec: RecordedRequest, proto: _Protocol, reply: Reply) -> bool:
         """Apply a scripted fault due after `sent` pieces; True when the response is over."""
+        if rec.superseded:  # one_at_a_time: a later request took the server
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return True
         fix = (lambda b: b.replace(b"\n", b"\r\n")) if reply.crlf else (lambda b: b)
         if reply.error_after == sent:
             self._write(fix(proto.error_event()))
@@ -835,6 +860,7 @@ class LoopbackServer:
         self.embedding_requests: list[tuple[Any, dict[str, str]]] = []  # (body, headers)
         self.in_flight = 0
         self.max_in_flight = 0
+        self.one_at_a_time = False
         self._queues: dict[str | None, deque[Reply]] = {}
         self._cond = threading.Condition()
         self._stopping = threading.Event()
@@ -896,6 +922,10 @@ class LoopbackServer:
     # -- records ------------------------------------------------------------------------------
     def _begin(self, rec: RecordedRequest) -> None:
         with self._cond:
+            if self.one_at_a_time and rec.kind in _PROTOCOLS:
+                for other in self.requests:
+                    if other.ended is None and other.kind in _PROTOCOLS:
+                        other.superseded = True
             self.requests.append(rec)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)

@@ -8,6 +8,7 @@ and holds the rules the runner applies to either: what is retried and how long i
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import httpx
 
@@ -69,6 +70,32 @@ def _hung_up(exc: httpx.RemoteProtocolError) -> bool:
     """A protocol error that is only the connection ending early (not malformed data)."""
     low = str(exc).lower()
     return "peer closed" in low or "disconnected" in low
+
+
+def unfinished(*, started: bool) -> ProviderError:
+    """A stream that ended cleanly without the provider's finish signal: cut off somewhere.
+    With output it is kept (and not retried, like any error after output); without, retried."""
+    if started:
+        return ProviderError(
+            "the stream ended without a finish: partial output kept", code="unfinished"
+        )
+    return ProviderError("the stream ended without a finish", retryable=True, code="unfinished")
+
+
+def one_at_a_time_hint(error: ProviderError, settings: Any, provider: str) -> ProviderError:
+    """A stream dropped while another request to the same provider started: what local
+    servers that serve one request at a time do (llama-cpp-python's). Say what to set,
+    unless it is set already."""
+    cfg = settings.providers.get(provider)
+    if cfg is None or cfg.max_concurrency <= 1:
+        return error
+    return ProviderError(
+        f"connection dropped mid-stream while another request to {provider!r} was running: "
+        "if the server serves one request at a time, set max_concurrency = 1 in "
+        f"[providers.{provider}]",
+        retryable=error.retryable,
+        code=error.code,
+    )
 
 
 def connect_reason(exc: Exception) -> str:

@@ -50,7 +50,13 @@ from playground.core.providers.base import (
     one_line,
     raw_text,
 )
-from playground.core.retry import error_from_exception, gives_up, retry_wait
+from playground.core.retry import (
+    error_from_exception,
+    gives_up,
+    one_at_a_time_hint,
+    retry_wait,
+    unfinished,
+)
 from playground.core.secrets import redact_text, redact_url, secret_values
 from playground.core.template import Message
 
@@ -90,6 +96,7 @@ class Runner:
         self._client: httpx.AsyncClient | None = None
         self._global: asyncio.Semaphore | None = None
         self._per_provider: dict[str, asyncio.Semaphore] = {}
+        self._requests_sent: dict[str, int] = {}  # per provider, ever: "did one start since?"
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -109,6 +116,11 @@ class Runner:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    def _count_request(self, provider: str) -> int:
+        """Count a request to ``provider`` going out; its number."""
+        n = self._requests_sent[provider] = self._requests_sent.get(provider, 0) + 1
+        return n
 
     def _semaphores(self, provider: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
         if self._global is None:
@@ -443,7 +455,9 @@ class RunHandle:
             result.usage_source = result.finish_reason = None
             error: ProviderError | None = None
             events = 0
+            finished = False
             raw: list[Any] = []  # this attempt's response as it came, for the inspect view
+            sent = self.runner._count_request(provider.name)
             try:
                 async for event in provider.stream(client, request, raw):
                     events += 1
@@ -461,13 +475,17 @@ class RunHandle:
                         self._apply_usage(result, event)
                         self._emit(CellUsage(cell, result))
                     elif type(event) is Finish:
-                        result.finish_reason = event.reason
+                        finished = True
+                        if event.reason:  # OpenAI's [DONE], Anthropic's message_stop: none
+                            result.finish_reason = event.reason
                 if not events:  # every real stream says something, if only how it finished
                     raise ProviderError(
                         "the server answered but sent nothing this provider understands "
                         f"(check base_url: {provider.base_url})",
                         code="empty",
                     )
+                if not finished:  # cut off (a proxy, a crash): never an ok, never cached
+                    raise unfinished(started=bool(result.output or result.reasoning))
                 result.latency_ms = (time.perf_counter() - t0) * 1000
                 result.status = "ok"
                 result.error = None
@@ -482,12 +500,15 @@ class RunHandle:
                     read_timeout=read_timeout,
                 )
                 assert error is not None
+                if error.code == "dropped" and self.runner._requests_sent[provider.name] > sent:
+                    error = one_at_a_time_hint(error, self.runner.settings, provider.name)
             finally:
                 if raw:
                     result.raw_response = raw_text(raw)
             result.latency_ms = (time.perf_counter() - t0) * 1000
             started = bool(result.output or result.reasoning)
-            suffix = " (partial output kept; not retried)" if started else ""
+            kept = started and error.code != "unfinished"  # that one says so already
+            suffix = " (partial output kept; not retried)" if kept else ""
             self._fail(result, error.message + suffix)
             if gives_up(error, started=started, attempt=attempt, max_retries=max_retries):
                 if attempt and not started:

@@ -92,6 +92,8 @@ class AnthropicProvider(Provider):
             if stop:
                 events.append(Finish(stop))
             return events
+        if kind == "message_stop":
+            return [Finish("")]  # the end, whether or not message_delta said why
         if kind == "error":
             err = obj.get("error") or {}
             etype = err.get("type") if isinstance(err, dict) else None

@@ -59,7 +59,9 @@ class OpenAIProvider(Provider):
 
     def parse(self, item: SSEEvent, state: dict[str, Any]) -> list[StreamEvent]:
         data = item.data.strip()
-        if not data or data == "[DONE]":
+        if data == "[DONE]":
+            return [Finish("")]  # the end, whether or not a finish_reason came
+        if not data:
             return []
         obj = loads_frame(data)
         if not isinstance(obj, dict):
