@@ -219,7 +219,8 @@ def test_reader_loads_a_hand_written_dotprompt_file() -> None:
 
 def test_body_without_markers_is_one_user_message() -> None:
     pf = parse_prompt_text("Summarize {{text}}\n", path="s.prompt")
-    assert pf.template.messages == [Message("user", "Summarize {{text}}")]
+    # no front matter: dotpromptz keeps the body's last newline, and sends it
+    assert pf.template.messages == [Message("user", "Summarize {{text}}\n")]
     assert pf.model is None and pf.version is None
 
 

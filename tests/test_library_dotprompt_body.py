@@ -148,10 +148,16 @@ def test_ordinary_files_keep_one_template_per_message() -> None:
     assert [m.role for m in pf.template.messages] == ["system", "user"]
 
 
-def test_history_is_a_warning_saying_it_renders_nothing() -> None:
+def test_history_is_placed_where_it_stands_without_a_warning() -> None:
     text = HEAD + '{{role "system"}}Be brief.\n{{history}}\n{{role "user"}}Hi'
     pf = parse_prompt_text(text, path="h.prompt")
-    assert any("h.prompt:5:" in w and "{{history}}" in w for w in pf.warnings)
+    assert pf.warnings == []
+    past = [Message("user", "Earlier"), Message("assistant", "Answer")]
+    assert pf.template.render({}, history=past) == [
+        Message("system", "Be brief.\n"),
+        *past,
+        Message("user", "Hi"),
+    ]
 
 
 @pytest.mark.parametrize(

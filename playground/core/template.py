@@ -35,8 +35,51 @@ class MissingVariable(TemplateError):
 
 @dataclass(frozen=True)
 class Message:
-    role: str  # system | user | assistant
+    """One message as sent. Dotprompt's ``model`` role is ``assistant`` here (what every
+    provider API but Gemini calls it, and what Genkit sends for it); files keep ``model``."""
+
+    role: str  # system | user | assistant | tool
     content: str
+
+
+HISTORY_ROLES = {
+    "system": "system",
+    "user": "user",
+    "assistant": "assistant",
+    "model": "assistant",
+    "tool": "tool",
+}
+
+
+def history_messages(items: Any) -> list[Message]:
+    """Conversation history as Messages: a list of Message or ``{role, content}`` mappings
+    (``model`` is read as assistant). Raises TemplateError naming the bad item."""
+    out: list[Message] = []
+    for i, item in enumerate(items or ()):
+        if isinstance(item, Message):
+            role, content = item.role, item.content
+        elif isinstance(item, dict):
+            role, content = item.get("role"), item.get("content")
+        else:
+            raise TemplateError(f"history item {i + 1} must be an object with role and content")
+        if role not in HISTORY_ROLES:
+            raise TemplateError(
+                f"history item {i + 1}: role {role!r} (use system, user, assistant or model)"
+            )
+        if not isinstance(content, str):
+            raise TemplateError(f"history item {i + 1}: content must be text")
+        out.append(Message(HISTORY_ROLES[role], content))
+    return out
+
+
+def insert_history(messages: list[Message], history: list[Message]) -> list[Message]:
+    """Dotprompt's rule for a template without ``{{history}}``: the history goes before the
+    last message when that is a user message (so after the system prompt), else at the end."""
+    if not history:
+        return messages
+    if messages and messages[-1].role == "user":
+        return [*messages[:-1], *history, messages[-1]]
+    return [*messages, *history]
 
 
 @dataclass
@@ -84,13 +127,17 @@ class PromptTemplate:
                 seen.setdefault(name, None)
         return list(seen)
 
-    def render(self, variables: dict[str, Any]) -> list[Message]:
+    def render(self, variables: dict[str, Any], history: Any = None) -> list[Message]:
+        """The messages to send, as Dotprompt renders them. ``history`` (run-time data: a
+        list of Message or ``{role, content}``) goes where ``{{history}}`` stands, else
+        where Dotprompt inserts it (see insert_history)."""
+        past = history_messages(history)
         if self.dotprompt:
-            return render_dotprompt("".join(m.content for m in self.messages), variables)
+            return render_dotprompt("".join(m.content for m in self.messages), variables, past)
         out = [Message(m.role, render_text(m.content, variables)) for m in self.messages]
         kept = [m for m in out if m.content.strip()]
         # a message that renders blank is left out, as Dotprompt leaves it out of a file
-        return kept or out
+        return insert_history(kept or out, past)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -194,16 +241,21 @@ def _compiled_dotprompt(source: str) -> Any:
         raise TemplateError(f"template syntax: {exc}") from None
 
 
-def render_dotprompt(body: str, variables: dict[str, Any]) -> list[Message]:
-    """Messages as dotpromptz renders ``body`` with no conversation history.
+def render_dotprompt(
+    body: str, variables: dict[str, Any], history: list[Message] | None = None
+) -> list[Message]:
+    """Messages as dotpromptz renders ``body`` with this conversation history.
 
     Mirrors ``dotpromptz._parse.to_messages`` (the tests check it against dotpromptz): render,
-    split at role and history markers, drop whitespace-only pieces; ``{{history}}`` starts a
-    model turn (empty here, so dropped); a section marker is metadata, not text. A media part
-    cannot go to a text-only request, so it is refused.
+    split at role and history markers, drop whitespace-only pieces; ``{{history}}`` places the
+    history and starts a model turn; without it the history goes where insert_history puts
+    it; a section marker is metadata, not text. A media part cannot go to a text-only
+    request, so it is refused.
     """
     rendered = _apply(_compiled_dotprompt(body), variables)
+    past = list(history or ())
     sources: list[list[str]] = [["user", ""]]
+    placed: list[Message] = []  # history put where {{history}} stands
     for piece in _ROLE_OR_HISTORY.split(rendered):
         if not piece.strip():
             continue
@@ -216,11 +268,17 @@ def render_dotprompt(body: str, variables: dict[str, Any]) -> list[Message]:
             else:
                 sources[-1][0] = role
         elif piece.startswith("<<<dotprompt:history"):
+            for m in past:
+                sources.append(["history", m.role, m.content])
+                placed.append(m)
             sources.append(["model", ""])
         else:
             sources[-1][1] += piece
     out = []
-    for role, text in sources:
+    for role, text, *given in sources:
+        if role == "history":
+            out.append(Message(text, given[0]))
+            continue
         if not text:
             continue
         parts = []
@@ -235,7 +293,7 @@ def render_dotprompt(body: str, variables: dict[str, Any]) -> list[Message]:
                 )
             parts.append(part)
         out.append(Message(_ROLES[role], "".join(parts)))
-    return out
+    return out if placed else insert_history(out, past)
 
 
 def _missing(message: str, variables: dict[str, Any]) -> TemplateError:

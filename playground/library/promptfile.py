@@ -336,9 +336,9 @@ def split_body(body: str, path: Any = None, first_line: int = 1) -> list[Message
 
     Text before the first marker is a user message (Dotprompt's default role); ``~`` strips
     whitespace as Handlebars does; blocks that are only whitespace are dropped, as Dotprompt
-    drops them.
+    drops them. The body is taken as dotpromptz holds it (stripped only after front matter),
+    so the last message keeps the whitespace it ends with, as Dotprompt renders it.
     """
-    body = body.strip()
     chunks: list[tuple[str, str]] = []  # (role, source)
     role = "user"
     pos = 0
@@ -376,7 +376,6 @@ def split_body(body: str, path: Any = None, first_line: int = 1) -> list[Message
 
 _ANY_ROLE = re.compile(r"\{\{~?\s*role\b")
 _WHOLE_BODY_HELPER = re.compile(r"\{\{~?\s*(history|section|media)\b")
-_HISTORY = re.compile(r"\{\{~?\s*history\b")
 _PARTIAL = re.compile(r"\{\{~?\s*#?>\s*([^\s}~]*)")
 _PARTIAL_CALL = re.compile(r"\{\{~?\s*>\s*([a-zA-Z0-9_.\-/]+)")  # a {{#> block}} has a fallback
 _INLINE = re.compile(r"""\{\{~?\s*#\*inline\s+(?:"([^"]*)"|'([^']*)')""")
@@ -433,12 +432,6 @@ def _whole_body_template(text: str, body: str, where: str, warnings: list[str]) 
                 where,
                 line_of(m.start()),
             )
-    history = _HISTORY.search(body)
-    if history:
-        warnings.append(
-            f"{where}:{line_of(history.start())}: {{{{history}}}} renders no messages here "
-            "(a run has no conversation history), as dotpromptz renders it with none"
-        )
     return PromptTemplate.from_body(body)
 
 

@@ -13,11 +13,21 @@ from typing import Any
 from playground.core.template import Message
 
 
-async def render_async(text: str, variables: dict[str, Any] | None = None) -> list[Message]:
+async def render_async(
+    text: str, variables: dict[str, Any] | None = None, history: list[Message] | None = None
+) -> list[Message]:
     from dotpromptz import Dotprompt
-    from dotpromptz.typing import DataArgument
+    from dotpromptz.typing import DataArgument, TextPart
+    from dotpromptz.typing import Message as DotpromptMessage
 
-    rendered = await Dotprompt().render(text, DataArgument(input=dict(variables or {})))
+    past = [
+        DotpromptMessage(
+            role="model" if m.role == "assistant" else m.role, content=[TextPart(text=m.content)]
+        )
+        for m in history or ()
+    ]
+    data = DataArgument(input=dict(variables or {}), messages=past or None)
+    rendered = await Dotprompt().render(text, data)
     out = []
     for m in rendered.messages:
         role = str(getattr(m.role, "value", m.role))
@@ -26,11 +36,14 @@ async def render_async(text: str, variables: dict[str, Any] | None = None) -> li
     return out
 
 
-def render_reference(text: str, variables: dict[str, Any] | None = None) -> list[Message]:
-    """Messages dotpromptz renders for ``text`` (its input.default merged under ``variables``)."""
+def render_reference(
+    text: str, variables: dict[str, Any] | None = None, history: list[Message] | None = None
+) -> list[Message]:
+    """Messages dotpromptz renders for ``text`` (its input.default merged under ``variables``,
+    ``history`` given as the conversation's messages); ``model`` is read as assistant."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(render_async(text, variables))
+        return asyncio.run(render_async(text, variables, history))
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, render_async(text, variables)).result()
+        return pool.submit(asyncio.run, render_async(text, variables, history)).result()
