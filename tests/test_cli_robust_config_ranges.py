@@ -1,4 +1,6 @@
-"""A prompt file's config is held to the bounds the matching flags are: one line, FILE:LINE."""
+"""A prompt file's config out of the bounds the flags hold: Dotprompt loads such a file, so
+do we (with a warning naming FILE:LINE); it is refused where it is run, naming the range the
+provider takes. Loading is not running."""
 
 from __future__ import annotations
 
@@ -8,30 +10,73 @@ import pytest
 from cli_helpers import playground
 
 
+def _write(tmp_path: Path, setting: str) -> None:
+    prompts = tmp_path / "prompts"
+    prompts.mkdir(exist_ok=True)
+    (prompts / "t.prompt").write_text(
+        f"---\nmodel: echo\nconfig:\n  seed: 1\n  {setting}\n---\nHello\n", encoding="utf-8"
+    )
+
+
 @pytest.mark.parametrize(
-    ("setting", "message"),
+    ("setting", "warning", "refusal"),
     [
-        ("temperature: 9", "config.temperature must be between 0 and 2"),
-        ("temperature: -1", "config.temperature must be between 0 and 2"),
-        ("topP: 7", "config.topP must be more than 0 and at most 1"),
+        (
+            "temperature: 9",
+            "config.temperature must be between 0 and 2",
+            "config.temperature 9 is out of range: echo takes 0..2",
+        ),
+        (
+            "temperature: -1",
+            "config.temperature must be between 0 and 2",
+            "config.temperature -1 is out of range: echo takes 0..2",
+        ),
+        (
+            "topP: 7",
+            "config.topP must be more than 0 and at most 1",
+            "config.topP 7 must be more than 0 and at most 1",
+        ),
         (
             "maxOutputTokens: -5",
             "config.maxOutputTokens must be a positive integer, at most 1000000",
-        ),
-        (
-            "maxOutputTokens: 12345678901234567890",
-            "config.maxOutputTokens must be a positive integer",
+            "config.maxOutputTokens -5 must be a positive integer, at most 1000000",
         ),
     ],
 )
-def test_out_of_range_config_is_refused_at_load(tmp_path: Path, setting: str, message: str) -> None:
-    (tmp_path / "t.prompt").write_text(
-        f"---\nmodel: echo\nconfig:\n  seed: 1\n  {setting}\n---\nHello\n", encoding="utf-8"
+def test_out_of_range_config_loads_with_a_warning_and_is_refused_when_run(
+    tmp_path: Path, setting: str, warning: str, refusal: str
+) -> None:
+    _write(tmp_path, setting)
+    shown = playground(tmp_path, "prompts", "show", "t")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("---\nmodel: echo\n")
+    assert shown.stderr == f"playground: warning: prompts/t.prompt:5: {warning}; a run refuses it\n"
+    listed = playground(tmp_path, "prompts", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert '"name": "t"' in listed.stdout and warning in listed.stderr
+    diffed = playground(tmp_path, "prompts", "diff", "t")
+    assert diffed.returncode == 0, diffed.stderr
+
+    ran = playground(tmp_path, "run", "t")
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.splitlines()[-1] == f"playground: t: {refusal}"
+    assert "Traceback" not in ran.stderr and ran.stdout == ""
+
+
+def test_the_refusal_names_each_providers_range(tmp_path: Path) -> None:
+    _write(tmp_path, "temperature: 3")
+    ran = playground(tmp_path, "run", "t", "-m", "echo", "-m", "anthropic:claude-x")
+    assert ran.returncode == 2
+    assert ran.stderr.splitlines()[-1] == (
+        "playground: t: config.temperature 3 is out of range: echo takes 0..2; anthropic takes 0..1"
     )
-    proc = playground(tmp_path, "run", "t.prompt")
-    assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.startswith("playground: t.prompt:") and message in proc.stderr
-    assert proc.stdout == ""
+
+
+def test_a_flag_that_overrides_the_value_runs(tmp_path: Path) -> None:
+    _write(tmp_path, "temperature: 9")
+    ran = playground(tmp_path, "run", "t", "-t", "0.5", "--json")
+    assert ran.returncode == 0, ran.stderr
+    assert '"temperature": 0.5' in ran.stdout
 
 
 def test_in_range_config_still_runs(tmp_path: Path) -> None:
@@ -41,6 +86,7 @@ def test_in_range_config_still_runs(tmp_path: Path) -> None:
     )
     proc = playground(tmp_path, "run", "t.prompt")
     assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
 
 
 def test_import_refuses_an_out_of_range_temperature(tmp_path: Path) -> None:

@@ -192,6 +192,17 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
         from playground.library import coerce_variables
 
         plan.variables = coerce_variables(plan.variables, plan.variable_types)
+    if base is not None:  # a file loads with a value out of range; it does not run
+        from playground.library.params import run_problem
+        from playground.library.promptfile import CONFIG_KEYS
+
+        file_values = [("temperature", t) for t in plan.temperatures]
+        file_values += [("top_p", plan.top_p), ("max_tokens", plan.max_tokens)]
+        file_values.append(("seed", plan.seed))
+        for name, value in file_values:
+            problem = run_problem(name, value, CONFIG_KEYS[name], plan.models, settings)
+            if problem:
+                raise UsageError(f"{args.prompt_file}: {problem}")
     from playground.config import model_id_problem
 
     for model in plan.models:

@@ -259,6 +259,7 @@ def list_command(args: argparse.Namespace) -> int:
     _, folder = _prompts_dir(args)
     prompts = list_prompts(folder)
     _warn(list_problems(folder))
+    _warn([w for pf in prompts for w in pf.warnings])  # loaded, but e.g. refused when run
     if args.json:
         doc = [
             {

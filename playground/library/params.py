@@ -38,6 +38,35 @@ def range_problem(field: str, value: float) -> str | None:
     return plan_rule(field, value)
 
 
+# each provider's own temperature range (what its API accepts); the playground's rule for a
+# run is 0..2 everywhere, Anthropic being sent at most 1
+PROVIDER_TEMPERATURES = {"anthropic": "0..1"}
+
+
+def provider_temperature_range(kind: str) -> str:
+    return PROVIDER_TEMPERATURES.get(kind, "0..2")
+
+
+def run_problem(field: str, value: Any, key: str, models: list[str], settings: Any) -> str | None:
+    """Why a prompt file's ``config.KEY`` cannot be run (a file with it still loads, with a
+    warning): its range problem, naming the range each model's provider takes."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    problem = range_problem(field, value)
+    if problem is None:
+        return None
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    if field != "temperature" or not models:
+        return f"config.{key} {shown} {problem}"
+    ranges: dict[str, str] = {}
+    for model in models:
+        provider = model.partition(":")[0]
+        cfg = settings.providers.get(provider) if settings is not None else None
+        ranges.setdefault(provider, provider_temperature_range(getattr(cfg, "kind", provider)))
+    named = "; ".join(f"{p} takes {r}" for p, r in ranges.items())
+    return f"config.{key} {shown} is out of range: {named}"
+
+
 def check_params(params: dict[str, Any], where: Any = None) -> None:
     """Raise LibraryError (one line) on the first parameter of the wrong type."""
     for field_name, value in params.items():
