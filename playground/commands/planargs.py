@@ -63,6 +63,12 @@ def add_prompt_args(parser: argparse.ArgumentParser) -> None:
         metavar="USD",
         help="refuse a run whose worst case costs more",
     )
+    parser.add_argument(
+        "--history",
+        metavar="FILE",
+        help="conversation history: a JSON list of {role, content}, placed where Dotprompt "
+        "places it ({{history}}, else before the last user message)",
+    )
     parser.add_argument("--yes", action="store_true", help="run even when over budget")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -115,6 +121,30 @@ def parse_vars(items: list[str]) -> dict[str, str]:
                 ) from None
         out[name.strip()] = checked_text(flag, value)
     return out
+
+
+def read_history(path: str) -> list[Any]:
+    """``--history FILE``: a JSON list of ``{role, content}``; UsageError in one line."""
+    import json
+
+    from playground.core.template import TemplateError, history_messages
+
+    flag = f"--history {checked_text('--history', path)}"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as exc:
+        raise UsageError(f"{flag}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{flag}: not valid UTF-8 text (offset {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{flag}: not JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(data, list):
+        raise UsageError(f"{flag}: must be a JSON list of {{role, content}} objects")
+    try:
+        return history_messages(data)
+    except TemplateError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
 
 
 def parse_temperature(text: str) -> float:
@@ -187,6 +217,8 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
         plan.seed = checked_param("--seed", "seed", args.seed)
     if args.stop:
         plan.stop = [checked_text("--stop", s) for s in args.stop]
+    if args.history is not None:
+        plan.history = read_history(args.history)
     plan.variables = {**plan.variables, **parse_vars(args.var)}
     if plan.variable_types:  # --formal=false is false when the file says formal is a boolean
         from playground.library import coerce_variables

@@ -373,7 +373,7 @@ def render_for_estimate(plan: RunPlan) -> tuple[list[Message], list[str], str | 
     template's own text is then counted instead).
     """
     try:
-        return plan.template.render(plan.variables), [], None
+        return plan.render(), [], None
     except MissingVariable:
         pass
     except TemplateError as exc:
@@ -384,7 +384,7 @@ def render_for_estimate(plan: RunPlan) -> tuple[list[Message], list[str], str | 
         variables[name] = ""
     for _ in range(8):
         try:
-            return plan.template.render(variables), missing, None
+            return plan.template.render(variables, history=plan.history), missing, None
         except MissingVariable as exc:  # a name the static scan could not see
             if exc.name in variables:
                 error = str(exc)

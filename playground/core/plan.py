@@ -75,6 +75,9 @@ class RunPlan:
     # a prompt file's declared variable types (name -> Picoschema type): text values from
     # --var or the TUI are read as these (see library.coerce_variables)
     variable_types: dict[str, str] = field(default_factory=dict)
+    # run-time conversation history (never part of a prompt file), placed as Dotprompt
+    # places it: where {{history}} stands, else before the last user message
+    history: list[Message] = field(default_factory=list)
 
     def validate(self) -> None:
         """Raise PlanError on the first value outside the rules (``param_problem``)."""
@@ -96,7 +99,7 @@ class RunPlan:
 
     def render(self) -> list[Message]:
         """Rendered messages; raises MissingVariable/TemplateError on bad input."""
-        return self.template.render(self.variables)
+        return self.template.render(self.variables, history=self.history)
 
     def cells(self) -> list[Cell]:
         out: list[Cell] = []
@@ -115,7 +118,7 @@ class RunPlan:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "template": self.template.to_dict(),
             "variables": self.variables,
             "models": self.models,
@@ -125,6 +128,9 @@ class RunPlan:
             "prompt_name": self.prompt_name,
             "prompt_version": self.prompt_version,
         }
+        if self.history:  # only then: a plan without history keeps its stored shape
+            out["history"] = [{"role": m.role, "content": m.content} for m in self.history]
+        return out
 
 
 @dataclass(frozen=True)

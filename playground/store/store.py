@@ -261,7 +261,7 @@ class Store(RecorderMixin):
 def plan_from_run(run: dict[str, Any]) -> RunPlan:
     """Rebuild the run's plan (template, variables, models, temperatures, params)."""
     from playground.core.plan import RunPlan
-    from playground.core.template import PromptTemplate
+    from playground.core.template import PromptTemplate, history_messages
 
     plan = run.get("plan") or run
     params = plan.get("params") or {}
@@ -277,6 +277,7 @@ def plan_from_run(run: dict[str, Any]) -> RunPlan:
         repeats=int(plan.get("repeats") or 1),
         prompt_name=plan.get("prompt_name"),
         prompt_version=plan.get("prompt_version"),
+        history=history_messages(plan.get("history")),
     )
 
 
