@@ -115,3 +115,16 @@ def test_one_rule_for_max_tokens_in_flag_config_and_prompt_file(tmp_path: Path, 
     config = playground(tmp_path, "run", "-p", "hi", "-m", "echo")
     assert f"[defaults] max_tokens: {rule}" in config.stderr
     assert flag.returncode == prompt_file.returncode == config.returncode == 2
+
+
+def test_eval_refuses_it_too(tmp_path: Path) -> None:
+    _write(tmp_path, "temperature: 9")
+    (tmp_path / "prompts" / "t.tests.yaml").write_text(
+        "- vars: {}\n  assert:\n    - {type: contains, value: Hello}\n", encoding="utf-8"
+    )
+    proc = playground(tmp_path, "eval", "t")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        "playground: t: config.temperature 9 is out of range: echo takes 0..2"
+    )
+    assert playground(tmp_path, "eval", "t", "-t", "0").returncode == 0

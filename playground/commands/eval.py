@@ -66,7 +66,7 @@ def add_parser(sub: Any, name: str) -> None:
 
 def load_target(args: argparse.Namespace, settings: Any, version: int | None = None) -> Any:
     """(PromptFile, RunPlan) for the prompt argument (``version``: NAME's vN)."""
-    from playground.commands.planargs import checked_text, parse_temperature
+    from playground.commands.planargs import checked_text, parse_temperature, refuse_file_ranges
     from playground.commands.promptfile import plan_from_prompt_file
     from playground.config import model_id_problem
     from playground.library import LibraryError, load_prompt
@@ -89,6 +89,7 @@ def load_target(args: argparse.Namespace, settings: Any, version: int | None = N
             raise UsageError("--repeat must be between 1 and 100")
         plan.repeats = args.repeat
     plan.use_cache = not args.no_cache
+    refuse_file_ranges(plan, args.prompt_file, settings)
     for model in plan.models:
         problem = model_id_problem(model, settings.providers)
         if problem:

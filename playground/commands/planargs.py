@@ -165,6 +165,20 @@ def checked_param(flag: str, name: str, value: Any, typed: str | None = None) ->
     return value
 
 
+def refuse_file_ranges(plan: Any, prompt_file: str, settings: Any) -> None:
+    """A prompt file loads with a config value out of range; it does not run with it (the
+    flags are checked already, so what is out of range here came from the file)."""
+    from playground.library.params import run_problem
+    from playground.library.promptfile import CONFIG_KEYS
+
+    values = [("temperature", t) for t in plan.temperatures]
+    values += [(name, getattr(plan, name)) for name in ("top_p", "max_tokens", "seed")]
+    for name, value in values:
+        problem = run_problem(name, value, CONFIG_KEYS[name], plan.models, settings)
+        if problem:
+            raise UsageError(f"{prompt_file}: {problem}")
+
+
 def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
     """Build the RunPlan; raises UsageError with a one-line reason on bad input."""
     from playground.core.plan import RunPlan
@@ -224,17 +238,8 @@ def plan_from_args(args: argparse.Namespace, settings: Any) -> Any:
         from playground.library import coerce_variables
 
         plan.variables = coerce_variables(plan.variables, plan.variable_types)
-    if base is not None:  # a file loads with a value out of range; it does not run
-        from playground.library.params import run_problem
-        from playground.library.promptfile import CONFIG_KEYS
-
-        file_values = [("temperature", t) for t in plan.temperatures]
-        file_values += [("top_p", plan.top_p), ("max_tokens", plan.max_tokens)]
-        file_values.append(("seed", plan.seed))
-        for name, value in file_values:
-            problem = run_problem(name, value, CONFIG_KEYS[name], plan.models, settings)
-            if problem:
-                raise UsageError(f"{args.prompt_file}: {problem}")
+    if base is not None:
+        refuse_file_ranges(plan, args.prompt_file, settings)
     from playground.config import model_id_problem
 
     for model in plan.models:
