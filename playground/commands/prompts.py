@@ -68,6 +68,22 @@ def add_parser(sub: Any, name: str) -> None:
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.set_defaults(func=diff_command)
 
+    p = actions.add_parser(
+        "check",
+        help="render each prompt's defaults and test cases here and with dotpromptz; "
+        "report every byte that differs",
+        description=(
+            "Loads every prompt file (or each NAME), renders its defaults and every case of "
+            "NAME.tests.yaml as a run here renders them and as dotpromptz renders them for an "
+            "application, and reports each difference: file, case, message and first "
+            "differing byte. Exit 0 when all match, 1 when any differs, 2 for bad input."
+        ),
+    )
+    _common_suppressed(p)
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=check_command)
+
     p = actions.add_parser("import", help="import a Prompty file or an llm YAML template")
     _common_suppressed(p)
     p.add_argument("file", metavar="FILE", help="a .prompty file or an llm template (.yaml)")
@@ -384,6 +400,58 @@ def _coloured(diff: str) -> str:
         else:
             out.append(line)
     return "".join(out)
+
+
+def check_command(args: argparse.Namespace) -> int:
+    from playground.library import LibraryError, list_problems, list_prompts, load_prompt
+    from playground.library.check import CheckResult, check_prompt
+
+    _, folder = _prompts_dir(args)
+    results: list[CheckResult] = []
+    if args.names:
+        for name in args.names:
+            try:
+                pf = load_prompt(name, folder)
+            except LibraryError as exc:
+                results.append(CheckResult(name, problem=str(exc)))
+                continue
+            results.append(check_prompt(pf))
+    else:
+        for problem in list_problems(folder):
+            results.append(CheckResult(problem.split(":", 1)[0], problem=problem))
+        results += [check_prompt(pf) for pf in list_prompts(folder)]
+        results.sort(key=lambda r: r.path)
+    differences = sum(len(r.differences) for r in results)
+    bad = any(r.problem for r in results)
+    if args.json:
+        doc = {
+            "prompts": [
+                {
+                    "path": r.path,
+                    "renders": r.renders,
+                    "problem": r.problem,
+                    "skipped": r.skipped,
+                    "differences": [d.to_dict() for d in r.differences],
+                }
+                for r in results
+            ],
+            "differences": differences,
+        }
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            if r.problem:
+                print(f"playground: {r.problem}", file=sys.stderr)
+            for d in r.differences:
+                print(f"{r.path}: {d.describe()}")
+            for note in r.skipped:
+                print(f"{r.path}: {note} (not compared)")
+            if r.renders and not r.differences:
+                print(f"{r.path}: {r.renders} render(s) match dotpromptz")
+        renders = sum(r.renders for r in results)
+        summary = f"{differences} difference(s)" if differences else "no differences"
+        print(f"checked {len(results)} prompt file(s), {renders} render(s): {summary}")
+    return 2 if bad else 1 if differences else 0
 
 
 def import_command(args: argparse.Namespace) -> int:
