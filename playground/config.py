@@ -36,6 +36,8 @@ class ProviderConfig:
     models: list[str] = field(default_factory=list)
     base_url_env: str | None = None
     batch: bool = True  # kinds openai/anthropic send `--batch` runs to the batch API
+    rpm: int | None = None  # requests per minute (core/ratelimit.py)
+    tpm: int | None = None  # tokens per minute: prompt + max_tokens per request
 
     def can_batch(self) -> bool:
         """Whether `--batch` cells of this provider go to its batch API (else they run live)."""
@@ -339,6 +341,12 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
             if not isinstance(entry["batch"], bool):
                 raise bad(table, "batch", "true or false", entry["batch"])
             cfg.batch = entry["batch"]
+        for limit in ("rpm", "tpm"):
+            if limit in entry:
+                value = entry[limit]
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    raise bad(table, limit, "a positive integer (per minute)", value)
+                setattr(cfg, limit, value)
         if not cfg.base_url and kind != "echo":
             raise fail(f"{table} needs base_url")
         settings.providers[name] = cfg

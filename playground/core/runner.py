@@ -50,6 +50,7 @@ from playground.core.providers.base import (
     one_line,
     raw_text,
 )
+from playground.core.ratelimit import ProviderPace
 from playground.core.retry import (
     error_from_exception,
     gives_up,
@@ -97,6 +98,7 @@ class Runner:
         self._global: asyncio.Semaphore | None = None
         self._per_provider: dict[str, asyncio.Semaphore] = {}
         self._requests_sent: dict[str, int] = {}  # per provider, ever: "did one start since?"
+        self._paces: dict[str, ProviderPace] = {}
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -121,6 +123,15 @@ class Runner:
         """Count a request to ``provider`` going out; its number."""
         n = self._requests_sent[provider] = self._requests_sent.get(provider, 0) + 1
         return n
+
+    def pace(self, provider: str) -> ProviderPace:
+        """The provider's rpm/tpm limits and 429 back-off (one per provider, shared by runs)."""
+        pace = self._paces.get(provider)
+        if pace is None:
+            cfg = self.settings.providers.get(provider)
+            pace = ProviderPace(cfg.rpm if cfg else None, cfg.tpm if cfg else None)
+            self._paces[provider] = pace
+        return pace
 
     def _semaphores(self, provider: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
         if self._global is None:
@@ -356,8 +367,11 @@ class RunHandle:
         if first and self.batch is not None and self.batch.accepts(provider):
             await self.batch.take(cell, provider, request, result)
             return True
-        global_sem, provider_sem = runner._semaphores(provider.name)
         await self._warmed()
+        pace = runner.pace(provider.name)
+        if pace.limited:  # before the slots: a cell waiting for its turn holds none
+            await pace.acquire(self._input_estimate(model_id) + (self.plan.max_tokens or 0))
+        global_sem, provider_sem = runner._semaphores(provider.name)
         queued = provider_sem.locked() or global_sem.locked()
         if queued:
             self._emit(CellQueued(cell, self._queue_reason(provider.name, provider_sem)))
@@ -445,7 +459,9 @@ class RunHandle:
         max_retries = self.runner.settings.defaults.max_retries
         read_timeout = self.runner.settings.defaults.read_timeout
         client = self.runner.client
+        pace = self.runner.pace(provider.name)
         for attempt in range(max_retries + 1):
+            await pace.wait_if_paused()  # a 429 elsewhere holds every cell of the provider
             result.attempts = attempt + 1
             t0 = time.perf_counter()
             result.ttft_ms = None
@@ -515,6 +531,8 @@ class RunHandle:
                     result.error = f"{error.message} (after {attempt + 1} attempts)"
                 return
             wait = retry_wait(error, attempt)
+            if error.status == 429:
+                pace.back_off(wait)
             self._emit(CellRetry(cell, attempt + 1, wait, error.message))
             await asyncio.sleep(wait)
             result.status = "running"
