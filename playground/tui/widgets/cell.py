@@ -47,8 +47,14 @@ class AnswerText(TextArea, can_focus=False):
         )
 
     def append(self, text: str) -> None:
-        self.insert(text, self.document.end, maintain_selection_offset=True)
+        with self.prevent(TextArea.Changed):  # not an edit: the screen's editor hears those
+            self.insert(text, self.document.end, maintain_selection_offset=True)
         self.history.clear()  # a stream is not an edit to undo: keep no copies of it
+
+    def show(self, text: str) -> None:
+        """Replace the whole text (a past run, or a fresh start)."""
+        with self.prevent(TextArea.Changed):
+            self.load_text(text)
 
 
 _STATUS_MARK = {
@@ -238,7 +244,7 @@ class ResultCell(Vertical, can_focus=True):
         self.set_notice("")
         self.query_one(".cell-figures", Static).update("waiting for the first token…")
         self.answer.placeholder = ""
-        self.answer.clear()
+        self.answer.show("")
         self.answer.anchor(False)
         if self.query(".cell-md-body"):
             await self.query_one(".cell-md", Markdown).update("")
@@ -344,7 +350,7 @@ class ResultCell(Vertical, can_focus=True):
         """Show a finished result at once (a past run from the store)."""
         self.result = result
         self._shown = [result.output]
-        self.answer.load_text(result.output)
+        self.answer.show(result.output)
         self.answer.placeholder = "" if result.output or result.status != "ok" else "(no output)"
         self._show_end(result)
         if self.markdown_on:
