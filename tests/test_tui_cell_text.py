@@ -140,7 +140,7 @@ async def test_every_character_of_a_long_answer_can_be_reached(tmp_path: Path) -
                 break
             before = body.scroll_y
             await pilot.press("pagedown")
-            await wait_for(pilot, lambda: body.scroll_y > before)
+            await wait_for(pilot, lambda before=before: body.scroll_y > before)
             await pilot.pause()
         text = "".join(seen[i] for i in sorted(seen))
         assert body.max_scroll_y > 0  # it did not fit: the keys reached the rest

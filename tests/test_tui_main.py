@@ -339,7 +339,7 @@ async def test_a_prompt_file_opens_with_its_name_and_version(
         await wait_for(pilot, lambda: app.sub_title.endswith("· modified"))
         await wait_for(pilot, lambda: bar.line != loaded and "tok" in bar.line)
         # undone back to the file: not modified, and the estimate is the file's again
-        screen.editor.user_area.load_text(screen._baseline[1])
+        screen.editor.user_area.load_text(screen.form.baseline[1])
         await wait_for(pilot, lambda: app.sub_title == f"{prompt.name} v3")
         await wait_for(pilot, lambda: bar.line == loaded)
 
@@ -504,7 +504,8 @@ async def test_a_cell_waiting_for_a_slot_shows_queued_then_streams(
     loopback: LoopbackServer, tmp_path: Path
 ) -> None:
     """lo-openai runs one call at a time: the second temperature's cell says it is queued
-    and why, then streams once the first is done."""
+    and why, then streams once the first is done (here: cancelled, so the test does not race
+    the first answer)."""
     settings = loopback_settings(
         loopback,
         tmp_path,
@@ -512,7 +513,8 @@ async def test_a_cell_waiting_for_a_slot_shows_queued_then_streams(
         temperatures=[0.0, 1.0],
         max_concurrency={"lo-openai": 1},
     )
-    loopback.default = Reply(text="one two three four", chunks=4, duration=0.6)
+    loopback.enqueue(Reply(text="one two three four", stall_after=2))  # holds the only slot
+    loopback.default = Reply(text="one two three four", chunks=4)
     app = make_app(settings, store=open_store(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await type_text(pilot, "go")
@@ -522,9 +524,14 @@ async def test_a_cell_waiting_for_a_slot_shows_queued_then_streams(
         assert waiting.border_title.startswith("◌")
         figures = str(waiting.query_one(".cell-figures", Static).render())
         assert figures == "queued: lo-openai runs 1 at once (max_concurrency)"
-        await wait_for(pilot, lambda: waiting.has_class("-running"))
+        first = next(c for c in cells_of(app) if c is not waiting)
+        await wait_for(pilot, lambda: first.shown_text == "one two ")
+        first.focus()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: waiting.has_class("-running") or waiting.ended)
         await wait_for(pilot, lambda: all_done(app, 2), timeout=10)
-        assert [c.result.status for c in cells_of(app)] == ["ok", "ok"]
+        assert first.result.status == "cancelled" and waiting.result.status == "ok"
+        assert waiting.result.output == "one two three four"
         assert loopback.max_in_flight_for("openai") == 1
 
 

@@ -8,7 +8,6 @@ the store and tiktoken load after the first frame, when first needed.
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,11 +21,6 @@ if TYPE_CHECKING:
     from playground.config import Settings
     from playground.core.plan import RunPlan
     from playground.core.runner import Runner
-
-NO_KEYS_HINT = (
-    "No API keys found: export OPENAI_API_KEY=… (or ANTHROPIC_/GEMINI_/OPENROUTER_), "
-    "or use echo / local Ollama"
-)
 
 
 class PlaygroundApp(App[None]):
@@ -164,18 +158,6 @@ class PlaygroundApp(App[None]):
 
         self.bundled_themes = register_bundled_themes(self)
 
-    async def action_quit(self) -> None:
-        """Ctrl+Q: the draft is kept for the next start, then quit."""
-        from playground.tui.screens.main import MainScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                try:
-                    screen.save_draft()
-                except Exception as exc:  # an unwritable state file must not block quitting
-                    self.log.warning(f"draft not saved: {exc}")
-        await super().action_quit()
-
     def _theme_changed(self, theme: Any) -> None:
         self.remember(theme=theme.name)
 
@@ -222,9 +204,3 @@ def make_app(
 ) -> PlaygroundApp:
     """The app with its services; tests pass a temp store and loopback providers."""
     return PlaygroundApp(settings, store, providers, prompt_file=prompt_file, prompt=prompt)
-
-
-def any_key(settings: Settings) -> bool:
-    return any(
-        cfg.api_key_env and os.environ.get(cfg.api_key_env) for cfg in settings.providers.values()
-    )

@@ -27,12 +27,10 @@ PREVIEW_DELAY = 0.12
 
 
 def _library() -> Any:
-    """The prompt library module, or None while it is not installed/built yet."""
-    try:
-        from playground import library
-    except ImportError:
-        return None
-    return library if hasattr(library, "preview_promotion") else None
+    """The prompt library (imported when the dialog first needs it)."""
+    from playground import library
+
+    return library
 
 
 class PromoteScreen(ModalScreen[str | None]):
@@ -184,12 +182,10 @@ class PromoteScreen(ModalScreen[str | None]):
         if not name:
             message = "type a name for the prompt file"
         else:
-            try:
-                from playground.library.names import check_name
+            from playground.library.names import check_name
 
+            try:
                 checked = check_name(name)
-            except ImportError:
-                checked = name
             except Exception as exc:
                 message = str(exc)
         self._set_error("#promote-name-error", message if name else "")
@@ -205,10 +201,6 @@ class PromoteScreen(ModalScreen[str | None]):
         library = _library()
         if name is None:
             version.update(Content(""))
-            view.set_text("")
-            return
-        if library is None:
-            version.update(Content("the prompt library is not available in this build"))
             view.set_text("")
             return
         try:
@@ -272,9 +264,6 @@ class PromoteScreen(ModalScreen[str | None]):
             self.query_one("#promote-name", Input).focus()
             return
         library = _library()
-        if library is None:
-            self._set_error("#promote-error", "the prompt library is not available in this build")
-            return
         if self.preview is None:
             self.update_preview()
             if self.preview is None:

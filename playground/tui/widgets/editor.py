@@ -64,24 +64,26 @@ class PromptEditor(Vertical):
 
     def __init__(self, system: str = "", user: str = "", **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
-        self._system = system
-        self._user = user
+        # held, not queried: the texts stay readable while the screen unmounts (its draft is
+        # saved then, after the children are gone)
+        self._system_area = TemplateArea(system, id="system", placeholder="optional system message")
+        self._user_area = TemplateArea(
+            user, id="user", placeholder="Write the prompt; {{name}} makes a variable"
+        )
 
     def compose(self) -> ComposeResult:
         yield Label("System", id="system-label")
-        yield TemplateArea(self._system, id="system", placeholder="optional system message")
+        yield self._system_area
         yield Label("User  (ctrl+r runs)", id="user-label")
-        yield TemplateArea(
-            self._user, id="user", placeholder="Write the prompt; {{name}} makes a variable"
-        )
+        yield self._user_area
 
     @property
     def system_area(self) -> TemplateArea:
-        return self.query_one("#system", TemplateArea)
+        return self._system_area
 
     @property
     def user_area(self) -> TemplateArea:
-        return self.query_one("#user", TemplateArea)
+        return self._user_area
 
     @property
     def system(self) -> str:

@@ -2,38 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Static
 
 from playground.render.figures import format_cost
 
+if TYPE_CHECKING:
+    from playground.core.estimate import PlanEstimate
 
-def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
-    """(one line, over budget?) from a PlanEstimate-shaped object.
+
+def summarize(estimate: PlanEstimate, budget: float | None) -> tuple[str, bool]:
+    """(one line, over budget?) from a plan's estimate.
 
     Most important first, since a narrow terminal cuts the end: the budget warning, the
     money, empty variables, then the tokens per model.
     """
-    per_model: dict[str, str] = {}
-    for cell in getattr(estimate, "cells", ()):
-        model = getattr(cell, "model", None) or getattr(getattr(cell, "cell", None), "model", "?")
-        if model in per_model:
-            continue
-        approx = "" if getattr(cell, "method", "estimate") == "exact" else "≈"
-        per_model[model] = f"{_short(model)} {approx}{cell.input_tokens} tok"
+    per_model = {
+        model: f"{_short(model)} {'' if cell.exact else '≈'}{cell.input_tokens} tok"
+        for model, cell in estimate.by_model().items()
+    }
     tokens_part = " · ".join(per_model.values()) or "no models selected"
     parts: list[str] = []
-    n = len(getattr(estimate, "cells", ()))
-    worst = getattr(estimate, "max_cost_usd", None)
-    unpriced = getattr(estimate, "unpriced", None) or ()
-    count = len(unpriced) if isinstance(unpriced, (list, tuple, set)) else int(unpriced)
+    n = len(estimate.cells)
+    worst = estimate.max_cost_usd
+    count = len(estimate.unpriced)
     money_part = f"{n} call{'s' if n != 1 else ''}"
     if estimate.input_cost_usd is None and worst is None:
         money_part += " · unpriced"
     else:
         money_part += f" · in {format_cost(estimate.input_cost_usd)} · worst {format_cost(worst)}"
-        expected = getattr(estimate, "expected_cost_usd", None)
+        expected = estimate.expected_cost_usd
         if expected is not None:
             money_part += f" · expected {format_cost(expected)}"
         if count:
@@ -42,7 +41,7 @@ def summarize(estimate: Any, budget: float | None) -> tuple[str, bool]:
     if over:
         parts.append(f"⚠ over budget {format_cost(budget)}")
     parts.append(money_part)
-    missing = getattr(estimate, "missing_variables", None)
+    missing = estimate.missing_variables
     if missing:
         parts.append("empty: " + ", ".join(missing))
     parts.append(tokens_part)
@@ -76,7 +75,7 @@ class EstimateBar(Static):
         self.over_budget = False
         self.line = "estimating…"
 
-    def show_estimate(self, estimate: Any, budget: float | None) -> None:
+    def show_estimate(self, estimate: PlanEstimate, budget: float | None) -> None:
         self.line, self.over_budget = summarize(estimate, budget)
         self.set_class(self.over_budget, "-over")
         self.remove_class("-error")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import work
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 if TYPE_CHECKING:  # the list loads with the picker's content, just after the first frame
     from textual.widgets import SelectionList
@@ -43,10 +45,19 @@ def catalog_from_settings(settings: Any) -> list[ModelEntry]:
     return out
 
 
-def any_key_present(settings: Any) -> bool:
-    return any(
-        cfg.api_key_env and os.environ.get(cfg.api_key_env) for cfg in settings.providers.values()
-    )
+async def probe_provider(name: str, provider: Any, settings: Any, client: Any) -> list[ModelEntry]:
+    """Is this provider ready, and what does it offer? (Short timeouts; never raises.)"""
+    cfg = settings.providers.get(name) or provider.config
+    try:
+        ready, why = await provider.check_ready(client)
+        models = await provider.list_models(client) if ready else list(cfg.models)
+    except Exception as exc:
+        ready, why, models = False, " ".join(str(exc).split())[:60], list(cfg.models)
+    ids = model_ids_for(name, cfg.kind, models)
+    if not ids:
+        reason = why if not ready else f"no models: add models = [...] to [providers.{name}]"
+        return [ModelEntry(f"{name}:*", False, reason)]
+    return [ModelEntry(m, ready, "" if ready else why) for m in ids]
 
 
 class ModelPicker(Vertical):
@@ -147,9 +158,33 @@ class ModelPicker(Vertical):
         for e in self._visible() if self._query.strip() else ():
             if e.reason and not e.available:
                 reasons.setdefault(e.model_id.split(":", 1)[0], e.reason)
-        label = self.query_one("#model-why")
+        label = self.query_one("#model-why", Static)
         label.update(" · ".join(f"{provider}: {why}" for provider, why in reasons.items()))
         label.set_class(bool(reasons), "-shown")
+
+    @work(exclusive=True, group="probe", exit_on_error=False)
+    async def probe(
+        self, providers: dict[str, Any], settings: Any, client: Any, *, first_start: bool = False
+    ) -> None:
+        """Ask every provider whether it is ready and what it offers, then show it. On a first
+        start without keys, echo and up to two local (Ollama) models are selected."""
+        names = list(providers)
+        groups = await asyncio.gather(
+            *(probe_provider(n, providers[n], settings, client) for n in names)
+        )
+        entries = [e for group in groups for e in group]
+        if not self.is_attached:
+            return  # the app is closing
+        self.set_entries(entries)
+        if first_start:
+            local = [
+                e.model_id
+                for e in entries
+                if e.available
+                and e.model_id != "echo"
+                and settings.providers[e.model_id.split(":")[0]].kind == "ollama"
+            ]
+            self.set_selected(["echo", *local[:2]])
 
     def set_entries(self, entries: list[ModelEntry]) -> None:
         """Replace what is known about the models (after the readiness check)."""

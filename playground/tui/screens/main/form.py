@@ -1,0 +1,367 @@
+"""The form above the grid: prompt, variables, models, temperatures and parameters.
+
+It gives the ``RunPlan`` it describes (``build_plan``) and loads one (``restore``), knows
+whether its text is still what was loaded, and keeps the live estimate in step with what is
+typed: debounced, counted off the UI thread, exact counts asked for once typing pauses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Label, TextArea
+from textual.worker import get_current_worker
+
+from playground.tui.api_keys import any_key
+from playground.tui.widgets.editor import PromptEditor
+from playground.tui.widgets.model_picker import ModelPicker, catalog_from_settings
+from playground.tui.widgets.params import ParamsError, ParamsPanel
+from playground.tui.widgets.temperatures import (
+    TemperatureError,
+    TemperatureInput,
+    format_temperatures,
+)
+from playground.tui.widgets.variables import VariablesPanel
+
+if TYPE_CHECKING:
+    from playground.core.estimate import PlanEstimate as Estimate
+    from playground.core.plan import RunPlan
+    from playground.tui.app import PlaygroundApp
+
+DEBOUNCE_S = 0.15
+
+
+class PlanError(ValueError):
+    """The form's content cannot make a plan; one line for the estimate bar."""
+
+
+def field_text(value: Any) -> str:
+    """A default from a prompt file as a variable field's text. The fields hold text, and any
+    non-empty text is true to Handlebars: a false default becomes "" so {{#if}} stays false."""
+    if value is False or value is None:
+        return ""
+    if value is True:
+        return "true"
+    return str(value)
+
+
+class PromptForm(Horizontal):
+    """The editor and variables on the left, the matrix (models, temperatures, parameters)
+    on the right."""
+
+    class Edited(Message):
+        """The form's text changed: by the user (``by_user``), or back to what was loaded
+        (an undo). Loading a plan or a file is neither."""
+
+        def __init__(self, by_user: bool) -> None:
+            super().__init__()
+            self.by_user = by_user
+
+    class Estimated(Message):
+        """A fresh estimate of the plan the form describes."""
+
+        def __init__(self, estimate: Estimate) -> None:
+            super().__init__()
+            self.estimate = estimate
+
+    class Problem(Message):
+        """The form cannot be estimated: one line saying why."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    app: PlaygroundApp  # type: ignore[assignment]
+
+    def __init__(self, *, draft: dict[str, str], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.prompt_info: Any = None  # the PromptFile opened, if any
+        self.viewing_run: Any = None  # a past run shown read-only: its choices are not remembered
+        self.baseline: tuple[str, str] | None = None  # the texts last loaded
+        self.modified = False
+        self.use_cache = True
+        self.last_estimate: Estimate | None = None
+        self._vars_edited = False  # a variable was changed since the last load
+        self._timer: Timer | None = None
+        self._editor = PromptEditor(draft.get("system", ""), draft.get("user", ""), id="editor")
+
+    def compose(self) -> ComposeResult:
+        settings = self.app.settings
+        state = self.app.state
+        with Vertical(id="editor-col"):
+            yield self._editor
+            yield VariablesPanel(state.variables, id="variables")
+        with Vertical(id="side"):
+            yield Label("Models", classes="section")
+            default_models = list(settings.defaults.models) if any_key(settings) else ["echo"]
+            yield ModelPicker(
+                catalog_from_settings(settings),
+                state.models if state.models is not None else default_models,
+                id="models",
+            )
+            yield Label("Temperatures", classes="section")
+            yield TemperatureInput(
+                state.temperatures
+                if state.temperatures is not None
+                else format_temperatures(list(settings.defaults.temperatures)),
+                placeholder="empty: the provider's default (e.g. 0, 0.7, 1.2)",
+                id="temperatures",
+            )
+            params = {"max_tokens": str(settings.defaults.max_tokens), **state.params}
+            yield ParamsPanel(params, id="params")
+
+    # -- handles ------------------------------------------------------------------------------
+    @property
+    def editor(self) -> PromptEditor:
+        """The system and user messages (readable after unmounting too)."""
+        return self._editor
+
+    @property
+    def picker(self) -> ModelPicker:
+        return self.query_one(ModelPicker)
+
+    @property
+    def variables(self) -> VariablesPanel:
+        return self.query_one(VariablesPanel)
+
+    @property
+    def temperatures(self) -> TemperatureInput:
+        return self.query_one(TemperatureInput)
+
+    @property
+    def params(self) -> ParamsPanel:
+        return self.query_one(ParamsPanel)
+
+    # -- form -> plan -------------------------------------------------------------------------
+    def build_plan(self) -> RunPlan:
+        """The plan the form describes; raises PlanError with a one-line reason."""
+        from playground.core.plan import RunPlan
+        from playground.core.template import PromptTemplate, TemplateError
+
+        models = list(self.picker.selected)
+        if not models:
+            raise PlanError("no model selected: pick one in Models (space toggles)")
+        try:
+            temperatures = self.temperatures.temperatures()
+            params = self.params.params()
+        except (TemperatureError, ParamsError) as exc:
+            raise PlanError(str(exc)) from None
+        template = PromptTemplate.from_parts(self.editor.system, self.editor.user)
+        variables: dict[str, Any] = dict(self.variables.values())
+        types: dict[str, str] = {}
+        info = self.prompt_info
+        if info is not None and getattr(info, "schema", None):
+            from playground.library import coerce_variables, variable_types
+
+            types = variable_types(info.schema)
+            variables = coerce_variables(variables, types)  # "false" in a boolean field
+        plan = RunPlan(
+            template=template,
+            variables=variables,
+            variable_types=types,
+            models=models,
+            temperatures=temperatures,
+            max_tokens=params.max_tokens,
+            top_p=params.top_p,
+            seed=params.seed,
+            repeats=params.repeats,
+        )
+        plan.use_cache = self.use_cache
+        if info is not None:
+            plan.prompt_name = info.name
+            plan.prompt_version = info.version
+        try:
+            plan.render()
+        except TemplateError as exc:
+            raise PlanError(str(exc)) from None
+        return plan
+
+    # -- plan -> form -------------------------------------------------------------------------
+    def load_texts(self, system: str, user: str) -> None:
+        """Put texts in the editor without counting it as an edit."""
+        self.baseline = (system, user)
+        self._vars_edited = False
+        self.editor.set_texts(system, user)
+
+    def restore(self, plan: RunPlan) -> None:
+        """Show a plan: its prompt, variables, models, temperatures and parameters."""
+        self.load_texts(plan.template.system, plan.template.user)
+        self.variables.set_values({k: field_text(v) for k, v in (plan.variables or {}).items()})
+        self.picker.set_selected(list(plan.models))
+        self.temperatures.value = format_temperatures(list(plan.temperatures))
+        self.params.set_values(
+            {
+                "max_tokens": "" if plan.max_tokens is None else str(plan.max_tokens),
+                "top_p": "" if plan.top_p is None else f"{plan.top_p:g}",
+                "seed": "" if plan.seed is None else str(plan.seed),
+                "repeats": str(plan.repeats),
+            }
+        )
+        self.modified = False
+        self.rescan_variables()
+        self.schedule_update()
+
+    def load_prompt_file(self, prompt: Any) -> None:
+        """`playground PROMPT_FILE`: its messages, model, parameters and default variables."""
+        self.prompt_info = prompt
+        template = prompt.template
+        self.load_texts(template.system, template.user)
+        defaults = {k: field_text(v) for k, v in (getattr(prompt, "variables", None) or {}).items()}
+        if defaults:
+            panel = self.variables
+            panel.set_values({**defaults, **{k: v for k, v in panel.memory.items() if v}})
+        if getattr(prompt, "model", None):
+            self.picker.set_selected([prompt.model])
+        if prompt.temperature is not None:
+            self.temperatures.value = format_temperatures([prompt.temperature])
+        values = {
+            "max_tokens": prompt.max_tokens,
+            "top_p": getattr(prompt, "top_p", None),
+            "seed": getattr(prompt, "seed", None),
+        }
+        self.params.set_values(
+            {k: f"{v:g}" if isinstance(v, float) else str(v) for k, v in values.items() if v}
+        )
+
+    def prompt_saved(self, plan: RunPlan, fresh: Any) -> None:
+        """The open prompt file got a new version; the editor's text, if it is what was
+        saved, is no longer "modified"."""
+        self.prompt_info = fresh
+        texts = (self.editor.system, self.editor.user)
+        if (plan.template.system, plan.template.user) == texts:
+            self.baseline = texts
+            self._vars_edited = False
+            self.modified = False
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the UI remembers of the form between starts."""
+        return {
+            "models": list(self.picker.selected),
+            "temperatures": self.temperatures.value,
+            "variables": dict(self.variables.memory),
+            "params": self.params.raw(),
+            "draft": {"system": self.editor.system, "user": self.editor.user},
+        }
+
+    # -- edits --------------------------------------------------------------------------------
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self.schedule_update()
+        if (self.editor.system, self.editor.user) != self.baseline:
+            self.modified = True
+            self.post_message(self.Edited(by_user=True))
+        elif self.modified and not self._vars_edited:  # undone back to what was loaded
+            self.modified = False
+            self.post_message(self.Edited(by_user=False))
+
+    def on_variables_panel_changed(self) -> None:
+        self._vars_edited = True
+        self.modified = True
+        self.post_message(self.Edited(by_user=True))
+        self.schedule_update()
+
+    def on_model_picker_changed(self) -> None:
+        self.schedule_update()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "temperatures" or (event.input.id or "").startswith("param-"):
+            self.schedule_update()
+
+    # -- the live estimate --------------------------------------------------------------------
+    @property
+    def estimate_pending(self) -> bool:
+        """An estimate (or an exact count) is due or on its way: the bar may still change."""
+        return self._timer is not None or any(
+            w.node is self and w.group in ("estimate", "exact") and not w.is_finished
+            for w in self.workers
+        )
+
+    def schedule_update(self, delay: float = DEBOUNCE_S) -> None:
+        """Restart the debounce clock; the estimate runs in a thread when it fires."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(delay, self._update_now)
+
+    def rescan_variables(self) -> None:
+        from playground.core.template import template_variables
+
+        names: dict[str, None] = {}
+        for text in (self.editor.system, self.editor.user):
+            for name in template_variables(text):
+                names.setdefault(name, None)
+        self.variables.set_names(list(names))
+
+    def _update_now(self) -> None:
+        self._timer = None
+        self.rescan_variables()
+        try:
+            plan = self.build_plan()
+        except PlanError as exc:
+            self.post_message(self.Problem(str(exc)))
+            return
+        # empty variables left out: the estimator counts them as empty and names them
+        filled = {k: v for k, v in plan.variables.items() if v != ""}
+        self._estimate(replace(plan, variables=filled), self.snapshot())
+
+    @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
+    def _estimate(self, plan: RunPlan, snapshot: dict[str, Any]) -> None:
+        """Off the UI's path: token counts can take a while on long prompts."""
+        worker = get_current_worker()
+        try:
+            estimate = self.app.estimate(plan)
+        except Exception as exc:
+            if not worker.is_cancelled:
+                self._from_thread(self.post_message, self.Problem(" ".join(str(exc).split())))
+            return
+        if worker.is_cancelled:
+            return
+        self.last_estimate = estimate
+        self._from_thread(self._estimated, estimate)
+        if self.prompt_info is not None:  # a prompt file's matrix and text are the file's
+            snapshot = {k: v for k, v in snapshot.items() if k in ("variables", "params")}
+        elif self.viewing_run is not None:  # looking at a past run is not choosing it
+            snapshot = {k: v for k, v in snapshot.items() if k == "variables"}
+        self.app.remember(**snapshot)
+
+    def _from_thread(self, callback: Any, *args: Any) -> None:
+        """Hand a result to the UI; quietly dropped when the app is closing."""
+        with contextlib.suppress(RuntimeError):
+            self.app.call_from_thread(callback, *args)
+
+    def _estimated(self, estimate: Estimate) -> None:
+        if self.is_attached:
+            self.post_message(self.Estimated(estimate))
+            self._ask_exact(estimate)
+
+    def _ask_exact(self, estimate: Estimate) -> None:
+        """≈ counts of Anthropic/Gemini models (with a key) become exact once typing pauses."""
+        counter = self.app.exact_counter
+        if counter is None or not any(m.content.strip() for m in estimate.messages):
+            return  # nothing written yet: not worth a call
+        from playground.core.exact_counts import messages_digest
+
+        digest = messages_digest(estimate.messages)
+        wanted = [
+            model
+            for model, cell in estimate.by_model().items()
+            if cell.method != "exact"
+            and counter.supports(model)
+            and counter.cached(model, digest) is None  # asked already: never loop
+        ]
+        if wanted:
+            self._fetch_exact(counter, wanted, estimate.messages)
+
+    @work(exclusive=True, group="exact", exit_on_error=False)
+    async def _fetch_exact(self, counter: Any, models: list[str], messages: list[Any]) -> None:
+        """One debounced call per model (a newer keystroke cancels this); a failed count
+        leaves the estimate as it was, marked ≈."""
+        counts = await asyncio.gather(*(counter.count_debounced(m, messages) for m in models))
+        if any(c is not None for c in counts):
+            self.schedule_update(0.01)

@@ -1,0 +1,592 @@
+"""The main screen: the form above, the estimate bar, the results grid below, and what the
+keys do with them (run, cancel, history, and the actions on a cell)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
+
+from textual import work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TextArea
+
+from playground.core.figures import format_cost
+from playground.tui.api_keys import NO_KEYS_HINT, any_key
+from playground.tui.screens.main.controller import RunController
+from playground.tui.screens.main.form import PlanError, PromptForm
+from playground.tui.widgets.editor import PromptEditor
+from playground.tui.widgets.estimate_bar import EstimateBar
+from playground.tui.widgets.grid import ResultGrid
+from playground.tui.widgets.model_picker import ModelPicker
+
+if TYPE_CHECKING:
+    from playground.core.plan import CellResult, RunPlan
+    from playground.core.runner import RunHandle
+    from playground.tui.app import PlaygroundApp
+    from playground.tui.widgets.cell import ResultCell
+
+
+class MainScreen(Screen[None]):
+    """Editor and matrix above, the estimate bar, the results grid below."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "run", "Run", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+o,ctrl+h", "history", "History", key_display="^o"),
+        Binding("ctrl+g", "toggle_grid", "Grid"),
+        Binding("ctrl+n", "toggle_cache", "Cache"),
+        Binding("f2", "focus_prompt", "Prompt", show=False),
+    ]
+
+    app: PlaygroundApp  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: RunController[ResultCell] = RunController(lambda: self.app.runner)
+        self._replaced_draft: tuple[str, str] | None = None  # what a reopened run replaced
+        self._first_start = False  # no remembered selection when the app opened
+        self._form: PromptForm | None = None
+
+    # -- layout -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        app = self.app
+        self._first_start = app.state.models is None
+        # classes set before the children mount: changing them after restyles the whole tree
+        self.set_class(app.size.width >= 140, "-wide")
+        no_keys = not any_key(app.settings)
+        yield Header(icon="▶")
+        yield Static(
+            NO_KEYS_HINT if no_keys else "", id="notice", markup=False, classes="-shown" * no_keys
+        )
+        draft = {} if app.prompt_file or app.prompt else app.state.draft
+        self._form = PromptForm(draft=draft, id="top")
+        yield self._form
+        yield EstimateBar(id="estimate")
+        yield ResultGrid(id="results")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.app.prompt_file is not None or self.app.prompt is not None:
+            self._open_prompt_file()
+        self.editor.user_area.focus()
+        # the template engine, httpx and the store load after the first frame
+        self.call_after_refresh(self._after_first_frame)
+
+    def on_unmount(self) -> None:
+        """Leaving (quitting): what is typed is kept for the next start."""
+        try:
+            self.save_draft()
+        except Exception as exc:  # an unwritable state file must not block quitting
+            self.log.warning(f"draft not saved: {exc}")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= 140, "-wide")
+
+    def _after_first_frame(self) -> None:
+        self._probe_models()
+        self.form.schedule_update(0.01)
+
+    # -- handy handles ----------------------------------------------------------------------
+    @property
+    def form(self) -> PromptForm:
+        """Held, not queried: the draft is read from it while the screen unmounts."""
+        if self._form is None:
+            raise RuntimeError("the main screen has not been composed")
+        return self._form
+
+    @property
+    def editor(self) -> PromptEditor:
+        return self.form.editor
+
+    @property
+    def picker(self) -> ModelPicker:
+        return self.form.picker
+
+    @property
+    def grid(self) -> ResultGrid:
+        return self.query_one(ResultGrid)
+
+    @property
+    def estimate_bar(self) -> EstimateBar:
+        return self.query_one(EstimateBar)
+
+    @property
+    def viewing_run(self) -> Any:
+        """The past run shown read-only, if any."""
+        return self.form.viewing_run
+
+    @property
+    def prompt_info(self) -> Any:
+        return self.form.prompt_info
+
+    @property
+    def last_estimate(self) -> Any:
+        return self.form.last_estimate
+
+    @property
+    def estimate_pending(self) -> bool:
+        return self.form.estimate_pending
+
+    @property
+    def modified(self) -> bool:
+        return self.form.modified
+
+    def build_plan(self) -> RunPlan:
+        """The plan the form describes; raises PlanError with a one-line reason."""
+        return self.form.build_plan()
+
+    def set_notice(self, text: str, *, warning: bool = True) -> None:
+        notice = self.query_one("#notice", Static)
+        notice.update(text)
+        notice.set_class(bool(text), "-shown")
+        notice.set_class(not warning, "-info")
+
+    def _update_subtitle(self) -> None:
+        form = self.form
+        parts = []
+        if form.prompt_info is not None:
+            info = form.prompt_info
+            parts.append(getattr(info, "label", None) or f"{info.name} v{info.version}")
+        if form.viewing_run is not None:
+            parts.append(f"run {form.viewing_run} (read-only)")
+        if form.modified and (form.prompt_info is not None or form.viewing_run is not None):
+            parts.append("modified")
+        if not form.use_cache:
+            parts.append("cache off")
+        self.app.sub_title = " · ".join(parts)
+
+    def _leave_past_run(self) -> None:
+        """The past run shown is being edited or run again: no longer read-only."""
+        if self.form.viewing_run is None:
+            return
+        self.form.viewing_run = None
+        self.set_notice("")  # the history banner goes (a no-key hint comes back on restart)
+        for cell in self.grid.cells.values():
+            cell.remove_class("-readonly")
+
+    # -- the prompt file --------------------------------------------------------------------
+    def _open_prompt_file(self) -> None:
+        """`playground PROMPT_FILE`: its messages, model, parameters and default variables."""
+        prompt, path = self.app.prompt, self.app.prompt_file
+        if prompt is None and path is not None:
+            try:
+                from playground.library import load_prompt
+
+                prompt = load_prompt(path, self.app.settings.prompts_dir())
+            except Exception as exc:
+                self.set_notice(f"{path}: {' '.join(str(exc).split())}")
+                return
+        if prompt is None:
+            return
+        self.form.load_prompt_file(prompt)
+        self._update_subtitle()
+
+    # -- the form tells -----------------------------------------------------------------------
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self.grid.hold_for_typing()  # this key's echo first, then the streamed text
+
+    def on_prompt_form_edited(self, event: PromptForm.Edited) -> None:
+        if event.by_user:
+            self._leave_past_run()
+        self._update_subtitle()
+
+    def on_prompt_form_estimated(self, event: PromptForm.Estimated) -> None:
+        self.estimate_bar.show_estimate(event.estimate, self.app.settings.defaults.budget_usd)
+
+    def on_prompt_form_problem(self, event: PromptForm.Problem) -> None:
+        self.estimate_bar.show_problem(event.text)
+
+    def save_draft(self) -> None:
+        """Remember what is typed now (nothing typed is lost). A past run only looked at keeps
+        the draft it replaced; a prompt file's text is the file's, not the workspace's draft."""
+        form = self._form
+        if form is None:
+            return
+        if form.prompt_info is not None:
+            return
+        if form.viewing_run is not None and self._replaced_draft is not None:
+            system, user = self._replaced_draft
+        else:
+            system, user = self.editor.system, self.editor.user
+        self.app.remember(draft={"system": system, "user": user})
+
+    # -- the models the providers offer --------------------------------------------------------
+    @work(exclusive=True, group="probe", exit_on_error=False)
+    async def _probe_models(self) -> None:
+        app = self.app
+        await asyncio.to_thread(lambda: app.store)  # open the database off the UI thread
+        if not self.is_attached:
+            return
+        first_start = (
+            self._first_start and self.form.prompt_info is None and not any_key(app.settings)
+        )
+        self.picker.probe(app.providers, app.settings, app.runner.client, first_start=first_start)
+
+    # -- running ----------------------------------------------------------------------------
+    def action_run(self) -> None:
+        try:
+            if not self.editor.user.strip():
+                raise PlanError("the user message is empty: write the prompt first")
+            plan = self.form.build_plan()
+        except PlanError as exc:
+            self.estimate_bar.show_problem(str(exc))
+            self.notify(str(exc), severity="error", timeout=4)
+            return
+        self._start_run(plan)
+
+    @work(group="run")
+    async def _start_run(self, plan: RunPlan) -> None:
+        from playground.tui.screens.dialogs import ConfirmScreen
+
+        budget = self.app.settings.defaults.budget_usd
+        if budget is not None:
+            estimate = await asyncio.to_thread(self.app.estimate, plan)
+            worst = getattr(estimate, "max_cost_usd", None)
+            if worst is not None and worst > budget:
+                question = (
+                    f"This run may cost up to {format_cost(worst)}, over your budget of "
+                    f"{format_cost(budget)}. Run anyway?"
+                )
+                if not await self.app.push_screen_wait(ConfirmScreen(question)):
+                    return
+        await self.runs.cancel_all_and_wait()
+        try:
+            handle = self.runs.start(plan)
+        except Exception as exc:
+            self.notify(" ".join(str(exc).split()), severity="error")
+            return
+        self._leave_past_run()
+        self._update_subtitle()
+        cells = await self.grid.build(handle.cells, plan.repeats, markdown=self.app.state.markdown)
+        self.runs.adopt(handle, cells, plan)
+        await self._consume(handle, cells)
+
+    async def _consume(self, handle: RunHandle, cells: dict[int, ResultCell]) -> None:
+        grid = self.grid
+        grid.start_flushing()
+        try:
+            await self.runs.consume(handle, cells)
+        finally:
+            if not self.runs.busy:
+                grid.stop_flushing()
+        if handle.store_error:
+            self.notify(f"the run was not fully recorded: {handle.store_error}", severity="warning")
+        elif self.app.store_error:
+            self.notify(f"not recorded: {self.app.store_error}", severity="warning", timeout=4)
+        self.app.runs_changed()
+        self.form.schedule_update()
+
+    def action_cancel(self) -> None:
+        """Escape: un-zoom first; then the focused cell if it is running, else the whole run."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        if _is_cell(focused):  # a cell: only that one, and only while it runs
+            self.runs.cancel_cell(focused)
+            return
+        if self.runs.cancel_all():
+            self.notify("run cancelled", timeout=2)
+
+    # -- judging ----------------------------------------------------------------------------
+    def on_result_cell_action_requested(self, event: ResultCell.ActionRequested) -> None:
+        cell = event.cell
+        match event.action:
+            case "markdown_all":
+                self._markdown_all(not cell.markdown_on)
+            case "zoom":
+                if self.maximized is cell:
+                    self.minimize()
+                else:
+                    self.maximize(cell, container=False)
+            case _ if cell.result is None:
+                return
+            case "copy":
+                output = cell.result.output
+                self.app.copy_to_clipboard(output)
+                self.notify(f"copied {len(output)} characters", timeout=2)
+            case "rerun":
+                self._rerun(cell)
+            case action:
+                self._judge(cell, action)
+
+    @work(group="markdown")
+    async def _markdown_all(self, on: bool) -> None:
+        """M: every cell as Markdown, or every cell exactly as received; remembered."""
+        self.app.remember(markdown=on)
+        for widget in list(self.grid.cells.values()):
+            await widget.set_markdown(on)
+        self.notify(
+            "Answers rendered as Markdown (M: exactly as received)."
+            if on
+            else "Answers exactly as received (M: rendered as Markdown).",
+            timeout=3,
+        )
+
+    @work(group="judge")
+    async def _judge(self, cell: ResultCell, action: str) -> None:
+        result = cell.result
+        if result is None:
+            return
+        match action:
+            case "rate":
+                await self._rate(cell, result)
+            case "inspect":
+                from playground.tui.screens.inspect import InspectScreen
+
+                await self.app.push_screen_wait(InspectScreen(result))
+            case "diff":
+                await self._diff(cell, result)
+            case "promote":
+                await self._promote(cell, result)
+
+    async def _rate(self, cell: ResultCell, result: CellResult) -> None:
+        from playground.tui.screens.rate import RateScreen
+
+        answer = await self.app.push_screen_wait(RateScreen(result))
+        if answer is None:
+            return
+        score, note = answer
+        scale = getattr(answer, "scale", None)
+        store = self.app.store
+        if store is None or result.id is None:
+            self.notify(f"not saved: {self.app.store_error or 'no store'}", severity="error")
+            return
+        try:
+            await asyncio.to_thread(store.rate, result.id, score, note, scale)
+        except Exception as exc:
+            self.notify(f"rating not saved: {' '.join(str(exc).split())}", severity="error")
+            return
+        cell.set_rating(score, note, scale)
+        self.notify(f"rated {cell.rating}", timeout=2)
+
+    async def _diff(self, cell: ResultCell, result: CellResult) -> None:
+        from playground.tui.screens.dialogs import PickCellScreen
+        from playground.tui.screens.diff import DiffScreen
+        from playground.tui.widgets.cell import cell_label
+
+        others = [
+            (i, cell_label(c.cell, 2 if c.cell.sample > 1 else 1))
+            for i, c in self.grid.cells.items()
+            if c is not cell and c.result is not None
+        ]
+        if not others:
+            self.notify("no other cell to compare with", severity="warning")
+            return
+        if len(others) == 1:
+            pick: int | None = others[0][0]
+        else:
+            pick = await self.app.push_screen_wait(
+                PickCellScreen(f"Diff {cell_label(cell.cell)} against…", others)
+            )
+        if pick is None:
+            return
+        other = self.grid.cells[pick].result
+        if other is not None:
+            await self.app.push_screen_wait(DiffScreen(result, other))
+
+    def _plan_for(self, cell: ResultCell) -> RunPlan | None:
+        """The plan that made the cell, else the form's (None, and said, when it has none)."""
+        plan = self.runs.plan_of(cell)
+        if plan is None:
+            try:
+                plan = self.form.build_plan()
+            except PlanError as exc:
+                self.notify(str(exc), severity="error")
+                return None
+        return plan
+
+    async def _promote(self, cell: ResultCell, result: CellResult) -> None:
+        from playground.tui.screens.promote import PromoteScreen
+
+        plan = self._plan_for(cell)
+        if plan is None:
+            return
+        message = await self.app.push_screen_wait(
+            PromoteScreen(self.app.settings, plan.template, result, plan, store=self.app.store)
+        )
+        if message:
+            self.notify(message, timeout=5)
+            self._after_promote(plan)
+
+    def _after_promote(self, plan: RunPlan) -> None:
+        """The open prompt file got a new version: the title names it, and the editor's text,
+        if it is what was promoted, is no longer "modified"."""
+        info = self.form.prompt_info
+        path = getattr(info, "path", None)
+        if info is None or path is None or plan.prompt_name not in (None, info.name):
+            return
+        try:
+            from playground.library import load_prompt
+
+            fresh = load_prompt(path, self.app.settings.prompts_dir())
+        except Exception:
+            return
+        if fresh.name != info.name or fresh.version == info.version:
+            return  # promoted under another name, or nothing new
+        self.form.prompt_saved(plan, fresh)
+        self._update_subtitle()
+
+    @work(group="rerun")
+    async def _rerun(self, cell: ResultCell) -> None:
+        """Run this one cell again (never from the cache), in place."""
+        base = self._plan_for(cell)
+        if base is None:
+            return
+        try:
+            handle = self.runs.rerun(cell, base)
+        except Exception as exc:
+            self.notify(" ".join(str(exc).split()), severity="error")
+            return
+        if self.form.viewing_run is not None:  # running again: no longer a read-only past run
+            self._leave_past_run()
+            self._update_subtitle()
+        await self._consume(handle, {0: cell})
+
+    # -- history ----------------------------------------------------------------------------
+    def action_history(self) -> None:
+        self._history()
+
+    @work(group="history")
+    async def _history(self) -> None:
+        from playground.tui.screens.history import HistoryScreen
+
+        store = await asyncio.to_thread(lambda: self.app.store)
+        if store is None:
+            self.notify(f"no history: {self.app.store_error}", severity="error")
+            return
+        run_id = await self.app.push_screen_wait(HistoryScreen(store))
+        if run_id is None:
+            return
+        try:
+            plan, results, ratings = await asyncio.to_thread(_load_run, store, run_id)
+        except Exception as exc:
+            self.notify(f"cannot open run {run_id}: {' '.join(str(exc).split())}", severity="error")
+            return
+        await self.restore(run_id, plan, results, ratings)
+
+    async def restore(
+        self,
+        run_id: Any,
+        plan: RunPlan,
+        results: list[CellResult],
+        ratings: dict[Any, dict[str, Any]] | None = None,
+    ) -> None:
+        """Show a past run: its prompt, variables, matrix and results, read-only until edited."""
+        await self.runs.cancel_all_and_wait()
+        form = self.form
+        draft = (self.editor.system, self.editor.user)
+        if form.viewing_run is None:  # the draft, not another past run
+            self._replaced_draft = draft if any(draft) else None
+        form.viewing_run = run_id  # before the form changes: this is not a new choice
+        form.restore(plan)
+        if any(draft) and draft != (plan.template.system, plan.template.user):
+            self.notify("Your draft was replaced: Ctrl+Z in the editor brings it back.", timeout=6)
+        cells = await self.grid.build(
+            [r.cell for r in results], plan.repeats, markdown=self.app.state.markdown
+        )
+        for result in results:
+            widget = cells.get(result.cell.index)
+            if widget is not None:
+                await widget.show_result(result)
+                self.runs.show_plan(widget, plan)
+                rating = (ratings or {}).get(result.id)
+                if rating:
+                    widget.set_rating(rating["score"], rating.get("note"), rating.get("scale"))
+        form.modified = False
+        self._update_subtitle()
+        self.set_notice(
+            f"Run {run_id} from the history, read-only: edit the prompt and press Ctrl+R to run "
+            "again.",
+            warning=False,
+        )
+
+    # -- other actions ----------------------------------------------------------------------
+    def action_toggle_cache(self) -> None:
+        form = self.form
+        form.use_cache = not form.use_cache
+        self._update_subtitle()
+        self.notify(
+            "Cache on: a cell already answered is shown from the store, at no cost."
+            if form.use_cache
+            else "Cache off: every cell calls its model (Ctrl+N turns the cache back on).",
+            timeout=4,
+        )
+
+    def action_toggle_grid(self) -> None:
+        self.toggle_class("-grid-only")
+        if self.has_class("-grid-only"):
+            first = next(iter(self.grid.cells.values()), None)
+            if first is not None:
+                first.focus()
+        else:
+            self.editor.user_area.focus()
+
+    def action_focus_prompt(self) -> None:
+        self.remove_class("-grid-only")
+        self.editor.user_area.focus()
+
+    def palette_commands(self) -> Iterator[SystemCommand]:
+        """Everything this screen does, for the command palette."""
+        yield SystemCommand("Run", "Run the prompt across the matrix (ctrl+r)", self.action_run)
+        yield SystemCommand(
+            "Cancel", "Cancel the focused cell, or the whole run (escape)", self.action_cancel
+        )
+        yield SystemCommand("History", "Open a past run (ctrl+o)", self.action_history)
+        yield SystemCommand(
+            "Toggle grid", "Give the results the whole screen (ctrl+g)", self.action_toggle_grid
+        )
+        yield SystemCommand(
+            "Focus prompt", "Back to the user message (f2)", self.action_focus_prompt
+        )
+        yield SystemCommand(
+            "Toggle cache",
+            "Answer identical cells from the store, or call every model again (ctrl+n)",
+            self.action_toggle_cache,
+        )
+        cell = self.focused if _is_cell(self.focused) else None
+        if cell is None or cell.result is None:
+            return
+        from playground.tui.widgets.cell import ResultCell, cell_label
+
+        label = cell_label(cell.cell)
+        for action, title, help in (
+            ("rate", "Rate cell", "Score the focused answer 1–5 with a note (r)"),
+            ("copy", "Copy cell", "Copy the focused answer to the clipboard (c)"),
+            ("inspect", "Inspect cell", "The exact request and raw response (i)"),
+            ("diff", "Diff cell", "Compare the focused answer with another, word by word (d)"),
+            ("rerun", "Re-run cell", "Run the focused cell again (x)"),
+            ("promote", "Promote cell", "Save this prompt as a new prompt-file version (p)"),
+        ):
+            yield SystemCommand(
+                title,
+                f"{help}: {label}",
+                lambda a=action, c=cell: c.post_message(ResultCell.ActionRequested(c, a)),
+            )
+
+
+def _is_cell(widget: object) -> TypeGuard[ResultCell]:
+    """Is this a grid cell? (Without importing the cell module at start.)"""
+    return type(widget).__name__ == "ResultCell"
+
+
+def _load_run(
+    store: Any, run_id: Any
+) -> tuple[RunPlan, list[CellResult], dict[Any, dict[str, Any]]]:
+    """A past run from the store as (plan, results, ratings by response id)."""
+    from playground.core.plan import CellResult
+
+    run = store.get_run(run_id)
+    if run is None:
+        raise LookupError(f"no run {run_id}")
+    plan = store.plan_from_run(run)
+    rows = store.responses_for_run(run_id)
+    results = [
+        row if isinstance(row, CellResult) else CellResult.from_dict(dict(row), i)
+        for i, row in enumerate(rows)
+    ]
+    ratings = {r["id"]: r["rating"] for r in rows if isinstance(r, dict) and r.get("rating")}
+    return plan, results, ratings
