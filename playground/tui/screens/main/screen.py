@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
-from playground.core.figures import format_cost
+from playground.render.figures import format_cost
 from playground.tui.api_keys import NO_KEYS_HINT, any_key
 from playground.tui.screens.main.controller import RunController
 from playground.tui.screens.main.form import PlanError, PromptForm
