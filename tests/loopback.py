@@ -76,7 +76,8 @@ Scripting. A ``Reply`` describes one response; every field is optional:
 
 Choosing the reply for a request, first match wins:
     1. ``srv.on_request`` if set: a callable(RecordedRequest) -> Reply | None (it also sees
-       the GET routes; a Reply with status >= 400 makes them fail);
+       the GET routes; a Reply with status >= 400 makes them fail, a 3xx redirects them
+       with its headers, e.g. {"location": ...});
     2. a queue for the request's model: ``srv.enqueue(r1, r2, model="m")`` (consumed in order);
     3. the global queue: ``srv.enqueue(r1, r2)``;
     4. ``srv.default`` (a Reply, default ``Reply()``).
@@ -638,7 +639,10 @@ class _Handler(BaseHTTPRequestHandler):
         owner._begin(rec)
         try:
             scripted = owner.on_request(rec) if method == "GET" and owner.on_request else None
-            if scripted is not None and scripted.status >= 400:
+            if scripted is not None and 300 <= scripted.status < 400:
+                body = scripted.body if isinstance(scripted.body, bytes) else b""
+                self._json(scripted.status, None, scripted.headers, raw=body)
+            elif scripted is not None and scripted.status >= 400:
                 self._json(scripted.status, {"error": {"message": f"error {scripted.status}"}})
             elif kind == "openai-models":
                 self._json(

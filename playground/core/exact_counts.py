@@ -67,6 +67,8 @@ class ExactCounter:
         provider = self._providers.get(name)
         if provider is None:
             provider = self._providers[name] = provider_class(cfg.kind)(cfg)
+        if provider.missing_key_error() is not None:  # a key with a control character
+            return None
         return provider, model
 
     def supports(self, model_id: str) -> bool:

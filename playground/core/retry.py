@@ -37,6 +37,10 @@ def error_from_exception(
 ) -> ProviderError | None:
     """The HTTP client's exception as a cell's error (retryable or not); None when ``exc``
     is not an HTTP client's exception."""
+    from playground.core.providers.httpclient import RedirectRefused
+
+    if isinstance(exc, RedirectRefused):
+        return ProviderError(str(exc), code="redirect")
     if isinstance(exc, httpx.TimeoutException):
         what = "connect" if isinstance(exc, httpx.ConnectTimeout) else "no data"
         secs = connect_timeout if what == "connect" else read_timeout

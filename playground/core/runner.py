@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 import httpx
@@ -97,7 +97,9 @@ class Runner:
         self._client: httpx.AsyncClient | None = None
         self._global: asyncio.Semaphore | None = None
         self._per_provider: dict[str, asyncio.Semaphore] = {}
-        self._requests_sent: dict[str, int] = {}  # per provider, ever: "did one start since?"
+        # per provider: requests sent ever, and in flight now (did another overlap mine?)
+        self._requests_sent: dict[str, int] = {}
+        self._requests_open: dict[str, int] = {}
         self._paces: dict[str, ProviderPace] = {}
 
     @property
@@ -119,10 +121,17 @@ class Runner:
             await self._client.aclose()
             self._client = None
 
-    def _count_request(self, provider: str) -> int:
-        """Count a request to ``provider`` going out; its number."""
-        n = self._requests_sent[provider] = self._requests_sent.get(provider, 0) + 1
-        return n
+    def _open_request(self, provider: str) -> Callable[[], bool]:
+        """A request to ``provider`` goes out; the function returned tells whether another
+        request to it ran at some point meanwhile (already open, or sent since: the order
+        requests reach a server need not be the order they left). ``_close_request`` after."""
+        sent = self._requests_sent[provider] = self._requests_sent.get(provider, 0) + 1
+        open_before = self._requests_open.get(provider, 0)
+        self._requests_open[provider] = open_before + 1
+        return lambda: open_before > 0 or self._requests_sent[provider] > sent
+
+    def _close_request(self, provider: str) -> None:
+        self._requests_open[provider] -= 1
 
     def pace(self, provider: str) -> ProviderPace:
         """The provider's rpm/tpm limits and 429 back-off (one per provider, shared by runs)."""
@@ -473,7 +482,7 @@ class RunHandle:
             events = 0
             finished = False
             raw: list[Any] = []  # this attempt's response as it came, for the inspect view
-            sent = self.runner._count_request(provider.name)
+            overlapped = self.runner._open_request(provider.name)
             try:
                 async for event in provider.stream(client, request, raw):
                     events += 1
@@ -516,9 +525,10 @@ class RunHandle:
                     read_timeout=read_timeout,
                 )
                 assert error is not None
-                if error.code == "dropped" and self.runner._requests_sent[provider.name] > sent:
+                if error.code == "dropped" and overlapped():
                     error = one_at_a_time_hint(error, self.runner.settings, provider.name)
             finally:
+                self.runner._close_request(provider.name)
                 if raw:
                     result.raw_response = raw_text(raw)
             result.latency_ms = (time.perf_counter() - t0) * 1000

@@ -7,6 +7,7 @@ never times, never prices: the runner does that, the same way for every wire pro
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,7 @@ import httpx
 from playground.config import ProviderConfig
 from playground.core.template import Message
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
 
@@ -114,10 +116,22 @@ class Provider:
         return self.config.resolved_base_url()
 
     def api_key(self) -> str | None:
-        return self.config.api_key()
+        """The key from the environment. One holding a control character is refused (a CR/LF
+        would put a header of its own on the wire): ProviderError, before any request."""
+        key = self.config.api_key()
+        if key is not None and _CONTROL.search(key):
+            raise ProviderError(
+                f"{self.config.api_key_env} contains a control character", code="bad_key"
+            )
+        return key
 
     def missing_key_error(self) -> ProviderError | None:
-        if self.needs_key and self.config.api_key_env and not self.api_key():
+        """Why this provider cannot be called now: its key is missing or unusable."""
+        try:
+            key = self.api_key()
+        except ProviderError as exc:
+            return exc
+        if self.needs_key and self.config.api_key_env and not key:
             return ProviderError(
                 f"no API key: set {self.config.api_key_env} in the environment",
                 code="missing_key",
@@ -172,7 +186,7 @@ class Provider:
         """(ready, why not). Remote APIs are ready when their key is present."""
         err = self.missing_key_error()
         if err:
-            return False, f"set {self.config.api_key_env}"
+            return False, err.message if err.code == "bad_key" else f"set {self.config.api_key_env}"
         return True, "key present" if self.config.api_key_env else "ready"
 
 

@@ -10,7 +10,7 @@ Every client made here:
 
 - sends and keeps no cookies (aiohttp's ``DummyCookieJar``; an httpx jar that stores none);
 - follows a redirect only to the same origin (scheme, host, port): one to another origin is
-  refused with a one-line ``ProviderError``, so a provider's key header (``Authorization``,
+  refused (``RedirectRefused``, one line on the cell), so a provider's key header (``Authorization``,
   ``x-api-key``, ``x-goog-api-key``) never reaches another host;
 - refuses a ``Transfer-Encoding`` other than ``chunked`` (httpx's own does; aiohttp would pass
   a ``gzip, chunked`` body on still compressed);
@@ -28,9 +28,14 @@ from typing import Any
 
 import httpx
 
-from playground.core.providers.base import ProviderError, one_line
+from playground.core.providers.base import one_line
 
 TRANSPORTS = ("aiohttp", "httpx")
+
+
+class RedirectRefused(httpx.RequestError):
+    """A redirect to another origin: not followed. An httpx error, so every caller that
+    handles the client's errors handles this one."""
 
 
 class _NoCookies(http.cookiejar.CookieJar):
@@ -77,10 +82,10 @@ async def _check_response(response: httpx.Response) -> None:
         if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
             from playground.core.secrets import redact_url
 
-            raise ProviderError(
+            raise RedirectRefused(
                 f"the server redirected to {redact_url(str(target))}: not followed "
                 "(keys stay with their provider)",
-                code="redirect",
+                request=response.request,
             )
 
 

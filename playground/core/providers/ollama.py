@@ -19,6 +19,7 @@ from playground.core.providers.base import (
     one_line,
 )
 from playground.core.providers.framing import NDJSONDecoder
+from playground.core.providers.httpclient import RedirectRefused
 
 
 class OllamaProvider(Provider):
@@ -81,6 +82,8 @@ class OllamaProvider(Provider):
     async def check_ready(self, client: httpx.AsyncClient) -> tuple[bool, str]:
         try:
             r = await client.get(f"{self.base_url}/api/tags", timeout=1.5)
+        except RedirectRefused as exc:
+            return False, str(exc)
         except httpx.HTTPError:
             return False, f"server not reachable at {self.base_url}"
         return r.status_code < 400, "reachable" if r.status_code < 400 else f"HTTP {r.status_code}"

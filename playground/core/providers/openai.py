@@ -20,6 +20,7 @@ from playground.core.providers.base import (
     one_line,
 )
 from playground.core.providers.framing import SSEEvent
+from playground.core.providers.httpclient import RedirectRefused
 
 # Reasoning models take max_completion_tokens and only the default temperature.
 _REASONING = re.compile(r"^(o\d|gpt-5)")
@@ -110,12 +111,15 @@ class OpenAIProvider(Provider):
             return []
 
     async def check_ready(self, client: httpx.AsyncClient) -> tuple[bool, str]:
-        if self.config.api_key_env and not self.api_key():
-            return False, f"set {self.config.api_key_env}"
+        err = self.missing_key_error()
+        if err is not None:
+            return False, err.message if err.code == "bad_key" else f"set {self.config.api_key_env}"
         if self.name in ("openai", "openrouter"):
             return True, "key present"
         try:
             r = await client.get(f"{self.base_url}/models", headers=self.headers(), timeout=2.0)
+        except RedirectRefused as exc:
+            return False, str(exc)
         except httpx.HTTPError:
             return False, f"server not reachable at {self.base_url}"
         status = r.status_code
