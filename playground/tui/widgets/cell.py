@@ -57,6 +57,8 @@ class AnswerText(TextArea, can_focus=False):
             self.load_text(text)
 
 
+EVAL_KEYS = ("case_next", "case_prev", "open_case")  # the screen says when there are no cases
+
 _STATUS_MARK = {
     "pending": "○",
     "queued": "◌",
@@ -114,6 +116,9 @@ class ResultCell(Vertical, can_focus=True):
         Binding("z", "cell('zoom')", "Zoom"),
         Binding("m", "toggle_markdown", "Markdown"),
         Binding("M", "cell('markdown_all')", "Markdown all", show=False),
+        Binding("right_square_bracket", "cell('case_next')", "Next case", show=False),
+        Binding("left_square_bracket", "cell('case_prev')", "Prev case", show=False),
+        Binding("o", "cell('open_case')", "Open case", show=False),
         Binding("up", "scroll_body('up')", show=False),
         Binding("down", "scroll_body('down')", show=False),
         Binding("pageup", "scroll_body('page_up')", show=False),
@@ -368,6 +373,10 @@ class ResultCell(Vertical, can_focus=True):
         self.post_message(self.ActionRequested(self, action))
 
     def check_action(self, action: str, parameters: tuple[Any, ...]) -> bool | None:
-        if action == "cell" and parameters and parameters[0] not in ("zoom", "markdown_all"):
+        if (
+            action == "cell"
+            and parameters
+            and parameters[0] not in ("zoom", "markdown_all", *EVAL_KEYS)
+        ):
             return self.result is not None
         return True

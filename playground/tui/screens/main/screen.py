@@ -16,9 +16,11 @@ from textual.widgets import Footer, Header, Static, TextArea
 from playground.render.figures import format_cost
 from playground.tui.api_keys import NO_KEYS_HINT, any_key
 from playground.tui.screens.main.controller import RunController
+from playground.tui.screens.main.evals import CaseRuns
 from playground.tui.screens.main.form import PlanError, PromptForm
 from playground.tui.widgets.editor import PromptEditor
 from playground.tui.widgets.estimate_bar import EstimateBar
+from playground.tui.widgets.eval_panel import EvalPanel
 from playground.tui.widgets.grid import ResultGrid
 from playground.tui.widgets.model_picker import ModelPicker
 
@@ -46,6 +48,7 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.runs: RunController[ResultCell] = RunController(lambda: self.app.runner)
+        self.evals = CaseRuns(self)  # test cases: Ctrl+R grades them when there are some
         self._replaced_draft: tuple[str, str] | None = None  # what a reopened run replaced
         self._first_start = False  # no remembered selection when the app opened
         self._form: PromptForm | None = None
@@ -66,6 +69,7 @@ class MainScreen(Screen[None]):
         yield self._form
         yield EstimateBar(id="estimate")
         yield ResultGrid(id="results")
+        yield EvalPanel(id="eval-panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -235,7 +239,24 @@ class MainScreen(Screen[None]):
             self.estimate_bar.show_problem(str(exc))
             self.notify(str(exc), severity="error", timeout=4)
             return
+        from playground.core.evals.cases import TestsFileError
+
+        try:
+            suite = self.evals.suite()
+        except TestsFileError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        if suite is not None:
+            self._start_eval(plan, suite)
+            return
         self._start_run(plan)
+
+    @work(group="run")
+    async def _start_eval(self, plan: RunPlan, suite: Any) -> None:
+        """The prompt has test cases: run them all, graded, as `playground eval` does."""
+        self._leave_past_run()
+        self._update_subtitle()
+        await self.evals.run(plan, suite)
 
     @work(group="run")
     async def _start_run(self, plan: RunPlan) -> None:
@@ -288,10 +309,14 @@ class MainScreen(Screen[None]):
         if _is_cell(focused):  # a cell: only that one, and only while it runs
             self.runs.cancel_cell(focused)
             return
-        if self.runs.cancel_all():
+        if self.runs.cancel_all() or self.evals.cancel():
             self.notify("run cancelled", timeout=2)
 
     # -- judging ----------------------------------------------------------------------------
+    def on_descendant_focus(self, event: Any) -> None:
+        if _is_cell(event.widget):
+            self.evals.focused(event.widget)
+
     def on_result_cell_action_requested(self, event: ResultCell.ActionRequested) -> None:
         cell = event.cell
         match event.action:
@@ -302,6 +327,10 @@ class MainScreen(Screen[None]):
                     self.minimize()
                 else:
                     self.maximize(cell, container=False)
+            case "case_next" | "case_prev":
+                self.run_worker(self.evals.step(cell, 1 if event.action == "case_next" else -1))
+            case "open_case":
+                self.evals.open_case(cell)
             case _ if cell.result is None:
                 return
             case "copy":
@@ -529,6 +558,30 @@ class MainScreen(Screen[None]):
         self.remove_class("-grid-only")
         self.editor.user_area.focus()
 
+    def action_load_cases(self) -> None:
+        self._load_cases()
+
+    @work(group="cases")
+    async def _load_cases(self) -> None:
+        from playground.core.evals.cases import TestsFileError
+        from playground.tui.screens.ask_path import AskPathScreen
+
+        suggestion = self.evals.tests_path()
+        path = await self.app.push_screen_wait(
+            AskPathScreen(
+                "Test cases: a tests file (NAME.tests.yaml) or a dataset (.csv, .jsonl, .yaml)",
+                str(suggestion) if suggestion is not None else "",
+            )
+        )
+        if not path:
+            return
+        try:
+            message = await asyncio.to_thread(self.evals.load, path)
+        except TestsFileError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        self.notify(message, timeout=4)
+
     def palette_commands(self) -> Iterator[SystemCommand]:
         """Everything this screen does, for the command palette."""
         yield SystemCommand("Run", "Run the prompt across the matrix (ctrl+r)", self.action_run)
@@ -547,6 +600,15 @@ class MainScreen(Screen[None]):
             "Answer identical cells from the store, or call every model again (ctrl+n)",
             self.action_toggle_cache,
         )
+        yield SystemCommand(
+            "Load test cases…",
+            "Grade every run against a tests file or a dataset (.tests.yaml, .csv, .jsonl)",
+            self.action_load_cases,
+        )
+        if self.evals.loaded is not None:
+            yield SystemCommand(
+                "Unload test cases", "Ctrl+R runs the prompt once again", self.evals.unload
+            )
         cell = self.focused if _is_cell(self.focused) else None
         if cell is None or cell.result is None:
             return

@@ -1,0 +1,311 @@
+"""The main screen's test cases: load them, run them through the same engine as
+``playground eval``, and show each verdict where the answer is (badge, failed assertions,
+summary rows). Keys on a cell: ``[`` / ``]`` step through its cases, ``o`` opens the shown
+case's variables in the form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from playground.tui.screens.main.eval_board import EvalBoard, badge, failure_reasons
+
+if TYPE_CHECKING:
+    from playground.core.evals.cases import TestSuite
+    from playground.core.evals.engine import CaseResult, EvalEngine
+    from playground.core.evals.variations import Variation
+    from playground.core.plan import RunPlan
+    from playground.tui.screens.main.screen import MainScreen
+    from playground.tui.widgets.cell import ResultCell
+    from playground.tui.widgets.eval_panel import EvalPanel
+
+REFRESH_HZ = 8  # verdicts reach the cells and the summary this often (all in one tick)
+
+
+class CaseRuns:
+    """Owns the cases loaded for the screen and the eval running on its grid."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.loaded: TestSuite | None = None  # cases loaded from the palette
+        self.board: EvalBoard | None = None
+        self.engine: EvalEngine | None = None
+        self.widgets: dict[int, ResultCell] = {}
+        self._dirty: set[int] = set()
+        self._shown: dict[int, Any] = {}  # grid cell -> the CaseResult it shows
+        self._timer: Any = None
+
+    # -- which cases ----------------------------------------------------------------------
+    def tests_path(self) -> Path | None:
+        """NAME.tests.yaml beside the open prompt file (it may not exist yet)."""
+        from playground.core.evals.cases import tests_path_for
+
+        info = self.screen.form.prompt_info
+        return tests_path_for(getattr(info, "path", None))
+
+    def suite(self) -> TestSuite | None:
+        """The cases Ctrl+R runs: those loaded from the palette, else the open prompt file's
+        tests file when it exists; None: a plain run. Raises TestsFileError."""
+        if self.loaded is not None:
+            return self.loaded
+        path = self.tests_path()
+        if path is None or not path.is_file():
+            return None
+        from playground.core.evals.cases import load_suite
+
+        return load_suite(path)
+
+    def load(self, text: str) -> str:
+        """Load cases from a path typed in the palette: a tests file (``*.tests.yaml``, a
+        list of cases or {defaults, cases}) or a dataset of variables (.csv, .jsonl, .yaml
+        rows, sharing the prompt's tests file's default assertions). Returns what to say;
+        raises TestsFileError when the file cannot be used."""
+        from playground.core.evals.cases import TestsFileError, TestSuite, load_suite
+
+        path = Path(text.strip()).expanduser()
+        if not text.strip():
+            raise TestsFileError("no file given")
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        if path.name.endswith(".tests.yaml"):
+            suite = load_suite(path)
+        else:
+            own = self.tests_path()
+            base = load_suite(own) if own is not None and own.is_file() else TestSuite(None)
+            suite = base.with_dataset(path)
+        count = suite.count()
+        self.loaded = suite
+        return f"{count} case{'s' if count != 1 else ''} loaded from {path.name}: Ctrl+R runs them"
+
+    def unload(self) -> None:
+        self.loaded = None
+
+    # -- running --------------------------------------------------------------------------
+    @property
+    def panel(self) -> EvalPanel:
+        from playground.tui.widgets.eval_panel import EvalPanel
+
+        return self.screen.query_one(EvalPanel)
+
+    @property
+    def running(self) -> bool:
+        return self.engine is not None
+
+    def cancel(self) -> bool:
+        if self.engine is None:
+            return False
+        self.engine.cancel()
+        return True
+
+    async def run(
+        self, plan: RunPlan, suite: TestSuite, variations: list[Variation] | None = None
+    ) -> EvalBoard | None:
+        """Every case on every cell of the plan, graded; verdicts shown as they come."""
+        from playground.core.evals.cases import TestsFileError
+        from playground.core.evals.engine import EvalEngine
+        from playground.core.runner import Runner
+        from playground.store.evals import EvalRecorder
+
+        screen, app = self.screen, self.screen.app
+        self.cancel()
+        await screen.runs.cancel_all_and_wait()
+        try:
+            total = await asyncio.to_thread(suite.count)
+        except TestsFileError as exc:
+            screen.notify(str(exc), severity="error")
+            return None
+        board = self.board = EvalBoard(plan, total, variations)
+        self.widgets = await screen.grid.build(
+            plan.cells(), plan.repeats, markdown=app.state.markdown
+        )
+        self._shown.clear()
+        for widget in self.widgets.values():
+            widget.set_queued(f"cases 0/{total}")
+        self.panel.show_case(_text(""))
+        self._refresh_summary()
+        store = await asyncio.to_thread(lambda: app.store)
+        recorder = EvalRecorder(store) if store is not None else None
+        runner = Runner(app.settings, app.providers, recorder)
+        engine = self.engine = EvalEngine(
+            runner,
+            plan,
+            folder=suite.folder,
+            workspace=app.settings.workspace,
+            coerce=_coercer(plan),
+            variations=variations,
+            original_latency=recorder.original_figures if recorder is not None else None,
+        )
+        results: list[dict[str, Any]] = []
+
+        def on_case(run: Any) -> None:
+            self._dirty |= board.add(run)
+            results.extend(r.to_json() for r in run.original)
+            for _, varied in run.varied:
+                results.extend(r.to_json() for r in varied)
+
+        self._timer = screen.set_interval(1 / REFRESH_HZ, self.refresh)
+        problem = None
+        try:
+            await engine.run(suite.cases(), on_case)
+        except Exception as exc:  # an engine failure is said, never a crash
+            problem = " ".join(str(exc).split()) or type(exc).__name__
+        finally:
+            self.engine = None
+            self._timer.stop()
+            await runner.aclose()
+            board.finished = True
+            await self.refresh()
+        if recorder is not None:
+            try:
+                await asyncio.to_thread(self._record, store, recorder, board, suite, results)
+            except Exception as exc:
+                screen.notify(f"the eval was not fully recorded: {exc}", severity="warning")
+        if problem:
+            screen.notify(f"eval stopped: {problem}", severity="error")
+        app.runs_changed()
+        return board
+
+    def _record(
+        self, store: Any, recorder: Any, board: EvalBoard, suite: TestSuite, results: list[Any]
+    ) -> None:
+        """The eval in the store as ``playground eval`` leaves it (results, summary), so
+        history, show, export and compare see it."""
+        from playground.store.evals import add_results, save_eval
+
+        recorder.finish()
+        if recorder.run_id is None:
+            return
+        board.run_id = recorder.run_id
+        add_results(store, recorder.run_id, results)
+        info = self.screen.form.prompt_info
+        raw = getattr(info, "raw", "") or ""
+        save_eval(
+            store,
+            recorder.run_id,
+            prompt_name=getattr(info, "name", None),
+            prompt_version=getattr(info, "version", None),
+            prompt_hash=hashlib.sha256(raw.encode("utf-8")).hexdigest() if raw else None,
+            prompt_path=str(info.path) if getattr(info, "path", None) else None,
+            tests_path=str(suite.path) if suite.path else None,
+            cases_path=str(suite.dataset) if suite.dataset else None,
+            judge_run_id=recorder.helper_run_id,
+            perturb=len(board.variations) or None,
+            summary=board.summary(),
+        )
+
+    # -- showing --------------------------------------------------------------------------
+    async def refresh(self) -> None:
+        """Show what changed since the last tick: badges, shown cases, the summary."""
+        board = self.board
+        if board is None:
+            return
+        dirty, self._dirty = self._dirty, set()
+        for index in dirty:
+            await self.show_cell(index)
+        if dirty or board.finished:
+            self._refresh_summary()
+            focused = self.screen.focused
+            if focused is not None and getattr(focused, "cell", None) is not None:
+                self.focused(focused)  # type: ignore[arg-type]
+
+    async def show_cell(self, index: int) -> None:
+        """The cell's badge, and the case it shows: its output, and why it failed."""
+        board, widget = self.board, self.widgets.get(index)
+        if board is None or widget is None or not widget.is_attached:
+            return
+        cases = board.cells.get(index)
+        if cases is None:
+            return
+        current = cases.current()
+        if current is None:
+            return
+        if self._shown.get(index) is not current:
+            self._shown[index] = current
+            if current.result is not None:
+                await widget.show_result(current.result, readonly=False)
+        widget.set_notice(case_line(current, board.total_cases))
+        # after the result: showing one clears the border's subtitle
+        widget.border_subtitle = badge(cases.passed, cases.total)
+        if not board.finished and cases.total < board.total_cases:
+            widget.border_subtitle += f" · {cases.total}/{board.total_cases}…"
+        widget.set_class(cases.total > 0 and cases.passed == cases.total, "-eval-pass")
+        widget.set_class(cases.passed < cases.total, "-eval-fail")
+
+    def _refresh_summary(self) -> None:
+        from playground.tui.widgets.eval_panel import summary_text
+
+        board = self.board
+        if board is None:
+            return
+        self.panel.show_summary(
+            summary_text(board.summary(), board.cases_done, board.total_cases, self.agreement)
+        )
+
+    agreement = ""  # "the judge agrees with you on 9 of 10 rated outputs", once known
+
+    def shown_case(self, widget: ResultCell) -> CaseResult | None:
+        """The case result a grid cell shows (None: no eval on the grid)."""
+        board = self.board
+        if board is None or self.widgets.get(widget.cell.index) is not widget:
+            return None
+        cases = board.cells.get(widget.cell.index)
+        return cases.current() if cases is not None else None
+
+    def focused(self, widget: ResultCell) -> None:
+        """A cell got the focus: the panel shows its case in full."""
+        from playground.tui.widgets.eval_panel import case_text
+
+        current = self.shown_case(widget)
+        if current is not None and self.board is not None:
+            self.panel.show_case(case_text(current, self.board.total_cases))
+
+    async def step(self, widget: ResultCell, delta: int) -> None:
+        """``]`` / ``[``: the next or previous case on this cell."""
+        board = self.board
+        if board is None or self.widgets.get(widget.cell.index) is not widget:
+            self.screen.notify("no cases on the grid: Ctrl+R runs the prompt's tests file")
+            return
+        board.cells[widget.cell.index].step(delta)
+        await self.show_cell(widget.cell.index)
+        self.focused(widget)
+
+    def open_case(self, widget: ResultCell) -> None:
+        """``o``: the shown case's variables into the form, to edit the prompt against it."""
+        from playground.tui.screens.main.form import field_text
+
+        current = self.shown_case(widget)
+        if current is None:
+            self.screen.notify("no case on this cell: Ctrl+R runs the prompt's tests file")
+            return
+        form = self.screen.form
+        form.variables.set_values({k: field_text(v) for k, v in current.case.vars.items()})
+        form.on_variables_panel_changed()
+        self.screen.editor.user_area.focus()
+        self.screen.notify(f"case {current.case.number}'s variables are in the form", timeout=3)
+
+
+def case_line(result: CaseResult, total: int) -> str:
+    """One line for the cell: which case, and the first reason it failed."""
+    head = f"case {result.case.number}/{total}"
+    if result.passed:
+        return f"{head} ✓ passed"
+    reasons = failure_reasons(result)
+    return f"{head} ✗ {reasons[0] if reasons else 'failed'}"
+
+
+def _coercer(plan: RunPlan) -> Any:
+    """Case variables typed as the prompt file's schema says ("false" a boolean)."""
+    if not plan.variable_types:
+        return None
+    from playground.library import coerce_variables
+
+    return lambda values: coerce_variables(values, plan.variable_types)
+
+
+def _text(value: str) -> Any:
+    from rich.text import Text
+
+    return Text(value)

@@ -1,0 +1,125 @@
+"""Judging in the TUI: Ctrl+R grades a prompt's test cases in every cell (badges, failed
+assertions and why, summary rows), cases stepped through and opened in the form. Real HTTP to
+loopback models with scripted answers; the same engine as `playground eval`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from judging_helpers import board_done, write_workspace
+from loopback import LoopbackServer
+from textual.widgets import Static
+from tui_main_helpers import cells_of, isolate, open_store, wait_for
+
+from playground.tui.app import make_app
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate(monkeypatch, tmp_path)
+
+
+def notice_of(cell) -> str:
+    return str(cell.query_one(".cell-notice", Static).render())
+
+
+async def test_ctrl_r_grades_the_tests_file_in_every_cell(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = write_workspace(
+        tmp_path, loopback, models=["lo-openai:gpt-a", "lo-anthropic:claude-b"]
+    )
+    store = open_store(tmp_path)
+    app = make_app(settings, store=store, prompt_file=tmp_path / "prompts" / "about.prompt")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.picker.set_selected(["lo-openai:gpt-a", "lo-anthropic:claude-b"])
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: board_done(app), timeout=15)
+        await pilot.pause()
+        gpt, claude = sorted(cells_of(app), key=lambda c: c.cell.model != "lo-openai:gpt-a")
+        # gpt-a names otters and owls but says birds for bats: 2 of 3
+        assert gpt.border_subtitle == "◑ 2/3"
+        assert claude.border_subtitle == "✗ 0/3"
+        assert gpt.has_class("-eval-fail") and claude.has_class("-eval-fail")
+        # a cell shows its first failing case, and why it failed (the judge's reason too)
+        assert notice_of(gpt).startswith("case 3/3 ✗ icontains: does not contain")
+        assert gpt.result.output == "Birds are wonderful animals."
+        gpt.focus()
+        await pilot.pause()
+        panel = screen.evals.panel.plain
+        assert "case 3/3" in panel and "topic=bats" in panel
+        assert "judge: judge lo-openai:judge: it is about birds" in panel
+        # the summary rows: pass rate with its Wilson interval, per model × temperature
+        assert "cases 3/3" in panel
+        assert "lo-openai:gpt-a" in panel and "2/3  67%" in panel
+        assert "95% CI 21%–94%" in panel  # Wilson 95% of 2/3
+        assert "0/3  0%" in panel and "95% CI 0%–56%" in panel
+        # stepping through the cases: ] goes to case 1 (wrapping), [ back to case 3
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: notice_of(gpt).startswith("case 1/3 ✓ passed"))
+        assert gpt.result.output == "Otters are wonderful animals."
+        assert "case 1/3 “otters are named”" in screen.evals.panel.plain
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: notice_of(gpt).startswith("case 2/3"))
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await wait_for(pilot, lambda: notice_of(gpt).startswith("case 3/3 ✗"))
+        # o: the failing case's variables go into the form
+        await pilot.press("o")
+        await wait_for(pilot, lambda: screen.form.variables.values().get("topic") == "bats")
+        assert app.focused is screen.editor.user_area
+        # the eval is in the store, as `playground eval` leaves it
+        from playground.store.evals import get_eval, iter_results
+
+        run_id = screen.evals.board.run_id
+        assert run_id is not None
+        row = get_eval(store, run_id)
+        assert row["prompt_name"] == "about" and row["tests_path"].endswith("about.tests.yaml")
+        results = list(iter_results(store, run_id))
+        assert len(results) == 6
+        assert sum(r["passed"] for r in results) == 2
+
+
+async def test_a_plain_prompt_without_tests_runs_as_before(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = write_workspace(tmp_path, loopback, tests="")
+    app = make_app(
+        settings, store=open_store(tmp_path), prompt_file=tmp_path / "prompts" / "about.prompt"
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: cells_of(app) and all(c.ended for c in cells_of(app)))
+        assert app.screen.evals.board is None
+        assert not app.screen.evals.panel.has_class("-shown")
+        cell = cells_of(app)[0]
+        assert cell.border_subtitle == ""
+        cell.focus()
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert any("no cases on the grid" in str(n.message) for n in app._notifications)
+
+
+async def test_cases_loaded_from_the_palette_share_the_default_assertions(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = write_workspace(tmp_path, loopback)
+    (tmp_path / "rows.csv").write_text("topic\notters\nbats\n", encoding="utf-8")
+    app = make_app(
+        settings, store=open_store(tmp_path), prompt_file=tmp_path / "prompts" / "about.prompt"
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        message = app.screen.evals.load("rows.csv")
+        assert message == "2 cases loaded from rows.csv: Ctrl+R runs them"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: board_done(app), timeout=15)
+        await pilot.pause()
+        (cell,) = cells_of(app)
+        # only the default max-length applies to dataset rows: both pass
+        assert cell.border_subtitle == "✓ 2/2"
+        assert cell.has_class("-eval-pass")
