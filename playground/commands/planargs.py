@@ -168,8 +168,8 @@ def checked_param(flag: str, name: str, value: Any, typed: str | None = None) ->
 def refuse_file_ranges(plan: Any, prompt_file: str, settings: Any) -> None:
     """A prompt file loads with a config value out of range; it does not run with it (the
     flags are checked already, so what is out of range here came from the file)."""
+    from playground.library.frontmatter import CONFIG_KEYS
     from playground.library.params import run_problem
-    from playground.library.promptfile import CONFIG_KEYS
 
     values = [("temperature", t) for t in plan.temperatures]
     values += [(name, getattr(plan, name)) for name in ("top_p", "max_tokens", "seed")]

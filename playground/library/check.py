@@ -85,7 +85,7 @@ def first_difference(case: str, ours: list[Message], theirs: list[Message]) -> D
 
 
 def _ours(pf: PromptFile, variables: dict[str, Any]) -> list[Message]:
-    from playground.library.promptfile import coerce_variables, variable_types
+    from playground.core.schema import coerce_variables, variable_types
 
     values = coerce_variables({**pf.variables, **variables}, variable_types(pf.schema))
     return pf.template.render(values)
