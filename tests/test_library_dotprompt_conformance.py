@@ -201,6 +201,7 @@ def _bodies(draw: st.DrawFn) -> str:
 @given(body=_bodies(), flag=st.booleans(), front=st.booleans(), end=_space)
 @example(body='{{role "system"}}S\n{{role "user"}}U', flag=True, front=False, end="\n")
 @example(body="Hi {{name}}", flag=True, front=True, end="  \n")
+@example(body='Hi \n  {{!-- c --}}{{role "system"}}', flag=False, front=False, end="")
 def test_any_body_renders_as_dotpromptz_does(body: str, flag: bool, front: bool, end: str) -> None:
     text = ("---\nmodel: echo\n---\n" if front else "") + body + end
     variables = {"name": "Ada", "flag": flag}

@@ -31,6 +31,8 @@ _LEAD_TAG = re.compile(
     r"(?:[ \t]*(\r?\n|\Z)|[ \t]+(?=\{\{))"  # the engine counts spaces before a tag as line end
 )
 NOT_STANDALONE = '{{""}}'
+# the same kind of tag alone on the last line of a message, before the next marker
+_TRAIL_TAG = re.compile(r"(?:\A|\n)[ \t]*\{\{~?\s*(?:[!#/>^]|else\b)(?:[^}]|\}(?!\}))*\}\}[ \t]*\Z")
 _CLOSE_BLOCK = re.compile(r"\{\{~?\s*/")
 
 
@@ -106,8 +108,14 @@ def split_body(body: str, path: Any = None, first_line: int = 1) -> list[Message
         before = body[pos : m.start()]
         if strip_next:
             before = before.lstrip()
+        cut = ""
         if m.group(1):
+            cut = before[len(before.rstrip()) :]
             before = before.rstrip()
+        if "\n" not in cut and _TRAIL_TAG.search(before):
+            # the marker shares the tag's line, so Dotprompt's engine does not treat the tag as
+            # standalone; rendered alone it would, and drop its line's indentation
+            before += NOT_STANDALONE
         if _depth(before) != 0:
             line = first_line + body.count("\n", 0, m.start())
             raise LibraryError("role markers inside {{#...}} blocks are not supported", path, line)
