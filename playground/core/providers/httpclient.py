@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import http.cookiejar
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -58,14 +60,25 @@ def new_client(
     if transport not in TRANSPORTS:
         raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=max_keepalive)
-    return httpx.AsyncClient(
-        timeout=timeout,
-        limits=limits,
-        cookies=_NoCookies(),
-        follow_redirects=True,
-        event_hooks={"response": [_check_response]},
-        transport=AiohttpStreamingTransport(limits=limits) if transport == "aiohttp" else None,
-    )
+    common: dict[str, Any] = {
+        "timeout": timeout,
+        "limits": limits,
+        "cookies": _NoCookies(),
+        "follow_redirects": True,
+        "event_hooks": {"response": [_check_response]},
+    }
+    if transport == "httpx":  # httpx's own transport makes its TLS context now
+        return httpx.AsyncClient(verify=ssl_context(), **common)
+    # aiohttp is imported, and the TLS context made, at the first request (never for echo)
+    return httpx.AsyncClient(transport=AiohttpStreamingTransport(limits=limits), **common)
+
+
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CAs, or SSL_CERT_FILE/SSL_CERT_DIR), made once per
+    process: loading the CA bundle costs ~100 ms of CPU, which every client and every
+    transport would otherwise pay again."""
+    return httpx.create_ssl_context()
 
 
 async def _check_response(response: httpx.Response) -> None:
@@ -109,7 +122,7 @@ class AiohttpStreamingTransport(httpx.AsyncBaseTransport):
             import aiohttp
             from httpx_aiohttp import AiohttpTransport
 
-            inner = AiohttpTransport(limits=self._limits)
+            inner = AiohttpTransport(verify=ssl_context(), limits=self._limits)
             connector = aiohttp.TCPConnector(
                 limit=0,  # no cap here: the runner's semaphores decide how many run
                 keepalive_timeout=self._limits.keepalive_expiry,
