@@ -77,3 +77,18 @@ def write_workspace(tmp_path: Path, srv: LoopbackServer, tests: str = TESTS, **o
 def board_done(app: Any) -> bool:
     board = app.screen.evals.board
     return board is not None and board.finished and not app.screen.evals.running
+
+
+async def wait_graded(pilot: Any, app: Any, timeout: float = 30.0) -> Any:
+    """Wait until the eval on the grid has finished; on a timeout, say what the app said."""
+    from tui_main_helpers import wait_for
+
+    try:
+        await wait_for(pilot, lambda: board_done(app), timeout=timeout)
+    except AssertionError:
+        board = app.screen.evals.board
+        said = [str(n.message) for n in app._notifications]
+        state = board and (board.finished, board.cases_done, board.total_cases)
+        raise AssertionError(f"no finished eval: board {state}, notifications {said}") from None
+    await pilot.pause()
+    return app.screen.evals.board

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from judging_helpers import board_done, write_workspace
+from judging_helpers import wait_graded, write_workspace
 from loopback import LoopbackServer
 from textual.widgets import Static
 from tui_main_helpers import cells_of, isolate, open_store, wait_for
@@ -38,8 +38,7 @@ async def test_ctrl_r_grades_the_tests_file_in_every_cell(
         screen.picker.set_selected(["lo-openai:gpt-a", "lo-anthropic:claude-b"])
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: board_done(app), timeout=15)
-        await pilot.pause()
+        await wait_graded(pilot, app)
         gpt, claude = sorted(cells_of(app), key=lambda c: c.cell.model != "lo-openai:gpt-a")
         # gpt-a names otters and owls but says birds for bats: 2 of 3
         assert gpt.border_subtitle == "◑ 2/3"
@@ -93,7 +92,9 @@ async def test_a_plain_prompt_without_tests_runs_as_before(
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: cells_of(app) and all(c.ended for c in cells_of(app)))
+        await wait_for(
+            pilot, lambda: cells_of(app) and all(c.ended for c in cells_of(app)), timeout=30
+        )
         assert app.screen.evals.board is None
         assert not app.screen.evals.panel.has_class("-shown")
         cell = cells_of(app)[0]
@@ -117,7 +118,7 @@ async def test_cases_loaded_from_the_palette_share_the_default_assertions(
         message = app.screen.evals.load("rows.csv")
         assert message == "2 cases loaded from rows.csv: Ctrl+R runs them"
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: board_done(app), timeout=15)
+        await wait_graded(pilot, app)
         await pilot.pause()
         (cell,) = cells_of(app)
         # only the default max-length applies to dataset rows: both pass
