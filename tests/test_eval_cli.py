@@ -474,3 +474,38 @@ def test_show_and_export_include_each_cells_verdict(
     assert [c["eval"]["passed"] for c in cells] == [True, True, False]
     assert main(["export", run, "--format", "md"]) == 0
     assert "> eval case 3: ✗ failed" in capsys.readouterr().out
+
+
+def test_judge_agreement_with_your_ratings(
+    ws: Path, loopback: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playground.store import Store
+    from playground.store.evals import judge_agreement
+
+    (ws / "prompts" / "about.tests.yaml").write_text(
+        "defaults:\n  assert:\n    - {type: judge, value: 'Is it right?', model: lo-openai:judge}\n"
+        "cases:\n  - vars: {topic: otters}\n  - vars: {topic: owls}\n  - vars: {topic: bats}\n",
+        encoding="utf-8",
+    )
+
+    def judge(rec: RecordedRequest) -> Reply | None:
+        if rec.model != "judge":
+            return answer_by_topic(rec)
+        ok = "Birds" not in rec.body["messages"][1]["content"]
+        return Reply(text=json.dumps({"pass": ok, "score": 1.0 if ok else 0.0, "reason": "."}))
+
+    loopback.on_request = judge
+    _, doc, _ = run_json(capsys, "about")
+    ids = [r["response_id"] for r in doc["results"]]  # judged: pass, pass, fail
+    store = Store.open(ws / "eval.db")
+    try:
+        assert judge_agreement(store) == (0, 0)
+        store.rate(ids[0], 1, scale="thumbs")  # good, judge passed: agree
+        store.rate(ids[1], 2)  # 2 stars: bad, judge passed: disagree
+        store.rate(ids[2], -1)  # bad, judge failed: agree
+        assert judge_agreement(store) == (2, 3)
+        store.rate(ids[1], 3)  # neither good nor bad: left out
+        assert judge_agreement(store, doc["run_id"]) == (2, 2)
+        assert judge_agreement(store, doc["run_id"] + 100) == (0, 0)
+    finally:
+        store.close()

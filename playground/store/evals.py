@@ -298,6 +298,39 @@ def verdict_line(verdict: dict[str, Any]) -> str:
     return line
 
 
+def judge_agreement(store: Any, run_id: Any = None) -> tuple[int, int]:
+    """(agree, rated): on outputs you rated and a judge graded, how often its pass/fail is
+    your good/bad ("the judge agrees with you on 9 of 10"). Good is 👍 or 4-5 stars, bad 👎
+    or 1-2 stars; 3 stars says neither and is left out. All runs, or one."""
+    sql = (
+        "SELECT e.assertions, g.score, g.scale FROM eval_results e "
+        "JOIN ratings g ON g.response_id = e.response_id WHERE e.assertions LIKE '%judge%'"
+    )
+    params: tuple[Any, ...] = ()
+    if run_id is not None:
+        sql += " AND e.run_id = ?"
+        params = (_int(run_id),)
+    agree = rated = 0
+    for row in store._rows(sql, params):
+        score, scale = row["score"], row["scale"]
+        if scale == "thumbs" or score == -1:
+            good = score > 0
+        elif score in (1, 2, 4, 5):
+            good = score >= 4
+        else:
+            continue
+        judged = [
+            a
+            for a in json.loads(row["assertions"] or "[]")
+            if a.get("type") in ("judge", "not-judge") and not a.get("error")
+        ]
+        if not judged:
+            continue
+        rated += 1
+        agree += judged[0]["passed"] == good
+    return agree, rated
+
+
 def results_for_response(store: Any, response_id: Any) -> list[dict[str, Any]]:
     """The eval verdicts recorded for one response (for show and export)."""
     rows = store._rows(
