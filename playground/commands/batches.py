@@ -188,9 +188,14 @@ def _wait(manager: Any, jobs: list[Any], args: argparse.Namespace) -> int:
 
 # -- collect ------------------------------------------------------------------------------------
 def _collect(manager: Any, jobs: list[Any], args: argparse.Namespace) -> int:
-    if not args.job_id:  # all that are not in yet (one named job may be asked again)
-        jobs = [j for j in jobs if not j.collected]
-    reports = asyncio.run(_each(manager, jobs, manager.collect))
+    async def all_of_them() -> list[tuple[Any, Any]]:
+        try:
+            return await manager.collect_all()  # what is not in yet
+        finally:
+            await manager.aclose()
+
+    # one named job may be asked again (it says "collected before")
+    reports = asyncio.run(_each(manager, jobs, manager.collect) if args.job_id else all_of_them())
     code = 0
     docs = []
     for job, report in reports:

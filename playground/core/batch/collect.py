@@ -126,6 +126,19 @@ class Batches:
                 return states
             await asyncio.sleep(poll_s)
 
+    async def collect_all(self) -> list[tuple[JobRecord, CollectReport | ProviderError]]:
+        """Collect every job not collected yet; a job whose provider cannot be reached gets
+        its error instead of a report."""
+        out: list[tuple[JobRecord, CollectReport | ProviderError]] = []
+        for job in self.jobs():
+            if job.collected:
+                continue
+            try:
+                out.append((job, await self.collect(job)))
+            except ProviderError as exc:
+                out.append((job, exc))
+        return out
+
     async def collect(self, job: JobRecord) -> CollectReport:
         if job.collected:
             return CollectReport(job, ready=True, already=True)
@@ -219,6 +232,23 @@ class Batches:
             )
             columns["cost_usd"] = pricing.batch_cost_usd(self.settings, model, usage)
         return columns
+
+
+def summary(reports: list[tuple[JobRecord, CollectReport | ProviderError]]) -> str:
+    """One line about a collect_all: answers in, errors, jobs still running or unreachable."""
+    if not reports:
+        return "No batch jobs to collect."
+    done = [r for _, r in reports if isinstance(r, CollectReport) and r.ready]
+    ok = sum(r.ok for r in done)
+    errors = sum(r.errors + r.missing for r in done)
+    waiting = sum(1 for _, r in reports if isinstance(r, CollectReport) and not r.ready)
+    failed = [f"{job.job_id}: {r}" for job, r in reports if isinstance(r, ProviderError)]
+    parts = [f"Batches: {ok} answer(s) in, {errors} error(s)"]
+    if waiting:
+        parts.append(f"{waiting} job(s) still at the provider")
+    if failed:
+        parts.append("not reached: " + "; ".join(failed))
+    return ", ".join(parts) + "."
 
 
 def _note(report: CollectReport) -> str | None:

@@ -61,6 +61,7 @@ EVAL_KEYS = ("case_next", "case_prev", "open_case")  # the screen says when ther
 
 _STATUS_MARK = {
     "pending": "○",
+    "batch": "◷",  # pending in a provider's batch job (`playground batches collect`)
     "queued": "◌",
     "running": "●",
     "ok": "✓",
@@ -86,6 +87,7 @@ class ResultCell(Vertical, can_focus=True):
         &:focus { border: round $primary; border-title-color: $primary; background-tint: $foreground 3%; }
         &.-running { border-title-color: $primary; }
         &.-queued { border-title-color: $text-muted; }
+        &.-batch { border-title-color: $accent; }
         &.-ok { border-title-color: $success; }
         &.-error { border: round $error 70%; border-title-color: $error; }
         &.-cancelled { border-title-color: $warning; }
@@ -141,6 +143,7 @@ class ResultCell(Vertical, can_focus=True):
         super().__init__(id=id, classes="-markdown" if markdown else "")
         self.cell = cell
         self.result: CellResult | None = None
+        self.batch_state: str | None = None  # the job's state, for a cell waiting in a batch
         self._repeats = repeats
         self.border_title = cell_label(cell, repeats)
         self._label = self.border_title
@@ -329,7 +332,7 @@ class ResultCell(Vertical, can_focus=True):
     def _show_end(self, result: CellResult) -> None:
         self.ended = True
         self.border_subtitle = ""
-        self._set_status(result.status)
+        self._set_status("batch" if self.waiting_in_batch else result.status)
         # why the first choice failed stays in view once a fallback model has answered
         fell_back = result.fallback_used and self.notice.startswith("falling back to")
         self.set_notice(
@@ -343,17 +346,33 @@ class ResultCell(Vertical, can_focus=True):
             error.remove_class("-shown")
         self._update_figures()
 
+    @property
+    def waiting_in_batch(self) -> bool:
+        return (
+            self.result is not None
+            and self.result.status == "pending"
+            and bool(self.result.batch_id)
+        )
+
     def _update_figures(self) -> None:
         if self.result is None:
             return
-        line = cell_figures(self.result) or self.result.status
+        if self.waiting_in_batch:
+            state = f" · {self.batch_state}" if self.batch_state else ""
+            line = f"◷ at the provider: batch {self.result.batch_id}{state}"
+        else:
+            line = cell_figures(self.result) or self.result.status
         if self.rating:
             line += f" · rated {self.rating}"
         self.query_one(".cell-figures", Static).update(line)
 
-    async def show_result(self, result: CellResult, *, readonly: bool = True) -> None:
-        """Show a finished result at once (a past run from the store)."""
+    async def show_result(
+        self, result: CellResult, *, readonly: bool = True, batch_state: str | None = None
+    ) -> None:
+        """Show a finished result at once (a past run from the store); a cell still waiting
+        in a batch job shows ◷ and the job's state."""
         self.result = result
+        self.batch_state = batch_state
         self._shown = [result.output]
         self.answer.show(result.output)
         self.answer.placeholder = "" if result.output or result.status != "ok" else "(no output)"

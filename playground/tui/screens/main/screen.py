@@ -497,6 +497,32 @@ class MainScreen(Screen[None]):
             return
         await self.restore(run_id, plan, results, ratings)
 
+    def action_collect_batches(self) -> None:
+        self._collect_batches()
+
+    @work(group="batches", exclusive=True)
+    async def _collect_batches(self) -> None:
+        """`playground batches collect` from the palette; the open run is shown again when
+        answers came in for it."""
+        from playground.core.batch.collect import Batches, summary
+
+        store = self.app.store
+        if store is None:
+            self.notify(f"no store: {self.app.store_error}", severity="error")
+            return
+        manager = Batches(self.app.settings, store)
+        try:
+            reports = await manager.collect_all()
+        finally:
+            await manager.aclose()
+        self.notify(summary(reports), timeout=6)
+        run_id = self.form.viewing_run
+        if run_id is not None and any(
+            getattr(r, "ready", False) and r.job.run_id == run_id for _, r in reports
+        ):
+            plan, results, ratings = await asyncio.to_thread(_load_run, store, run_id)
+            await self.restore(run_id, plan, results, ratings)
+
     async def restore(
         self,
         run_id: Any,
@@ -517,10 +543,11 @@ class MainScreen(Screen[None]):
         cells = await self.grid.build(
             [r.cell for r in results], plan.repeats, markdown=self.app.state.markdown
         )
+        states = _batch_states(self.app.store, results)
         for result in results:
             widget = cells.get(result.cell.index)
             if widget is not None:
-                await widget.show_result(result)
+                await widget.show_result(result, batch_state=states.get(result.batch_id or ""))
                 self.runs.show_plan(widget, plan)
                 rating = (ratings or {}).get(result.id)
                 if rating:
@@ -590,6 +617,11 @@ class MainScreen(Screen[None]):
         )
         yield SystemCommand("History", "Open a past run (ctrl+o)", self.action_history)
         yield SystemCommand(
+            "Collect batches",
+            "Bring the answers of finished batch jobs (run --batch) into their cells",
+            self.action_collect_batches,
+        )
+        yield SystemCommand(
             "Toggle grid", "Give the results the whole screen (ctrl+g)", self.action_toggle_grid
         )
         yield SystemCommand(
@@ -633,6 +665,16 @@ class MainScreen(Screen[None]):
 def _is_cell(widget: object) -> TypeGuard[ResultCell]:
     """Is this a grid cell? (Without importing the cell module at start.)"""
     return type(widget).__name__ == "ResultCell"
+
+
+def _batch_states(store: Any, results: list[CellResult]) -> dict[str, str]:
+    """The state of each batch job that cells of this run still wait in (job id -> state)."""
+    waiting = {r.batch_id for r in results if r.batch_id and r.status == "pending"}
+    if not waiting or store is None:
+        return {}
+    from playground.store.batches import list_jobs
+
+    return {job.job_id: job.state for job in list_jobs(store) if job.job_id in waiting}
 
 
 def _load_run(
