@@ -54,6 +54,11 @@ def test_each_kind_changes_what_it_says() -> None:
     assert [c for c in varied("punctuation") if c.isalnum()] == letters
     assert sorted(varied("reorder").split()) == sorted(user.split())
     assert sorted(varied("typo")) == sorted(user) and varied("typo") != user
+    # where each variation lands, in the original's words
+    words = " ".join(texts(TEMPLATE))
+    for kind in ("typo", "reorder", "case", "punctuation"):
+        assert by_kind[kind].changed_sentence(TEMPLATE) in words, kind
+    assert by_kind["edge-value"].changed_sentence(TEMPLATE) == "{{topic}}"
     edge = by_kind["edge-value"]
     assert edge.variable == "topic" and edge.edge in ("empty", "long", "unicode", "injection")
 
@@ -138,6 +143,7 @@ def test_perturb_reports_flip_rates_and_the_worst_variations(
     (row,) = doc["fragility"]
     assert {"model", "temperature", "variations", "flip_rate", "worst"} <= set(row)
     assert row["variations"] == 6 and len(doc["variations"]) == 6
+    assert all(v["sentence"] for v in doc["variations"])  # which sentence each one changed
     varied = [r for r in doc["results"] if r["variation"]]
     original = next(r for r in doc["results"] if not r["variation"])
     assert len(varied) == 6 and doc["summary"][0]["total"] == 1  # variations stay out

@@ -638,7 +638,7 @@ def _print_json(
     }
     if outcome.variations:
         head["fragility"] = outcome.tally.fragility_rows()
-        head["variations"] = [v.to_json() for v in outcome.variations]
+        head["variations"] = [v.to_json(pf.template) for v in outcome.variations]
     if base is not None:
         head["baseline"] = {
             "run_id": base.run_id,

@@ -53,8 +53,28 @@ class Variation:
         messages = [Message(m.role, vary(m.content, rng)) for m in template.messages]
         return PromptTemplate(messages, dotprompt=template.dotprompt), variables
 
-    def to_json(self) -> dict[str, Any]:
-        return {"variation": self.label, "kind": self.kind, "seed": self.seed, "note": self.note}
+    def changed_sentence(self, template: PromptTemplate) -> str | None:
+        """The first sentence of ``template`` this variation changes, as the original says
+        it (an edge value: the variable's tag), so a front end can point at it."""
+        if self.kind == "edge-value":
+            return f"{{{{{self.variable}}}}}"
+        varied, _ = self.apply(template, {})
+        for before, after in zip(template.messages, varied.messages, strict=False):
+            if before.content == after.content:
+                continue
+            old = _SENTENCE.split(before.content.strip())
+            new = _SENTENCE.split(after.content.strip())
+            for a, b in zip(old, new, strict=False):
+                if a != b:
+                    return a
+            return old[-1] if old else None
+        return None
+
+    def to_json(self, template: PromptTemplate | None = None) -> dict[str, Any]:
+        out = {"variation": self.label, "kind": self.kind, "seed": self.seed, "note": self.note}
+        if template is not None:
+            out["sentence"] = self.changed_sentence(template)
+        return out
 
 
 def make_variations(template: PromptTemplate, n: int, seed: int = 1) -> list[Variation]:
