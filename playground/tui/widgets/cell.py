@@ -116,6 +116,7 @@ class ResultCell(Vertical, can_focus=True):
         Binding("x,ctrl+shift+r", "cell('rerun')", "Re-run", key_display="x"),
         Binding("p", "cell('promote')", "Promote"),
         Binding("z", "cell('zoom')", "Zoom"),
+        Binding("t", "cell('pin')", "Pin test", show=False),
         Binding("m", "toggle_markdown", "Markdown"),
         Binding("M", "cell('markdown_all')", "Markdown all", show=False),
         Binding("right_square_bracket", "cell('case_next')", "Next case", show=False),

@@ -165,6 +165,7 @@ class CaseRuns:
                 screen.notify(f"the eval was not fully recorded: {exc}", severity="warning")
         if problem:
             screen.notify(f"eval stopped: {problem}", severity="error")
+        await self.update_agreement()
         app.runs_changed()
         return board
 
@@ -245,6 +246,73 @@ class CaseRuns:
         )
 
     agreement = ""  # "the judge agrees with you on 9 of 10 rated outputs", once known
+
+    async def update_agreement(self) -> None:
+        """Compare the verdicts with the ratings given to this eval's outputs."""
+        from playground.core.evals.pin import agreement, rating_is_good
+
+        board, store = self.board, self.screen.app.store
+        if board is None or board.run_id is None or store is None:
+            return
+        rows = await asyncio.to_thread(store.responses_for_run, board.run_id)
+        ratings = {}
+        for row in rows:
+            rating = row.get("rating") or {}
+            good = rating_is_good(rating.get("score"), rating.get("scale"))
+            if good is not None:
+                ratings[row["id"]] = good
+        results = [r for cases in board.cells.values() for r in cases.results.values()]
+        agree, rated, who = agreement(results, ratings)
+        self.agreement = (
+            f"{who} agrees with you on {agree} of {rated} rated output{'s' * (rated != 1)}"
+            if rated
+            else ""
+        )
+        self._refresh_summary()
+
+    async def pin(self, widget: ResultCell) -> None:
+        """``t``: the cell's output becomes a reference in NAME.tests.yaml (a good or unrated
+        answer: equals or similar; a bad one: not-similar), for the case it answers."""
+        from playground.core.evals.pin import (
+            PinError,
+            pin_output,
+            rating_is_good,
+            reference_assertion,
+        )
+
+        screen = self.screen
+        path = self.tests_path()
+        result = widget.result
+        if path is None:
+            screen.notify(
+                "pinning needs a prompt file: open one (playground prompts/NAME.prompt)",
+                severity="warning",
+            )
+            return
+        if result is None or result.status != "ok":
+            screen.notify("only a finished answer can be pinned", severity="warning")
+            return
+        current = self.shown_case(widget)
+        if current is not None:
+            variables, description = dict(current.case.vars), current.case.description
+        else:
+            plan = screen.runs.plan_of(widget)
+            variables = dict(plan.variables) if plan is not None else {}
+            variables = variables or dict(screen.form.variables.values())
+            description = None
+        store = screen.app.store
+        rating = None
+        if store is not None and result.id is not None:
+            row = await asyncio.to_thread(store.get_response, result.id)
+            rating = (row or {}).get("rating")
+        good = rating_is_good(*(rating.get("score"), rating.get("scale"))) if rating else None
+        assertion = reference_assertion(result.output, good)
+        try:
+            pinned = await asyncio.to_thread(pin_output, path, variables, assertion, description)
+        except PinError as exc:
+            screen.notify(str(exc), severity="error", timeout=6)
+            return
+        screen.notify(pinned.describe(), timeout=4)
 
     def shown_case(self, widget: ResultCell) -> CaseResult | None:
         """The case result a grid cell shows (None: no eval on the grid)."""

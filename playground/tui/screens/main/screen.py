@@ -331,6 +331,8 @@ class MainScreen(Screen[None]):
                 self.run_worker(self.evals.step(cell, 1 if event.action == "case_next" else -1))
             case "open_case":
                 self.evals.open_case(cell)
+            case "pin" if cell.result is not None:
+                self.run_worker(self.evals.pin(cell), group="pin")
             case _ if cell.result is None:
                 return
             case "copy":
@@ -391,6 +393,7 @@ class MainScreen(Screen[None]):
             return
         cell.set_rating(score, note, scale)
         self.notify(f"rated {cell.rating}", timeout=2)
+        await self.evals.update_agreement()
 
     async def _diff(self, cell: ResultCell, result: CellResult) -> None:
         from playground.tui.screens.dialogs import PickCellScreen
@@ -654,6 +657,7 @@ class MainScreen(Screen[None]):
             ("diff", "Diff cell", "Compare the focused answer with another, word by word (d)"),
             ("rerun", "Re-run cell", "Run the focused cell again (x)"),
             ("promote", "Promote cell", "Save this prompt as a new prompt-file version (p)"),
+            ("pin", "Pin as test", "Pin this answer into NAME.tests.yaml as a reference (t)"),
         ):
             yield SystemCommand(
                 title,
