@@ -75,7 +75,7 @@ def test_run_batch_submits_collect_fills_the_cells_at_the_batch_price(
     report = pg_json(ws, "batches", "collect")
     assert sorted((j["ok"], j["errors"], j["missing"]) for j in report["jobs"]) == [(2, 0, 0)] * 3
     show = pg_json(ws, "show", str(doc["run_id"]))
-    by_id = {c["id"]: c for c in show["cells"]} if "cells" in show else None
+    by_id = {c["id"]: c for c in show["cells"]}
     stored = {r["id"]: r for r in rows(ws)}
     for cell in batched:
         row = stored[cell["id"]]
@@ -84,8 +84,7 @@ def test_run_batch_submits_collect_fills_the_cells_at_the_batch_price(
         assert (row["input_tokens"], row["output_tokens"]) == (7, 5)
         assert row["usage_source"] == "provider" and row["batch_id"] == cell["batch_id"]
         assert row["cost_usd"] == pytest.approx(BATCH_COST)
-        if by_id is not None:
-            assert by_id[cell["id"]]["output"] == row["output"]
+        assert by_id[cell["id"]]["output"] == row["output"]  # `show` has it like any cell
     # collecting twice changes nothing; collected jobs stay listed
     before = rows(ws)
     assert pg_json(ws, "batches", "collect")["jobs"] == []  # nothing left to collect
@@ -153,7 +152,7 @@ def test_per_cell_errors_expired_unknown_and_missing_results(
     assert sum(1 for r in stored.values() if r["status"] == "ok") == 4
     anthropic = next(j for j in report.values() if j["provider"] == "lb-anthropic")
     assert anthropic["unknown_custom_ids"] == ["99999"]  # reported, nothing else harmed
-    assert stored[min(stored)]["status"] in ("ok", "error")
+    assert "99999" not in {str(i) for i in stored}
 
 
 def test_a_job_that_expired_part_way_and_a_truncated_file_are_reported_per_cell(
@@ -278,3 +277,17 @@ def test_the_budget_guard_judges_a_batch_run_at_the_batch_price(ws: Path) -> Non
     assert refused.returncode == 2 and "over the budget" in refused.stderr
     ok = pg(ws, *args, "--batch", "--json")
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_request_left_out_of_the_results_is_an_error_cell_saying_so(
+    ws: Path, batch_server: BatchServer
+) -> None:
+    doc = pg_json(ws, "run", "-p", "Hi", "-m", "lb-openai:gpt-a", "-t", "0", "-t", "1", "--batch")
+    left_out = str(doc["cells"][1]["id"])
+    batch_server.drop_results = {left_out}
+    (job,) = pg_json(ws, "batches", "collect")["jobs"]
+    assert (job["ok"], job["missing"], job["unreadable_lines"]) == (1, 1, 0)
+    stored = {str(r["id"]): r for r in rows(ws)}
+    assert stored[left_out]["status"] == "error"
+    assert stored[left_out]["error"] == "no result for this request in the provider's results file"
+    assert pg_json(ws, "batches")[0]["note"] == "1 request(s) with no result (error cells)"
