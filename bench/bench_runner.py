@@ -44,7 +44,7 @@ from figures import report  # noqa: E402
 from loopback import LoopbackServer  # noqa: E402
 
 from playground.config import load_settings  # noqa: E402
-from playground.core.events import CellDelta  # noqa: E402
+from playground.core.model import CellDelta  # noqa: E402
 from playground.core.plan import RunPlan  # noqa: E402
 from playground.core.runner import Runner  # noqa: E402
 from playground.core.template import PromptTemplate  # noqa: E402

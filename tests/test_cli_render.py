@@ -9,7 +9,7 @@ from pathlib import Path
 from cli_helpers import clean_env, playground
 from loopback import LoopbackServer, Reply
 
-from playground.core.plan import Cell, CellResult
+from playground.core.model import Cell, CellResult
 from playground.render.figures import cell_label, figures
 
 

@@ -13,3 +13,16 @@ def test_engine_does_not_import_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_shared_vocabulary_is_light() -> None:
+    """core.model (Cell, CellResult, the events, the Recorder protocol) loads none of the
+    engine's heavy libraries: the store and the quick commands read it cheaply."""
+    code = (
+        "import sys\n"
+        "import playground.core.model\n"
+        "print(sorted(m for m in ('dotpromptz', 'dotpromptz_handlebars', 'httpx', 'textual')"
+        " if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from playground.core.plan import Cell, CellResult
+from playground.core.model import Cell, CellResult
 
 
 def test_from_a_store_row() -> None:

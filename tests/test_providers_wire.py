@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from loopback import DEFAULT_TEXT, LoopbackServer, Reply
 
-from playground.core.events import CellDelta, CellRetry
-from playground.core.plan import CellResult, RunPlan
+from playground.core.model import CellDelta, CellResult, CellRetry
+from playground.core.plan import RunPlan
 from playground.core.runner import Runner
 from playground.core.template import PromptTemplate
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from loopback import LoopbackServer, Reply
 
-from playground.core.events import (
+from playground.core.model import (
     CellDelta,
     CellFailed,
     CellFallback,

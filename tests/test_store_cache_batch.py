@@ -1,7 +1,7 @@
 """The store's per-run economies keep their promises: the cache asked once per run
-(Store.lookup_cache_many) answers as one question per cell does; a recorder without the batch
-form or the opt-out of deltas is still served; a store that stops taking writes mid-stream
-(no chunks reach it now to report that) is reported in store_error while the run goes on."""
+(Store.lookup_cache_many) answers as one question per cell does; a recorder and a cache given
+to the runner separately are each served (every delta reaches the recorder); a store that
+stops taking writes mid-stream is reported in store_error while the run goes on."""
 
 from __future__ import annotations
 
@@ -37,30 +37,30 @@ def plan_for(temps: list[float], repeats: int = 1) -> RunPlan:
     )
 
 
-async def run(settings: Settings, recorder: Any, plan: RunPlan) -> Any:
-    runner = Runner(settings, recorder=recorder)
+async def run(settings: Settings, recorder: Any, plan: RunPlan, cache: Any = None) -> Any:
+    runner = Runner(settings, recorder=recorder, cache=cache)
     try:
         return await runner.run(plan)
     finally:
         await runner.aclose()
 
 
-class PerKeyRecorder:
-    """The store behind the plain Recorder protocol: no batch lookup, every delta sent."""
+class PlainRecorder:
+    """The store behind the Recorder protocol alone (no cache), counting the deltas sent."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.deltas = 0
 
-    def start_run(self, plan: Any, cells: list[Any]) -> Any:
-        return self.store.start_run(plan, cells)
-
-    def lookup_cache(self, key: str) -> Any:
-        return self.store.lookup_cache(key)
+    def start_run(self, plan: Any, cells: Any, messages: Any) -> Any:
+        return self.store.start_run(plan, cells, messages)
 
     def on_event(self, event: Any, cache_key: str | None = None) -> None:
         self.deltas += type(event).__name__ == "CellDelta"
         self.store.on_event(event, cache_key)
+
+    async def settled(self) -> None:
+        await self.store.settled()
 
 
 async def test_batch_lookup_matches_one_lookup_per_key(
@@ -87,15 +87,16 @@ async def test_batch_lookup_matches_one_lookup_per_key(
     assert many[keys[failed]]["output"] == again.results[failed].output
 
 
-async def test_a_recorder_without_the_batch_form_gets_deltas_and_cache_hits(
+async def test_a_recorder_and_a_cache_given_apart_get_deltas_and_cache_hits(
     loopback: LoopbackServer, store: Store
 ) -> None:
     settings = loopback.settings()
-    recorder = PerKeyRecorder(store)
-    first = await run(settings, recorder, plan_for([0.0, 0.9]))
+    recorder = PlainRecorder(store)
+    first = await run(settings, recorder, plan_for([0.0, 0.9]))  # no cache: both asked
     assert recorder.deltas >= 2 and len(loopback.requests) == 2
-    again = await run(settings, recorder, plan_for([0.0, 0.9]))
-    assert all(r.cached for r in again.results) and len(loopback.requests) == 2
+    assert await run(settings, recorder, plan_for([0.0])) and len(loopback.requests) == 3
+    again = await run(settings, recorder, plan_for([0.0, 0.9]), cache=store)
+    assert all(r.cached for r in again.results) and len(loopback.requests) == 3
     assert [r.output for r in again.results] == [r.output for r in first.results]
     assert store.get_response(again.results[1].id)["output"] == first.results[1].output
 
@@ -103,16 +104,27 @@ async def test_a_recorder_without_the_batch_form_gets_deltas_and_cache_hits(
 async def test_a_store_refusing_writes_mid_stream_is_reported_and_the_run_goes_on(
     loopback: LoopbackServer, store: Store
 ) -> None:
+    """A write that fails for a reason other than a lock (here a trigger another connection
+    adds mid-stream) is not retried forever: the run finishes and says it was not recorded."""
+    import sqlite3
+
     settings = loopback.settings()
     loopback.enqueue(Reply(text=" ".join(f"w{i}" for i in range(16)), delay=0.05))
     runner = Runner(settings, recorder=store)
+    other = sqlite3.connect(store.path, timeout=30)
     try:
         handle = runner.start(plan_for([0.0]))
-        await asyncio.sleep(0.2)  # streaming: the store's 0.5 s timer will find it refusing
-        store.conn.execute("PRAGMA query_only = 1")
+        await asyncio.sleep(0.2)  # streaming: the writer's next look will find it refusing
+        other.execute(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON responses "
+            "BEGIN SELECT RAISE(ABORT, 'the disk said no'); END"
+        )
+        other.commit()
         results = await handle.wait()
     finally:
         await runner.aclose()
-        store.conn.execute("PRAGMA query_only = 0")
+        other.execute("DROP TRIGGER IF EXISTS refuse")
+        other.commit()
+        other.close()
     assert results[0].status == "ok" and results[0].output.startswith("w0 w1")
-    assert handle.store_error and "readonly" in handle.store_error.replace("-", "")
+    assert handle.store_error and "the disk said no" in handle.store_error

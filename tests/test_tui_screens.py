@@ -16,7 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, TextArea
 
 from playground.config import Settings
-from playground.core.plan import Cell, CellResult, RunPlan
+from playground.core.model import Cell, CellResult
+from playground.core.plan import RunPlan
 from playground.core.runner import Runner
 from playground.core.template import PromptTemplate
 from playground.tui.themes import load_bundled_themes, register_bundled_themes
@@ -342,7 +343,7 @@ def test_themes_are_packaged_where_themes_py_looks_in_a_wheel() -> None:
 
 def test_a_narrow_cell_title_keeps_its_temperature_and_sample() -> None:
     """Rows of a narrow grid stay apart: the provider, then the model's end, give way first."""
-    from playground.core.plan import Cell
+    from playground.core.model import Cell
     from playground.tui.widgets.cell import cell_label
 
     cell = Cell(index=0, model="lo-down2:dead-nofallback", temperature=0.7, sample=2)

@@ -9,7 +9,8 @@ from test_tui_screens import Host
 from textual.widgets import Input, Static
 
 from playground.config import Settings
-from playground.core.plan import CellResult, RunPlan
+from playground.core.model import CellResult
+from playground.core.plan import RunPlan
 from playground.core.runner import Runner
 from playground.core.template import PromptTemplate
 from playground.tui.screens.promote import PromoteScreen

@@ -8,7 +8,8 @@ Both front ends use it the same way::
     handle.cancel()          # or handle.cancel(cell)
 
 A failed or cancelled cell keeps its partial text; other cells carry on. A ``Recorder``
-(the store) sees every event as it happens and may answer a cell from its cache.
+(the store) sees every event as it happens; a ``ResponseCache`` (the store too) may answer a
+cell (see core.model for both protocols).
 """
 
 from __future__ import annotations
@@ -17,28 +18,33 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from playground.config import Settings
-from playground.core import pricing, tokens
-from playground.core.events import (
+from playground.core import pricing
+from playground.core.cache import apply_hit, cache_key
+from playground.core.model import (
+    Cell,
     CellDelta,
     CellFailed,
     CellFallback,
     CellFinished,
     CellPending,
     CellQueued,
+    CellResult,
     CellRetry,
     CellSending,
     CellStarted,
     CellUsage,
+    Recorder,
+    ResponseCache,
     RunEvent,
     RunFinished,
     RunStarted,
 )
-from playground.core.plan import Cell, CellResult, RunPlan, cache_key
+from playground.core.plan import RunPlan
 from playground.core.providers import Provider, build_providers, resolve
 from playground.core.providers.base import (
     ChatRequest,
@@ -58,28 +64,13 @@ from playground.core.retry import (
     retry_wait,
     unfinished,
 )
-from playground.core.secrets import redact_text, redact_url, secret_values
+from playground.core.secrets import redact_output, redact_text, redact_url, secret_values
 from playground.core.template import Message
+from playground.core.usage import RunUsage
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from playground.core.batch.submit import BatchSink
-
-
-class Recorder(Protocol):
-    """What the runner needs from a store. All calls are synchronous and quick."""
-
-    def start_run(self, plan: RunPlan, cells: list[Cell]) -> tuple[Any, Any, list[Any]]:
-        """Record the run; return (session_id, run_id, one response id per cell)."""
-
-    def lookup_cache(self, key: str) -> dict[str, Any] | None:
-        """A finished ok response with this cache key, as a dict of CellResult fields.
-        Optional batch form, preferred when present: ``lookup_cache_many(keys)`` returning
-        {key: hit or None}."""
-
-    def on_event(self, event: RunEvent, cache_key: str | None = None) -> None:
-        """Record an event (deltas may be buffered and flushed about once a second).
-        A recorder with ``wants_deltas = False`` is not sent CellDelta or CellUsage."""
 
 
 class Runner:
@@ -90,10 +81,15 @@ class Runner:
         settings: Settings,
         providers: dict[str, Provider] | None = None,
         recorder: Recorder | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.settings = settings
         self.providers = providers if providers is not None else build_providers(settings)
         self.recorder = recorder
+        # a store is both: unless told otherwise, the recorder answers from its cache
+        if cache is None and isinstance(recorder, ResponseCache):
+            cache = recorder
+        self.cache = cache
         self._client: httpx.AsyncClient | None = None
         self._global: asyncio.Semaphore | None = None
         self._per_provider: dict[str, asyncio.Semaphore] = {}
@@ -189,18 +185,14 @@ class RunHandle:
         self._keys: dict[int, str] = {}
         self._key_memo: dict[tuple[int, str, str], str] = {}  # (cell, provider, model) -> key
         self._prefetched: dict[str, dict[str, Any] | None] | None = None  # first models' hits
-        self._estimates: dict[str, int] = {}
+        self.usage = RunUsage(runner.settings, messages)
         self.store_error: str | None = None  # set when the recorder failed; the run goes on
         # keys a server may quote back in an error ("Incorrect API key provided: sk-…")
         self._secrets = secret_values(cfg.api_key_env for cfg in runner.settings.providers.values())
         recorder = runner.recorder
-        # a recorder that reads the live CellResult may decline the per-chunk events
-        self._skip: tuple[type, ...] = (
-            (CellDelta, CellUsage) if not getattr(recorder, "wants_deltas", True) else ()
-        )
         ids: list[Any] = list(range(1, len(self.cells) + 1))
         if recorder is not None:
-            self.session_id, self.run_id, ids = recorder.start_run(plan, self.cells)
+            self.session_id, self.run_id, ids = recorder.start_run(plan, self.cells, messages)
         for result, rid in zip(self.results, ids, strict=True):
             result.id = rid
         self._emit(RunStarted(self.run_id, self.session_id, tuple(self.cells)))
@@ -241,15 +233,12 @@ class RunHandle:
                 task.cancel()
 
     # -- running -----------------------------------------------------------------------------
-    def _emit(self, event: RunEvent) -> None:
+    def _emit(self, event: RunEvent, cache_key: str | None = None) -> None:
+        """To the recorder (with the cell's cache key when it ends), then to the consumer."""
         recorder = self.runner.recorder
-        if recorder is not None and type(event) not in self._skip:
-            key = None
-            cell = getattr(event, "cell", None)
-            if cell is not None:
-                key = self._keys.get(cell.index)
+        if recorder is not None:
             try:
-                recorder.on_event(event, key)
+                recorder.on_event(event, cache_key)
             except Exception as exc:  # a store problem must not lose the run
                 self.store_error = one_line(str(exc))
         self._queue.put_nowait(event)
@@ -261,10 +250,17 @@ class RunHandle:
                 if not result.done and not result.batch_id:
                     result.status = "cancelled"
                     result.error = "cancelled"
-                    self._emit(CellFailed(result.cell, result))
+                    self._emit(CellFailed(result.cell, result), self._keys.get(result.cell.index))
         finally:
             self._emit(RunFinished(self.run_id, tuple(self.results)))
-            self._queue.put_nowait(None)
+            recorder = self.runner.recorder
+            try:  # the run ends once its record is written (or the database is busy)
+                if recorder is not None:
+                    await recorder.settled()
+            except Exception as exc:
+                self.store_error = one_line(str(exc))
+            finally:
+                self._queue.put_nowait(None)
 
     def _request_for(self, model: str, cell: Cell) -> ChatRequest:
         plan = self.plan
@@ -288,17 +284,9 @@ class RunHandle:
         if self._warm is None:
             models = [m for c in self.cells for m in (c.model, *self._fallbacks(c.model))]
             self._warm = asyncio.get_running_loop().run_in_executor(
-                None, self._warm_up, list(dict.fromkeys(models))
+                None, self.usage.warm_up, list(dict.fromkeys(models))
             )
         await asyncio.shield(self._warm)
-
-    def _warm_up(self, models: list[str]) -> None:
-        for model_id in models:
-            try:
-                self._input_estimate(model_id)
-                pricing.cost_usd(self.runner.settings, model_id, UsageReport(1, 1))
-            except Exception:  # the real call reports any problem, in its cell
-                pass
 
     async def _run_cell(self, cell: Cell) -> None:
         result = self.results[cell.index]
@@ -308,7 +296,7 @@ class RunHandle:
         try:
             for position, model_id in enumerate(chain):
                 if position:
-                    self._emit(CellFallback(cell, model_id, result.error or "failed"))
+                    self._emit(CellFallback(cell, model_id, result.error or "failed", result.id))
                     result.fallback_used = model_id
                     result.error = None
                 batched = await self._attempt_model(cell, model_id, result, first=position == 0)
@@ -327,17 +315,24 @@ class RunHandle:
             if result.status == "pending":  # waits in a batch job: no usage or cost yet
                 self._emit(CellPending(cell, result))
             else:
-                if not result.cached:
-                    with contextlib.suppress(asyncio.CancelledError):  # cancelled again: count
-                        await self._warmed()
-                self._finalize_usage(result)
-                if result.error:
-                    result.error = redact_text(result.error, self._secrets)
-                self._emit(
-                    CellFinished(cell, result)
-                    if result.status == "ok"
-                    else CellFailed(cell, result)
-                )
+                await self._ended(cell, result)
+
+    async def _ended(self, cell: Cell, result: CellResult) -> None:
+        """A cell's end: counts and cost, keys hidden, then CellFinished or CellFailed."""
+        if not result.cached:
+            with contextlib.suppress(asyncio.CancelledError):  # cancelled again: count anyway
+                await self._warmed()
+        self.usage.finalize(result)
+        if result.error:
+            result.error = redact_text(result.error, self._secrets)
+        # a key the model echoed is hidden the same everywhere: run's output, the store,
+        # show and export (and a key cut off mid-stream too)
+        result.output = redact_output(result.output, self._secrets)
+        result.reasoning = redact_output(result.reasoning, self._secrets)
+        self._emit(
+            CellFinished(cell, result) if result.status == "ok" else CellFailed(cell, result),
+            self._keys.get(cell.index),
+        )
 
     async def _attempt_model(
         self, cell: Cell, model_id: str, result: CellResult, *, first: bool
@@ -357,17 +352,19 @@ class RunHandle:
         if "url" in result.request:
             result.request["url"] = redact_url(result.request["url"])
         key = None
-        if (
-            runner.recorder is not None
-        ):  # keyed even with the cache off, so it can answer later runs
+        if runner.recorder is not None or runner.cache is not None:
+            # keyed even with the cache off, so the recorded cell can answer later runs
             key = self._cache_key(cell, provider, model, request)
             self._keys[cell.index] = key
         if first:
             self._emit(CellStarted(cell, result))
-        if key is not None and self.plan.use_cache and runner.recorder is not None:
-            hit = self._lookup(key, first)
+        if key is not None and self.plan.use_cache and runner.cache is not None:
+            hit = self._lookup(runner.cache, key, first)
             if hit:
-                self._apply_cached(cell, result, hit)
+                priced = pricing.price_ref(runner.settings, result.model_used or cell.model)
+                apply_hit(result, hit, priced is not None)
+                if result.output:
+                    self._emit(CellDelta(cell, result.output, response_id=result.id))
                 return False
         missing = provider.missing_key_error()
         if missing:
@@ -379,16 +376,16 @@ class RunHandle:
         await self._warmed()
         pace = runner.pace(provider.name)
         if pace.limited:  # before the slots: a cell waiting for its turn holds none
-            await pace.acquire(self._input_estimate(model_id) + (self.plan.max_tokens or 0))
+            await pace.acquire(self.usage.input_estimate(model_id) + (self.plan.max_tokens or 0))
         global_sem, provider_sem = runner._semaphores(provider.name)
         queued = provider_sem.locked() or global_sem.locked()
         if queued:
-            self._emit(CellQueued(cell, self._queue_reason(provider.name, provider_sem)))
+            self._emit(CellQueued(cell, self._queue_reason(provider.name, provider_sem), result.id))
         # Provider first: a cell queued behind its provider's limit holds no global slot,
         # so other providers' cells are not starved.
         async with provider_sem, global_sem:
             if queued:
-                self._emit(CellSending(cell))
+                self._emit(CellSending(cell, result.id))
             await self._stream_with_retries(cell, provider, request, result)
         return False
 
@@ -414,49 +411,24 @@ class RunHandle:
             )
         return key
 
-    def _lookup(self, key: str, first: bool) -> dict[str, Any] | None:
-        """A recorder with ``lookup_cache_many`` is asked once for every cell's first model
-        (one query, not one per cell); fallbacks and other recorders ask per key."""
-        recorder = self.runner.recorder
-        assert recorder is not None
-        many = getattr(recorder, "lookup_cache_many", None)
-        if many is not None and first:
-            if self._prefetched is None:
-                keys = []
-                for cell in self.cells:
-                    try:
-                        provider, model = resolve(self.runner.providers, cell.model)
-                    except ProviderError:
-                        continue
-                    request = self._request_for(model, cell)
-                    keys.append(self._cache_key(cell, provider, model, request))
-                self._prefetched = many(keys)
-            if key in self._prefetched:
-                return self._prefetched[key]
-        return recorder.lookup_cache(key)
-
-    def _apply_cached(self, cell: Cell, result: CellResult, hit: dict[str, Any]) -> None:
-        for name in (
-            "output",
-            "reasoning",
-            "finish_reason",
-            "input_tokens",
-            "output_tokens",
-            "cached_input_tokens",
-            "usage_source",
-        ):
-            if name in hit:
-                setattr(result, name, hit[name])
-        result.cached = True
-        # answered now, from the store: its own (tiny) timings, not the original call's
-        elapsed = (time.time() - result.started_at) * 1000 if result.started_at else 0.0
-        result.ttft_ms = result.latency_ms = round(elapsed, 1)
-        # free, but an unpriced model stays unpriced (null), never $0
-        priced = pricing.price_ref(self.runner.settings, result.model_used or cell.model)
-        result.cost_usd = 0.0 if priced is not None else None
-        result.status = "ok"
-        if result.output:
-            self._emit(CellDelta(cell, result.output))
+    def _lookup(self, cache: ResponseCache, key: str, first: bool) -> dict[str, Any] | None:
+        """Every cell's first model is asked about in one question (one query, not one per
+        cell); a fallback model asks for its own key."""
+        if not first:
+            return cache.lookup_cache_many([key]).get(key)
+        if self._prefetched is None:
+            keys = []
+            for cell in self.cells:
+                try:
+                    provider, model = resolve(self.runner.providers, cell.model)
+                except ProviderError:
+                    continue
+                request = self._request_for(model, cell)
+                keys.append(self._cache_key(cell, provider, model, request))
+            self._prefetched = cache.lookup_cache_many(keys)
+        if key in self._prefetched:
+            return self._prefetched[key]
+        return cache.lookup_cache_many([key]).get(key)
 
     def _fail(self, result: CellResult, message: str) -> None:
         result.status = "error"
@@ -490,14 +462,14 @@ class RunHandle:
                         if result.ttft_ms is None:
                             result.ttft_ms = (time.perf_counter() - t0) * 1000
                         result.output += event.text
-                        self._emit(CellDelta(cell, event.text))
+                        self._emit(CellDelta(cell, event.text, False, result.id))
                     elif type(event) is ReasoningDelta:
                         if result.ttft_ms is None:
                             result.ttft_ms = (time.perf_counter() - t0) * 1000
                         result.reasoning += event.text
-                        self._emit(CellDelta(cell, event.text, reasoning=True))
+                        self._emit(CellDelta(cell, event.text, True, result.id))
                     elif type(event) is UsageReport:
-                        self._apply_usage(result, event)
+                        RunUsage.apply(result, event)
                         self._emit(CellUsage(cell, result))
                     elif type(event) is Finish:
                         finished = True
@@ -543,51 +515,6 @@ class RunHandle:
             wait = retry_wait(error, attempt)
             if error.status == 429:
                 pace.back_off(wait)
-            self._emit(CellRetry(cell, attempt + 1, wait, error.message))
+            self._emit(CellRetry(cell, attempt + 1, wait, error.message, result.id))
             await asyncio.sleep(wait)
             result.status = "running"
-
-    def _input_estimate(self, model_id: str) -> int:
-        """Our count of the prompt for this model; the same for every cell of a run."""
-        count = self._estimates.get(model_id)
-        if count is None:
-            count = self._estimates[model_id] = tokens.count_messages(
-                model_id, self.messages
-            ).tokens
-        return count
-
-    def _apply_usage(self, result: CellResult, usage: UsageReport) -> None:
-        if usage.input_tokens is not None:
-            result.input_tokens = usage.input_tokens
-        if usage.output_tokens is not None:
-            result.output_tokens = usage.output_tokens
-        result.cached_input_tokens = usage.cached_input_tokens or result.cached_input_tokens
-        result.cache_write_tokens = usage.cache_write_tokens or result.cache_write_tokens
-        result.usage_source = "provider"
-
-    def _finalize_usage(self, result: CellResult) -> None:
-        """Fill missing counts with marked estimates, then price the call."""
-        if result.cached:
-            return
-        model_id = result.model_used or result.cell.model
-        estimated = False
-        result.estimated_input_tokens = self._input_estimate(model_id)
-        if result.input_tokens is None and (result.status != "error" or result.output):
-            result.input_tokens = result.estimated_input_tokens
-            estimated = True
-        if result.output_tokens is None and (result.output or result.reasoning):
-            result.output_tokens = tokens.count_text(
-                model_id, result.output + result.reasoning
-            ).tokens
-            estimated = True
-        if estimated:
-            result.usage_source = "estimate"
-        if result.input_tokens is None and result.output_tokens is None:
-            return
-        usage = UsageReport(
-            result.input_tokens or 0,
-            result.output_tokens or 0,
-            result.cached_input_tokens,
-            result.cache_write_tokens,
-        )
-        result.cost_usd = pricing.cost_usd(self.runner.settings, model_id, usage)

@@ -12,28 +12,36 @@ import os
 TYPE_CHECKING = False  # no typing/re/urllib at import: `playground history` loads the store
 if TYPE_CHECKING:
     import re
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
     from typing import Any
 
 REDACTED = "[redacted]"
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+MIN_CUT_KEY = 8  # a text that ends with this much of a known key (a stream cut mid-key) hides it
 
-_patterns: list[re.Pattern[str]] = []
+# key shapes, each with the texts one of which a match must contain (checked first: finding
+# none is a fast scan, the patterns' own search is not, and raw responses are long)
+_patterns: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
 
 
-def _secret_patterns() -> list[re.Pattern[str]]:
-    """Key shapes; each pattern's group 1 is kept (the part that says what the secret was)."""
+def _secret_patterns() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+    """Key shapes; each pattern's group 1 is kept (the part that says what the secret was).
+    Hints are lower case and looked for in the lowered text."""
     if not _patterns:
         import re
 
         _patterns.extend(
-            re.compile(p)
-            for p in (
-                r"()\bsk-[A-Za-z0-9_\-]{6,}",  # OpenAI, Anthropic (sk-ant-), OpenRouter (sk-or-)
-                r"()\bAIza[0-9A-Za-z_\-]{10,}",  # Google
-                r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}",
-                r"(?i)([?&](?:key|api_key|apikey|access_token|token)=)[^&#\s\"']+",
-                r"(://)[^/@:\s\"']*:[^/@\s\"']+(?=@)",  # user:password@ in a URL
+            (re.compile(p), hints)
+            for p, hints in (
+                # OpenAI, Anthropic (sk-ant-), OpenRouter (sk-or-)
+                (r"()\bsk-[A-Za-z0-9_\-]{6,}", ("sk-",)),
+                (r"()\bAIza[0-9A-Za-z_\-]{10,}", ("aiza",)),  # Google
+                (r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}", ("bearer",)),
+                (
+                    r"(?i)([?&](?:key|api_key|apikey|access_token|token)=)[^&#\s\"']+",
+                    ("key=", "token="),
+                ),
+                (r"(://)[^/@:\s\"']*:[^/@\s\"']+(?=@)", ("://",)),  # user:password@ in a URL
             )
         )
     return _patterns
@@ -65,10 +73,79 @@ def redact_text(text: str, secrets: Iterable[str] | None = None) -> str:
     for value in secret_values() if secrets is None else secrets:
         if value in text:
             text = text.replace(value, REDACTED)
-    for pattern in _secret_patterns():
-        if pattern.search(text):
+    lowered = text.lower()
+    for pattern, hints in _secret_patterns():
+        if any(hint in lowered for hint in hints) and pattern.search(text):
             text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+            lowered = text.lower()
     return text
+
+
+def redact_output(text: str, secrets: Sequence[str] | None = None) -> str:
+    """A model's text as printed, shown, stored and exported: every known key's value hidden,
+    and so is a key cut off at the end (a partial answer ending with ``MIN_CUT_KEY`` or more of
+    a key's first characters). Only known values: a model may write text that merely looks like
+    a key. ``run``, ``show``, ``export`` and the store all use this one function."""
+    secrets = secret_values() if secrets is None else secrets
+    for value in secrets:
+        if value in text:
+            text = text.replace(value, REDACTED)
+    return _hide_cut_key(text, secrets)
+
+
+def _hide_cut_key(text: str, secrets: Sequence[str]) -> str:
+    for value in secrets:
+        head = value[:MIN_CUT_KEY]
+        start = text.find(head, max(0, len(text) - len(value) + 1))
+        while start >= 0:
+            if value.startswith(text[start:]):
+                return text[:start] + REDACTED
+            start = text.find(head, start + 1)
+    return text
+
+
+class StreamRedactor:
+    """``redact_output`` for a text that arrives in pieces, at a cost in proportion to each new
+    piece: all but the last ``len(longest key) - 1`` characters are settled (hidden once, never
+    looked at again); only that tail is looked at with the next piece."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        self.secrets = [s for s in secrets if s]
+        self.keep = max((len(s) for s in self.secrets), default=1) - 1
+        self._settled: list[str] = []
+        self._tail = ""
+
+    def feed(self, piece: str) -> None:
+        text = self._tail + piece
+        cut = len(text) - self.keep
+        if cut <= 0:
+            self._tail = text
+            return
+        # a key that starts before the cut is whole in ``text``: hide it, and settle to its end
+        spans = []
+        for value in self.secrets:
+            at = text.find(value)
+            while at >= 0:
+                spans.append((at, at + len(value)))
+                at = text.find(value, at + len(value))
+        out: list[str] = []
+        pos = 0
+        for start, end in sorted(spans):
+            if start < pos:  # overlaps the key just hidden: hide the union
+                pos = max(pos, end)
+                continue
+            if start >= cut:
+                break
+            out += (text[pos:start], REDACTED)
+            pos = end
+        settle = max(cut, pos)
+        out.append(text[pos:settle])
+        self._settled.append("".join(out))
+        self._tail = text[settle:]
+
+    def text(self) -> str:
+        """The text so far, hidden as ``redact_output`` would hide it."""
+        return "".join(self._settled) + redact_output(self._tail, self.secrets)
 
 
 def redact(value: Any, secrets: Iterable[str] | None = None) -> Any:

@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from playground.core.plan import Cell, CellResult
+    from playground.core.model import Cell, CellResult
 
 
 def format_cost(cost: float | None) -> str:

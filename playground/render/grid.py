@@ -12,8 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from playground.core.events import RunEvent
-from playground.core.plan import CellResult
+from playground.core.model import CellResult, RunEvent
 from playground.render.figures import cell_label, cost_summary, figures, format_total
 from playground.render.progress import RunProgress
 

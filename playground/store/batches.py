@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.store.recording import iso
+from playground.core.secrets import redact_output, redact_text
+from playground.store.stamps import iso, parse_iso
 
 COLLECTED = "collected"
 # the providers' words for a job that will change no more (OpenAI's, then Anthropic's)
@@ -69,9 +70,7 @@ class JobRecord:
         return (self.request_count if self.collected else 0), self.request_count
 
     def age_s(self, now: float | None = None) -> float | None:
-        from playground.store.store import _parse_iso
-
-        created = _parse_iso(self.created_at)
+        created = parse_iso(self.created_at)
         return None if created is None else max(0.0, (now or time.time()) - created)
 
     def to_json(self) -> dict[str, Any]:
@@ -199,14 +198,15 @@ def apply_results(store: Any, job: JobRecord, results: list[tuple[str, dict[str,
     """Write (custom_id, columns) results into the job's cells that are still pending, in one
     transaction; returns how many cells changed. Outputs and errors are redacted as the
     recorder redacts them."""
+    secrets = store.secrets
     rows = []
     for custom_id, columns in results:
         values = dict.fromkeys(RESULT_COLUMNS)
         values.update(columns)
-        values["output"] = store._clean(values["output"]) or ""
-        values["reasoning"] = store._clean(values["reasoning"]) or ""
-        values["error"] = store._clean_meta(values["error"]) or None
-        values["raw_response"] = store._clean_meta(values["raw_response"]) or None
+        values["output"] = redact_output(values["output"] or "", secrets)
+        values["reasoning"] = redact_output(values["reasoning"] or "", secrets)
+        values["error"] = redact_text(values["error"], secrets) if values["error"] else None
+        values["raw_response"] = redact_output(values["raw_response"] or "", secrets) or None
         values["ended_at"] = values["ended_at"] or iso()
         values["cached_input_tokens"] = values["cached_input_tokens"] or 0
         values["cache_write_tokens"] = values["cache_write_tokens"] or 0

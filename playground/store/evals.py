@@ -14,15 +14,16 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from playground.store.recording import iso
+from playground.core.model import CellFinished, RunFinished
+from playground.core.secrets import redact_output, redact_text
+from playground.store.stamps import iso
 
 PAGE = 500
 
 
 class EvalRecorder:
-    """The runner's Recorder for an eval: per-case plans, one run (plus one for judges)."""
-
-    wants_deltas = False
+    """The runner's Recorder (and ResponseCache) for an eval: per-case plans, one run (plus
+    one for judges)."""
 
     def __init__(self, store: Any) -> None:
         self.store = store
@@ -41,11 +42,11 @@ class EvalRecorder:
     def helper_run_id(self) -> int | None:
         return self.runs["helper"]
 
-    def start_run(self, plan: Any, cells: list[Any]) -> tuple[Any, Any, list[Any]]:
+    def start_run(self, plan: Any, cells: Any, messages: Any) -> tuple[Any, Any, list[Any]]:
         which = "helper" if getattr(plan, "eval_role", None) else "main"
         run_id = self.runs[which]
         if run_id is None:
-            session_id, run_id, ids = self.store.start_run(plan, cells)
+            session_id, run_id, ids = self.store.start_run(plan, cells, messages)
             self.session_id = session_id
             if run_id is not None:
                 self.runs[which] = int(run_id)
@@ -55,46 +56,12 @@ class EvalRecorder:
 
     def _add_cells(self, run_id: int, cells: list[Any]) -> list[Any]:
         """Pending responses for a later case's cells, in the same run."""
-        store = self.store
         offset = self._next[run_id]
         self._next[run_id] = offset + len(cells)
-        rows = [
-            (run_id, offset + c.index, c.model, c.temperature, c.sample, c.model.partition(":")[0])
-            for c in cells
-        ]
-        with store.lock:
-            conn = store.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                ids = [
-                    int(
-                        conn.execute(
-                            "INSERT INTO responses (run_id, cell_index, model, temperature, "
-                            "sample, provider, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-                            row,
-                        ).lastrowid
-                        or 0
-                    )
-                    for row in rows
-                ]
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        known = getattr(store, "_cell_ids", None)  # retries and fallbacks are found by cell
-        if known is not None:
-            for cell, rid in zip(cells, ids, strict=True):
-                known[id(cell)] = rid
-        return ids
+        return self.store.add_cells(run_id, cells, offset)
 
     # A cached answer's own latency is the store's (a millisecond); a ``latency`` assertion
     # grades the call that produced the answer, so the original's is kept for it.
-    def lookup_cache(self, key: str) -> dict[str, Any] | None:
-        hit = self.store.lookup_cache(key)
-        if hit is not None:
-            self._hit_latency[key] = hit.get("latency_ms")
-        return hit
 
     def lookup_cache_many(self, keys: list[str]) -> dict[str, dict[str, Any] | None]:
         hits = self.store.lookup_cache_many(keys)
@@ -104,16 +71,15 @@ class EvalRecorder:
         return hits
 
     def on_event(self, event: Any, cache_key: str | None = None) -> None:
-        name = type(event).__name__
-        if name == "RunFinished":  # one case's plan ended; the run goes on
-            known = getattr(self.store, "_cell_ids", None)
-            for result in event.results:
-                if known is not None:
-                    known.pop(id(result.cell), None)
-            return
-        if name == "CellFinished" and event.result.cached and cache_key is not None:
-            self.original_latency[id(event.result)] = self._hit_latency.pop(cache_key, None)
+        match event:
+            case RunFinished():  # one case's plan ended; the run goes on
+                return
+            case CellFinished(result=result) if result.cached and cache_key is not None:
+                self.original_latency[id(result)] = self._hit_latency.pop(cache_key, None)
         self.store.on_event(event, cache_key)
+
+    async def settled(self) -> None:
+        await self.store.settled()
 
     def original_figures(self, result: Any) -> float | None:
         """The latency of the call a cached result's answer came from (None: not cached)."""
@@ -121,8 +87,6 @@ class EvalRecorder:
 
     def finish(self) -> None:
         """Mark the eval's runs done and write what is buffered."""
-        from playground.core.events import RunFinished
-
         for run_id in self.runs.values():
             if run_id is not None:
                 self.store.on_event(RunFinished(run_id, ()))
@@ -158,7 +122,11 @@ def add_results(store: Any, run_id: int, results: list[dict[str, Any]]) -> None:
     """Write graded results (``CaseResult.to_json()`` dicts) in one transaction."""
     if not results:
         return
-    clean = store._clean
+    secrets = store.secrets
+
+    def clean(text: str) -> str:
+        return redact_output(text, secrets)
+
     rows = [
         (
             run_id,
@@ -171,7 +139,7 @@ def add_results(store: Any, run_id: int, results: list[dict[str, Any]]) -> None:
             clean(json.dumps(r["vars"], ensure_ascii=False, default=str)),
             int(bool(r["passed"])),
             r["score"],
-            store._clean_meta(r["error"]),
+            redact_text(r["error"], secrets) if r["error"] else r["error"],
             clean(json.dumps(r["assertions"], ensure_ascii=False, default=str)),
             r.get("variation"),
             r.get("variation_kind"),

@@ -62,7 +62,7 @@ def cell_json(row: dict[str, Any]) -> dict[str, Any]:
     for key in ("ttft_ms", "latency_ms"):
         if out[key] is not None:
             out[key] = round(out[key], 1)
-    from playground.core.plan import CellResult
+    from playground.core.model import CellResult
 
     speed = CellResult.from_dict(row).tokens_per_s  # the engine's own reckoning, as run --json
     out["tokens_per_s"] = None if speed is None else round(speed, 1)
@@ -89,7 +89,7 @@ def run_jsonl(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
 def recorded_cell(row: dict[str, Any]) -> tuple[Any, str, str]:
     """A store row as the engine's CellResult, with its label and figures line in the words
     `run` prints (render.figures), the status first and the rating last."""
-    from playground.core.plan import CellResult
+    from playground.core.model import CellResult
     from playground.render.figures import cell_label, figures
 
     result = CellResult.from_dict(row)

@@ -277,7 +277,7 @@ def migrate(conn: sqlite3.Connection, upto: str | None = None) -> list[str]:
     database at once do not both create it). ``upto`` stops after that one (for tests)."""
     from sqlite_utils import Database
 
-    from playground.store.recording import iso
+    from playground.store.stamps import iso
 
     db = Database(conn, execute_plugins=False)
     conn.execute("BEGIN IMMEDIATE")

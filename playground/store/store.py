@@ -5,12 +5,15 @@ Use::
     store = Store.open(settings.db_path())     # checks, migrates, marks dead cells interrupted
     store.new_session(source="tui")            # once per TUI launch / CLI invocation (optional:
                                                # a run without one starts an "api" session)
-    runner = Runner(settings, recorder=store)  # the store is the runner's Recorder
-    store.list_runs("otters"); store.get_run(7); store.responses_for_run(7)
+    runner = Runner(settings, recorder=store)  # the store is the runner's Recorder and cache
+    store.list_runs("otters"); store.load_run(7)   # a past run: metadata, plan, CellResults
     store.get_response(42); store.rate(42, +1, "crisp"); store.usage_stats("openai:gpt-4.1")
-    store.close()
+    store.close()                              # waits until everything recorded is written
 
-Every method is synchronous and short; the connection is shared by threads under a lock.
+Reads and the few direct writes (sessions, a run's first rows, ratings) are synchronous and
+short, on one connection shared by threads under a lock. Recording a run's progress happens on
+a writer thread of its own (recording.py, writer.py); ``busy`` says when another process holds
+the database's write lock and those writes wait.
 """
 
 from __future__ import annotations
@@ -20,17 +23,26 @@ import os
 import sqlite3
 from _thread import RLock  # threading's RLock, without importing threading
 
+from playground.core.secrets import redact_output, secret_values
 from playground.store.migrations import MIGRATIONS_TABLE, applied, known_names, migrate
 from playground.store.opening import StoreError, connect, inspect_existing
-from playground.store.recording import RecorderMixin, iso
+from playground.store.stamps import iso, parse_iso
 
-TYPE_CHECKING = False  # not importing typing keeps `playground history` quick to start
+# `playground history` reads the store and must start about as fast as `--help` (bench_store
+# part 2, target < 1.5×): typing, dataclasses and core.model (the recording half) load only
+# when a run starts or a run is loaded.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from pathlib import Path
     from typing import Any
 
     from playground.core.estimate import UsageStats
+    from playground.core.model import Cell, RunEvent
     from playground.core.plan import RunPlan
+    from playground.core.template import Message
+    from playground.store.loaded import RecordedRun
+    from playground.store.recording import Recording
 
 INTERRUPTED = "interrupted: the playground stopped before this cell finished"
 USAGE_WINDOW = 50  # recent responses used to calibrate estimates
@@ -38,15 +50,19 @@ THUMBS, STARS = "thumbs", "stars"  # rating scales: -1/+1, or 1..5
 JSON_COLUMNS = ("template", "variables", "models", "temperatures", "params", "messages")
 
 
-class Store(RecorderMixin):
-    """Sessions, runs, responses and ratings; also the runner's Recorder."""
+class Store:
+    """Sessions, runs, responses and ratings; also the runner's Recorder and ResponseCache."""
 
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
         self.lock = RLock()
         self.session_id: int | None = None
-        self._init_recorder()
+        self._secret_names: set[str] = set()
+        self.secrets: list[str] = secret_values()  # known keys' values, longest first
+        self._recording: Recording | None = None
+        self.busy = False  # another process holds the write lock: recorded writes wait
+        self.on_busy: Callable[[bool], None] | None = None  # told from the writer thread
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -75,15 +91,83 @@ class Store(RecorderMixin):
         return store
 
     def close(self) -> None:
-        """Flush what is buffered and close; safe to call twice."""
+        """Write everything recorded (however long another process holds the lock; runs still
+        open are recorded cancelled), then close; safe to call twice."""
         if self.conn is None:
             return
         try:
-            self.flush()
+            if self._recording is not None:
+                self._recording.close()
+                self._recording = None
         finally:
             with self.lock:
                 self.conn.close()
                 self.conn = None  # type: ignore[assignment]
+
+    # -- secrets ---------------------------------------------------------------------------
+    def add_secret_envs(self, names: Any) -> None:
+        """Also treat these environment variables (providers' api_key_env) as known keys."""
+        self._secret_names.update(n for n in names if n)
+        self.secrets = secret_values(self._secret_names)
+
+    # -- sessions --------------------------------------------------------------------------
+    def new_session(self, source: str = "cli", label: str | None = None) -> int:
+        """Start a session (one per CLI invocation or TUI launch); later runs belong to it."""
+        import socket
+
+        from playground import __version__
+
+        with self.lock:
+            cur = self.conn.execute(
+                "INSERT INTO sessions (created_at, source, label, pid, host, cwd, version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (iso(), source, label, os.getpid(), socket.gethostname(), os.getcwd(), __version__),
+            )
+            self.session_id = int(cur.lastrowid or 0)
+        return self.session_id
+
+    # -- recording: the runner's Recorder and ResponseCache (see recording.py) ---------------
+    def _recorder(self) -> Recording:
+        if self._recording is None:
+            from playground.store.recording import Recording
+
+            self._recording = Recording(self)
+        return self._recording
+
+    def start_run(
+        self, plan: RunPlan, cells: Sequence[Cell], messages: Sequence[Message]
+    ) -> tuple[Any, Any, list[Any]]:
+        """Record a run about to start; (session id, run id, one response id per cell)."""
+        return self._recorder().start_run(plan, cells, messages)
+
+    def on_event(self, event: RunEvent, cache_key: str | None = None) -> None:
+        """Note one event of a run (returns at once; the writer thread writes it)."""
+        (self._recording or self._recorder()).on_event(event, cache_key)
+
+    def add_cells(self, run_id: int, cells: Sequence[Cell], offset: int) -> list[int]:
+        """More cells for a recorded run (an eval's later cases); their response ids."""
+        return self._recorder().add_cells(run_id, cells, offset)
+
+    async def settled(self) -> None:
+        """Once what was recorded is written (or the database is busy); raises on a failure."""
+        await self._recorder().settled()
+
+    def lookup_cache_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """key -> the newest ok answer with that key (CellResult fields by name), or None."""
+        return self._recorder().lookup_cache_many(keys)
+
+    def lookup_cache(self, key: str) -> dict[str, Any] | None:
+        return self.lookup_cache_many([key])[key]
+
+    def flush(self) -> None:
+        """Wait until everything recorded so far is in the database."""
+        if self._recording is not None:
+            self._recording.writer.flush()
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.busy = busy
+        if self.on_busy is not None:
+            self.on_busy(busy)
 
     # -- crash recovery --------------------------------------------------------------------
     def mark_interrupted(self) -> int:
@@ -165,7 +249,23 @@ class Store(RecorderMixin):
             "LEFT JOIN ratings g ON g.response_id = r.id WHERE r.run_id = ? ORDER BY r.cell_index",
             (_as_int(run_id),),
         )
-        return [_response(row) for row in rows]
+        return [_response(row, self.secrets) for row in rows]
+
+    def load_run(self, run_id: Any) -> RecordedRun | None:
+        """A past run as a front end reopens it (plan, CellResults, ratings); None if unknown."""
+        from playground.core.model import CellResult
+        from playground.store.loaded import RecordedRun
+
+        run = self.get_run(run_id)
+        if run is None:
+            return None
+        rows = self.responses_for_run(run_id)
+        return RecordedRun(
+            run=run,
+            plan=plan_from_run(run),
+            results=[CellResult.from_dict(r, i) for i, r in enumerate(rows)],
+            ratings={r["id"]: r["rating"] for r in rows if r.get("rating")},
+        )
 
     def get_response(self, response_id: Any) -> dict[str, Any] | None:
         """Every response column, "request" parsed, "cached" a bool, plus "rating"."""
@@ -175,7 +275,7 @@ class Store(RecorderMixin):
             "LEFT JOIN ratings g ON g.response_id = r.id WHERE r.id = ?",
             (_as_int(response_id),),
         )
-        return _response(rows[0]) if rows else None
+        return _response(rows[0], self.secrets) if rows else None
 
     def list_runs(self, query: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """Newest first: id, created_at, models, cell_count, cost_usd, snippet (and status,
@@ -227,7 +327,7 @@ class Store(RecorderMixin):
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(response_id) DO UPDATE SET "
                 "score = excluded.score, note = excluded.note, created_at = excluded.created_at, "
                 "scale = excluded.scale",
-                (rid, score, self._clean(note) if note else None, iso(), scale),
+                (rid, score, redact_output(note, self.secrets) if note else None, iso(), scale),
             )
 
     # -- calibration -----------------------------------------------------------------------
@@ -281,7 +381,12 @@ def plan_from_run(run: dict[str, Any]) -> RunPlan:
     )
 
 
-def _response(row: dict[str, Any]) -> dict[str, Any]:
+def _response(row: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
+    """A responses row for show, export and the TUI: its text as redact_output hides it (a
+    database written before a key was known), "request" parsed, "cached" a bool, "rating"."""
+    for name in ("output", "reasoning"):
+        if row.get(name):
+            row[name] = redact_output(row[name], secrets)
     score = row.pop("rating_score", None)
     note = row.pop("rating_note", None)
     scale = row.pop("rating_scale", None)  # None: rated before scales were recorded
@@ -308,7 +413,7 @@ def _alive(pid: int | None, host: str | None, since: str | None = None) -> bool:
     if not pid or host != socket.gethostname():
         return False
     started = _process_start(pid)
-    created = _parse_iso(since)
+    created = parse_iso(since)
     if started is not None and created is not None and started > created + 1.0:
         return False
     if pid == os.getpid():
@@ -334,18 +439,4 @@ def _process_start(pid: int) -> float | None:
             boot = next(int(line.split()[1]) for line in fh if line.startswith("btime "))
         return boot + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, StopIteration):
-        return None
-
-
-def _parse_iso(stamp: str | None) -> float | None:
-    """The store's ``YYYY-MM-DDTHH:MM:SS.mmmZ`` as Unix time."""
-    if not stamp:
-        return None
-    import calendar
-    import time
-
-    try:
-        whole, _, rest = stamp.rstrip("Z").partition(".")
-        return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float(f"0.{rest or 0}")
-    except ValueError:
         return None

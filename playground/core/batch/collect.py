@@ -263,6 +263,6 @@ def _note(report: CollectReport) -> str | None:
 
 
 def _now() -> str:
-    from playground.store.recording import iso
+    from playground.store.stamps import iso
 
     return iso()

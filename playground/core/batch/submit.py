@@ -22,7 +22,7 @@ from playground.core import pricing, tokens
 from playground.core.batch.api import BatchAPI, api_for
 from playground.core.batch.limits import Limits, fits, split
 from playground.core.batch.wire import new_client
-from playground.core.plan import Cell, CellResult
+from playground.core.model import Cell, CellResult
 from playground.core.providers import Provider, ProviderError, resolve
 from playground.core.providers.base import ChatRequest, one_line
 

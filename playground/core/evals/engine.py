@@ -25,7 +25,8 @@ from playground.core.evals.assertions import (
 from playground.core.evals.cases import AssertionSpec, Case
 from playground.core.evals.judges import ModelGrader
 from playground.core.evals.variations import Variation
-from playground.core.plan import Cell, CellResult, RunPlan
+from playground.core.model import Cell, CellResult
+from playground.core.plan import RunPlan
 from playground.core.template import TemplateError, render_text
 
 

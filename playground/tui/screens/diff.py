@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from playground.core.plan import CellResult
+from playground.core.model import CellResult
 from playground.tui.widgets.diff_view import DiffView
 
 

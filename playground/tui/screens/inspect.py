@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane, TextArea
 
-from playground.core.plan import CellResult
+from playground.core.model import CellResult
 from playground.core.secrets import redact, redact_text
 from playground.tui.screens.diff import cell_label
 

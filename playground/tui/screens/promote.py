@@ -18,7 +18,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, Static
 
 from playground.config import Settings
-from playground.core.plan import CellResult, RunPlan
+from playground.core.model import CellResult
+from playground.core.plan import RunPlan
 from playground.core.template import PromptTemplate
 from playground.tui.screens.diff import cell_label
 from playground.tui.widgets.diff_view import UnifiedDiffView

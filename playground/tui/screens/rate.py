@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
-from playground.core.plan import CellResult
+from playground.core.model import CellResult
 from playground.tui.screens.diff import cell_label
 
 GOOD, BAD = 1, -1

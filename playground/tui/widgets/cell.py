@@ -18,7 +18,7 @@ from textual.widgets import Markdown, Static, TextArea
 from playground.render.figures import cell_label, figures, rating_label
 
 if TYPE_CHECKING:
-    from playground.core.plan import Cell, CellResult
+    from playground.core.model import Cell, CellResult
 
 
 def cell_figures(result: CellResult) -> str:

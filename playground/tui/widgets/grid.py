@@ -11,7 +11,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from playground.core.plan import Cell
+    from playground.core.model import Cell
     from playground.tui.widgets.cell import ResultCell
 
 MIN_COLUMN = 28

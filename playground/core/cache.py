@@ -1,0 +1,61 @@
+"""The response cache: the identity of a call (its key) and answering a cell from a hit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playground.core.model import CellResult
+    from playground.core.template import Message
+
+
+def cache_key(
+    provider: str,
+    endpoint: str,
+    model: str,
+    messages: Sequence[Message],
+    params: dict[str, Any],
+    sample: int,
+) -> str:
+    """Identity of a call for the response cache: same key, same question."""
+    payload = {
+        "provider": provider,
+        "endpoint": endpoint,
+        "model": model,
+        "messages": [asdict(m) for m in messages],
+        "params": params,
+        "sample": sample,
+    }
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+# the fields a cache hit carries onto the new cell (its own timings and cost are its own)
+HIT_FIELDS = (
+    "output",
+    "reasoning",
+    "finish_reason",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "usage_source",
+)
+
+
+def apply_hit(result: CellResult, hit: dict[str, Any], priced: bool) -> None:
+    """Answer the cell from the cache: the hit's text and usage, answered now (its own tiny
+    timings, not the original call's), free unless the model is unpriced (null, never $0)."""
+    for name in HIT_FIELDS:
+        if name in hit:
+            setattr(result, name, hit[name])
+    result.cached = True
+    elapsed = (time.time() - result.started_at) * 1000 if result.started_at else 0.0
+    result.ttft_ms = result.latency_ms = round(elapsed, 1)
+    result.cost_usd = 0.0 if priced else None
+    result.status = "ok"
