@@ -179,3 +179,52 @@ def test_ctrl_c_records_the_run_cancelled(loopback: LoopbackServer, tmp_path: Pa
     ((status, output),) = peek(db, "SELECT status, output FROM responses")
     assert status == "cancelled" and output and TEXT.startswith(output)
     assert peek(db, "SELECT status FROM runs") == [("cancelled",)]
+
+
+async def test_the_tui_says_when_the_database_is_busy(
+    loopback: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui_main_helpers import (
+        all_done,
+        cells_of,
+        isolate,
+        loopback_settings,
+        open_store,
+        type_text,
+    )
+    from tui_main_helpers import wait_for as wait_in
+
+    from playground.tui.app import make_app
+
+    isolate(monkeypatch, tmp_path)
+    settings = loopback_settings(loopback, tmp_path, models=["lo-openai:m"], temperatures=[0.0])
+    store = open_store(tmp_path)
+    loopback.default = Reply(text=TEXT, chunks=30, delay=0.03)
+    app = make_app(settings, store=store)
+    locker = None
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await type_text(pilot, "count")
+            await pilot.press("ctrl+r")
+            await wait_in(pilot, lambda: cells_of(app) and cells_of(app)[0].result.output)
+            locker = subprocess.Popen(
+                [sys.executable, "-c", LOCKER, store.path],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+            said = lambda: [n.message for n in app._notifications]  # noqa: E731
+            await wait_in(pilot, lambda: any("database busy" in m for m in said()), 30)
+            await wait_in(pilot, lambda: all_done(app, 1), 30)  # the lock held all along
+            assert cells_of(app)[0].result.output == TEXT and locker.poll() is None
+            assert locker.stdin is not None
+            locker.stdin.write("\n")
+            locker.stdin.close()
+            locker.wait(timeout=30)
+            await wait_in(pilot, lambda: any("database free" in m for m in said()), 30)
+    finally:
+        if locker is not None and locker.poll() is None:
+            locker.kill()
+        store.close()
+    assert peek(store.path, "SELECT status, output FROM responses") == [("ok", TEXT)]

@@ -87,7 +87,16 @@ class PlaygroundApp(App[None]):
                 self._store.add_secret_envs(envs)
             if hasattr(self._store, "new_session") and self._store.session_id is None:
                 self._store.new_session(source="tui")
+            if hasattr(self._store, "on_busy"):  # told from the store's writer thread
+                self._store.on_busy = lambda busy: self.call_from_thread(self._db_busy, busy)
         return self._store
+
+    def _db_busy(self, busy: bool) -> None:
+        """Another process holds the database's write lock: results wait, none is lost."""
+        if busy:
+            self.notify("database busy: results are kept and written when it frees", timeout=4)
+        else:
+            self.notify("database free: results written", timeout=2)
 
     @property
     def store_error(self) -> str | None:
