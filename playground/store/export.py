@@ -14,35 +14,6 @@ if TYPE_CHECKING:
 
 from playground.render.figures import cost_summary, format_total  # noqa: E402
 
-CELL_KEYS = (
-    "id",
-    "model",
-    "temperature",
-    "sample",
-    "status",
-    "output",
-    "error",
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "cache_write_tokens",
-    "usage_source",
-    "estimated_input_tokens",
-    "cost_usd",
-    "ttft_ms",
-    "latency_ms",
-    "finish_reason",
-    "cached",
-    "cached_from",
-    "model_used",
-    "fallback_used",
-    "attempts",
-    "reasoning",
-    "rating",
-    "started_at",
-    "ended_at",
-    "request",
-)
 RUN_KEYS = (
     "id",
     "session_id",
@@ -55,9 +26,25 @@ RUN_KEYS = (
 )
 
 
+def cell_keys() -> tuple[str, ...]:
+    """An exported cell's keys: its place in the matrix, every CellResult field but the raw
+    response (long: `inspect` shows it), and what only the store knows (cached_from, rating)."""
+    from dataclasses import fields
+
+    from playground.core.model import CellResult
+
+    skip = ("cell", "id", "raw_response")
+    return (
+        *("id", "model", "temperature", "sample"),
+        *(f.name for f in fields(CellResult) if f.name not in skip),
+        *("cached_from", "rating"),
+    )
+
+
 def cell_json(row: dict[str, Any]) -> dict[str, Any]:
     """A response as `run --json` shows a cell, plus what the store knows besides."""
-    out = {k: row.get(k) for k in CELL_KEYS}
+    out = {k: row.get(k) for k in cell_keys()}
+    out["cached"] = bool(out["cached"])
     out["reasoning"] = out["reasoning"] or None
     for key in ("ttft_ms", "latency_ms"):
         if out[key] is not None:
