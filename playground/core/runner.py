@@ -313,7 +313,7 @@ class RunHandle:
             if result.status == "running":
                 result.status = "error"
             if result.status == "pending":  # waits in a batch job: no usage or cost yet
-                self._emit(CellPending(cell, result))
+                self._emit(CellPending(cell, result), self._keys.get(cell.index))
             else:
                 await self._ended(cell, result)
 
