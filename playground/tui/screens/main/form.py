@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 
 from playground.tui.api_keys import any_key
 from playground.tui.widgets.editor import PromptEditor
+from playground.tui.widgets.history_pane import HistoryError, HistoryPane, uses_history
 from playground.tui.widgets.model_picker import ModelPicker, catalog_from_settings
 from playground.tui.widgets.params import ParamsError, ParamsPanel
 from playground.tui.widgets.temperatures import (
@@ -99,6 +100,7 @@ class PromptForm(Horizontal):
         with Vertical(id="editor-col"):
             yield self._editor
             yield VariablesPanel(state.variables, id="variables")
+            yield HistoryPane(id="history-pane")
         with Vertical(id="side"):
             yield Label("Models", classes="section")
             default_models = list(settings.defaults.models) if any_key(settings) else ["echo"]
@@ -174,6 +176,10 @@ class PromptForm(Horizontal):
             seed=params.seed,
             repeats=params.repeats,
         )
+        try:
+            plan.history = self.query_one(HistoryPane).messages()
+        except HistoryError as exc:
+            raise PlanError(str(exc)) from None
         plan.use_cache = self.use_cache
         if info is not None:
             plan.prompt_name = info.name
@@ -196,6 +202,7 @@ class PromptForm(Horizontal):
         self.load_texts(plan.template.system, plan.template.user)
         self.variables.set_values({k: field_text(v) for k, v in (plan.variables or {}).items()})
         self.picker.set_selected(list(plan.models))
+        self.query_one(HistoryPane).set_messages(list(plan.history))
         self.temperatures.value = format_temperatures(list(plan.temperatures))
         self.params.set_values(
             {
@@ -214,6 +221,8 @@ class PromptForm(Horizontal):
         self.prompt_info = prompt
         template = prompt.template
         self.load_texts(template.system, template.user)
+        if uses_history(getattr(prompt, "raw", "")):
+            self.query_one(HistoryPane).reveal(open_it=True)
         defaults = {k: field_text(v) for k, v in (getattr(prompt, "variables", None) or {}).items()}
         if defaults:
             panel = self.variables
@@ -268,6 +277,9 @@ class PromptForm(Horizontal):
         self.schedule_update()
 
     def on_model_picker_changed(self) -> None:
+        self.schedule_update()
+
+    def on_history_pane_changed(self) -> None:
         self.schedule_update()
 
     def on_input_changed(self, event: Input.Changed) -> None:
