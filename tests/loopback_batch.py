@@ -238,9 +238,11 @@ class BatchServer:
                 job.state = "failed"
             elif self.polls_to_finish and job.polls >= self.polls_to_finish:
                 self._end(job)
-            else:
+            else:  # part way: a share of the requests done, never all of them
                 job.state = "in_progress"
-                job.done = len(job.requests) * job.polls // max(2, self.polls_to_finish + 1)
+                if self.polls_to_finish:
+                    share = len(job.requests) * job.polls // self.polls_to_finish
+                    job.done = min(len(job.requests) - 1, share)
 
     def _end(self, job: Job, cancelled: bool = False) -> None:
         """Run the requests: results (and an error file) ready to download."""

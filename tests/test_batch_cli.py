@@ -275,6 +275,10 @@ def test_the_budget_guard_judges_a_batch_run_at_the_batch_price(ws: Path) -> Non
     )
     refused = pg(ws, *args)
     assert refused.returncode == 2 and "over the budget" in refused.stderr
+    assert "with --batch" in refused.stderr  # the estimate it prints has both prices
+    tight = pg(ws, *args[:-1], f"{batch / 2:.8f}", "--batch")
+    assert tight.returncode == 2, tight.stderr
+    assert "at the batch price (live $" in tight.stderr
     ok = pg(ws, *args, "--batch", "--json")
     assert ok.returncode == 0, ok.stderr
 
@@ -291,3 +295,31 @@ def test_a_request_left_out_of_the_results_is_an_error_cell_saying_so(
     assert stored[left_out]["status"] == "error"
     assert stored[left_out]["error"] == "no result for this request in the provider's results file"
     assert pg_json(ws, "batches")[0]["note"] == "1 request(s) with no result (error cells)"
+
+
+def test_ctrl_c_stops_waiting_and_leaves_the_jobs_running(
+    ws: Path, batch_server: BatchServer
+) -> None:
+    import signal
+    import time
+
+    from cli_helpers import spawn
+
+    batch_server.polls_to_finish = 0
+    doc = pg_json(ws, "run", "-p", "Hi", "-m", "lb-anthropic:claude-a", "-t", "0", "--batch")
+    job_id = doc["batches"][0]["id"]
+    polls = f"/v1/messages/batches/{job_id}"
+    before = len(batch_server.requests_to(polls))
+    proc = spawn(ws, "batches", "wait", "--poll", "0.05", env=clean_env(ws, **BatchServer.env()))
+    deadline = time.monotonic() + 30
+    while len(batch_server.requests_to(polls)) < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.02)  # polling has begun (and goes on)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "stopped waiting; the jobs keep running" in err and "Traceback" not in err
+    assert batch_server.jobs[job_id].state == "in_progress"
+    assert not batch_server.requests_to("/cancel")
+    listed = pg(ws, "batches")
+    assert listed.returncode == 0
+    assert job_id in listed.stdout and "in_progress" in listed.stdout and "0/1" in listed.stdout
