@@ -57,7 +57,12 @@ class AnswerText(TextArea, can_focus=False):
             self.load_text(text)
 
 
-EVAL_KEYS = ("case_next", "case_prev", "open_case")  # the screen says when there are no cases
+EVAL_KEYS = (
+    "case_next",
+    "case_prev",
+    "open_case",
+    "stability",
+)  # the screen says when there are no cases
 
 _STATUS_MARK = {
     "pending": "○",
@@ -117,6 +122,7 @@ class ResultCell(Vertical, can_focus=True):
         Binding("p", "cell('promote')", "Promote"),
         Binding("z", "cell('zoom')", "Zoom"),
         Binding("t", "cell('pin')", "Pin test", show=False),
+        Binding("a", "cell('stability')", "Stability", show=False),
         Binding("m", "toggle_markdown", "Markdown"),
         Binding("M", "cell('markdown_all')", "Markdown all", show=False),
         Binding("right_square_bracket", "cell('case_next')", "Next case", show=False),

@@ -354,6 +354,78 @@ class CaseRuns:
         self.screen.editor.user_area.focus()
         self.screen.notify(f"case {current.case.number}'s variables are in the form", timeout=3)
 
+    # -- stability ------------------------------------------------------------------------
+    async def stability(self, widget: ResultCell) -> None:
+        """``a``: the stability view of the cell's slot (its model × temperature across the
+        repeats): for the shown case when cases ran, else for the run's answers."""
+        from playground.render.figures import cell_label
+        from playground.tui.screens.stability import StabilityScreen, column_tests
+
+        screen = self.screen
+        model, temperature = widget.cell.model, widget.cell.temperature
+        label = cell_label(widget.cell, 1)
+        current = self.shown_case(widget)
+        board = self.board
+        tests = []
+        outputs: list[str] = []
+        labels: list[str] = []
+        if current is not None and board is not None:
+            number = current.case.number
+            for index in board.slot(model, temperature):
+                r = board.cells[index].results.get(number)
+                if r is not None and r.result is not None and r.result.status == "ok":
+                    outputs.append(r.result.output)
+                    labels.append(f"#{r.cell.sample}")
+            costs = await asyncio.to_thread(self._unit_costs, board.plan)
+            tests = column_tests(board, model, temperature, lambda m, t: costs.get(m))
+            title = f"{label} · case {number}"
+        else:
+            for other in screen.grid.cells.values():
+                r = other.result
+                same = (other.cell.model, other.cell.temperature) == (model, temperature)
+                if same and r is not None and r.status == "ok":
+                    outputs.append(r.output)
+                    labels.append(f"#{other.cell.sample}")
+            title = label
+        more = await screen.app.push_screen_wait(StabilityScreen(title, outputs, labels, tests))
+        if more and board is not None:
+            await self.more_samples(board, more)
+
+    def _unit_costs(self, plan: RunPlan) -> dict[str, float | None]:
+        """What one more cell of each model costs, from the estimator (expected, else worst)."""
+        from dataclasses import replace
+
+        try:
+            estimate = self.screen.app.estimate(
+                replace(plan, repeats=1, temperatures=plan.temperatures[:1])
+            )
+        except Exception:  # no figure rather than no view
+            return {}
+        return {
+            model: c.expected_cost_usd if c.expected_cost_usd is not None else c.max_cost_usd
+            for model, c in estimate.by_model().items()
+        }
+
+    async def more_samples(self, board: EvalBoard, more: int) -> None:
+        """Run the cases again with enough repeats for ``more`` more paired samples (the
+        samples already answered come from the cache, at no cost)."""
+        from dataclasses import replace
+
+        from playground.core.plan import MAX_REPEATS
+
+        suite = self.suite()
+        if suite is None:
+            return
+        cases = max(1, board.total_cases)
+        repeats = min(MAX_REPEATS, board.plan.repeats + -(-more // cases))
+        if repeats == board.plan.repeats:
+            self.screen.notify(f"already at the most repeats ({MAX_REPEATS})", severity="warning")
+            return
+        self.screen.notify(f"running {repeats} samples per case (was {board.plan.repeats})")
+        plan = replace(board.plan, repeats=repeats)
+        plan.use_cache = True
+        await self.run(plan, suite)
+
 
 def case_line(result: CaseResult, total: int) -> str:
     """One line for the cell: which case, and the first reason it failed."""

@@ -333,6 +333,8 @@ class MainScreen(Screen[None]):
                 self.evals.open_case(cell)
             case "pin" if cell.result is not None:
                 self.run_worker(self.evals.pin(cell), group="pin")
+            case "stability":
+                self.run_worker(self.evals.stability(cell), group="stability")
             case _ if cell.result is None:
                 return
             case "copy":
@@ -658,6 +660,7 @@ class MainScreen(Screen[None]):
             ("rerun", "Re-run cell", "Run the focused cell again (x)"),
             ("promote", "Promote cell", "Save this prompt as a new prompt-file version (p)"),
             ("pin", "Pin as test", "Pin this answer into NAME.tests.yaml as a reference (t)"),
+            ("stability", "Stability", "How many of this slot's samples agree (a)"),
         ):
             yield SystemCommand(
                 title,
