@@ -212,3 +212,22 @@ def test_any_body_renders_as_dotpromptz_does(body: str, flag: bool, front: bool,
     if not "".join(m.content for m in theirs).strip():
         return  # nothing to send: we refuse an empty prompt
     assert ours(text, variables) == theirs
+
+
+_turns = st.lists(
+    st.builds(Message, st.sampled_from(["user", "assistant", "system"]), _text), max_size=3
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=_bodies(), flag=st.booleans(), history=_turns, place=st.booleans())
+def test_any_body_places_any_history_as_dotpromptz_does(
+    body: str, flag: bool, history: list[Message], place: bool
+) -> None:
+    text = body + ("{{history}}" if place else "") + '{{role "user"}}Go on\n'
+    variables = {"name": "Ada", "flag": flag}
+    try:
+        theirs = render_reference(text, variables, history)
+    except Exception:  # not a file dotpromptz renders
+        return
+    assert ours(text, variables, history) == theirs
