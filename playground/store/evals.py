@@ -278,14 +278,12 @@ def judge_agreement(store: Any, run_id: Any = None) -> tuple[int, int]:
     if run_id is not None:
         sql += " AND e.run_id = ?"
         params = (_int(run_id),)
+    from playground.core.evals.pin import rating_is_good
+
     agree = rated = 0
     for row in store._rows(sql, params):
-        score, scale = row["score"], row["scale"]
-        if scale == "thumbs" or score == -1:
-            good = score > 0
-        elif score in (1, 2, 4, 5):
-            good = score >= 4
-        else:
+        good = rating_is_good(row["score"], row["scale"])
+        if good is None:
             continue
         judged = [
             a

@@ -180,21 +180,3 @@ def _write(yaml: Any, path: Path, data: Any) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-def agreement(results: Any, ratings: dict[Any, bool]) -> tuple[int, int, str]:
-    """How often the graders agree with the ratings given: (agree, rated, who). ``results``
-    are CaseResults; ``ratings`` maps response id -> good. The judge's own verdicts are
-    compared when the tests have a judge ("the judge"), else the case verdicts ("the tests")."""
-    pairs: list[tuple[bool, bool]] = []
-    judged: list[tuple[bool, bool]] = []
-    for r in results:
-        rid = r.result.id if r.result is not None else None
-        if rid not in ratings:
-            continue
-        good = ratings[rid]
-        pairs.append((good, r.passed))
-        verdicts = [o.passed for o in r.outcomes if o.type.removeprefix("not-") == "judge"]
-        if verdicts and all(o.error is None for o in r.outcomes if "judge" in o.type):
-            judged.append((good, all(verdicts)))
-    chosen, who = (judged, "the judge") if judged else (pairs, "the tests")
-    return sum(a == b for a, b in chosen), len(chosen), who

@@ -248,23 +248,15 @@ class CaseRuns:
     agreement = ""  # "the judge agrees with you on 9 of 10 rated outputs", once known
 
     async def update_agreement(self) -> None:
-        """Compare the verdicts with the ratings given to this eval's outputs."""
-        from playground.core.evals.pin import agreement, rating_is_good
+        """How often the judge's verdicts on this eval match the ratings given."""
+        from playground.store.evals import judge_agreement
 
         board, store = self.board, self.screen.app.store
         if board is None or board.run_id is None or store is None:
             return
-        rows = await asyncio.to_thread(store.responses_for_run, board.run_id)
-        ratings = {}
-        for row in rows:
-            rating = row.get("rating") or {}
-            good = rating_is_good(rating.get("score"), rating.get("scale"))
-            if good is not None:
-                ratings[row["id"]] = good
-        results = [r for cases in board.cells.values() for r in cases.results.values()]
-        agree, rated, who = agreement(results, ratings)
+        agree, rated = await asyncio.to_thread(judge_agreement, store, board.run_id)
         self.agreement = (
-            f"{who} agrees with you on {agree} of {rated} rated output{'s' * (rated != 1)}"
+            f"the judge agrees with you on {agree} of {rated} rated output{'s' * (rated != 1)}"
             if rated
             else ""
         )
