@@ -250,8 +250,9 @@ def _cancel(manager: Any, jobs: list[Any], args: argparse.Namespace) -> int:
 
 
 # -- run --batch --------------------------------------------------------------------------------
-def print_submitted(handle: Any) -> None:
-    """What `run --batch` did: the jobs made, and the live cells' results (if any)."""
+def print_submitted(handle: Any, results: list[Any] | None = None) -> None:
+    """What `run --batch` did: the jobs made, and the live cells' results (if any), as
+    ``results`` has them (default: the handle's)."""
     from types import SimpleNamespace
 
     from rich.console import Console
@@ -260,7 +261,7 @@ def print_submitted(handle: Any) -> None:
     from playground.render.figures import format_cost
 
     console = Console()
-    live = [r for r in handle.results if not r.batch_id]
+    live = [r for r in (handle.results if results is None else results) if not r.batch_id]
     if live:
         from playground.render.grid import print_results
 

@@ -54,7 +54,7 @@ def run_command(args: argparse.Namespace) -> int:
         close = getattr(recorder, "close", None)
         if close:
             close()
-    results = handle.results
+    results = printable(handle.results, settings)
     if args.json:
         doc = {
             "session_id": handle.session_id,
@@ -70,11 +70,11 @@ def run_command(args: argparse.Namespace) -> int:
     elif args.batch:
         from playground.commands.batches import print_submitted
 
-        print_submitted(handle)
+        print_submitted(handle, results)
     else:
         from playground.render.grid import print_results
 
-        print_results(handle)
+        print_results(handle, results=results)
     if handle.store_error:
         print(
             f"playground: warning: the run was not fully recorded: {handle.store_error}",
@@ -85,6 +85,24 @@ def run_command(args: argparse.Namespace) -> int:
         return 130
     # a cell waiting in a batch job is as good as submitted
     return 0 if all(r.status == "ok" or r.batch_id for r in results) else 1
+
+
+def printable(results: list[Any], settings: Any) -> list[Any]:
+    """The results as printed: a known key in an answer (or its reasoning) hidden as the store,
+    `show` and `export` hide it (core.secrets.redact_output, the one rule for model text)."""
+    from dataclasses import replace
+
+    from playground.core.secrets import redact_output, secret_values
+
+    secrets = secret_values(p.api_key_env for p in settings.providers.values())
+    return [
+        replace(
+            r,
+            output=redact_output(r.output, secrets),
+            reasoning=redact_output(r.reasoning, secrets),
+        )
+        for r in results
+    ]
 
 
 async def _execute(

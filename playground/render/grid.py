@@ -53,10 +53,14 @@ def cell_panel(r: CellResult, title: str | None = None, figures_line: str | None
     )
 
 
-def print_results(handle: Any, console: Console | None = None) -> None:
-    """Outputs side by side: a column per model, a row per temperature (and sample)."""
+def print_results(
+    handle: Any, console: Console | None = None, results: list[CellResult] | None = None
+) -> None:
+    """Outputs side by side: a column per model, a row per temperature (and sample).
+    ``results`` (default: the handle's) are the cells as they are to be shown."""
     console = console or Console()
-    models = list(dict.fromkeys(r.cell.model for r in handle.results))
+    results = handle.results if results is None else results
+    models = list(dict.fromkeys(r.cell.model for r in results))
     if console.width // max(1, len(models)) >= 28:
         table = Table(show_lines=True, expand=True)
         table.add_column("t", justify="right", style="bold", no_wrap=True)
@@ -65,7 +69,7 @@ def print_results(handle: Any, console: Console | None = None) -> None:
                 _folded(model), ratio=1, overflow="fold"
             )  # model ids may hold [brackets]
         rows: dict[tuple[Any, int], dict[str, CellResult]] = {}
-        for r in handle.results:
+        for r in results:
             rows.setdefault((r.cell.temperature, r.cell.sample), {})[r.cell.model] = r
         for (temp, sample), by_model in rows.items():
             label = "default" if temp is None else f"{temp:g}"
@@ -78,10 +82,10 @@ def print_results(handle: Any, console: Console | None = None) -> None:
             table.add_row(label, *cells)
         console.print(table)
     else:  # too narrow for a column per model: stack the cells
-        for r in handle.results:
+        for r in results:
             console.print(cell_panel(r))
-    ok = sum(1 for r in handle.results if r.status == "ok")
-    line = f"{ok}/{len(handle.results)} ok · total {total_label(handle.results)}"
+    ok = sum(1 for r in results if r.status == "ok")
+    line = f"{ok}/{len(results)} ok · total {total_label(results)}"
     if handle.run_id is not None:
         line += f" · run {handle.run_id}"
     console.print(line, style="bold")
