@@ -100,3 +100,13 @@ def test_the_first_differing_byte_counts_utf8() -> None:
         roles is not None
         and roles.describe() == "c: message 1: playground role assistant | dotpromptz role user"
     )
+
+
+def test_dataset_rows_are_cases_too(tmp_path: Path) -> None:
+    prompts = _workspace(tmp_path)
+    (prompts / "notes" / "rows.csv").write_text("text\n  spaced  \nZoë ✓\n", encoding="utf-8")
+    (prompts / "notes" / "sum.tests.yaml").write_text("cases: {file: rows.csv}\n", encoding="utf-8")
+    proc = playground(tmp_path, "prompts", "check", "notes/sum", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["prompts"][0]["renders"] == 2 and doc["differences"] == 0
