@@ -119,3 +119,52 @@ async def test_cancel_stops_starting_cases_and_reports_the_ones_in_flight(
     assert statuses == {"cancelled"}
     assert all("the call failed: cancelled" in r.error for run in seen for r in run.original)
     assert len(loopback.requests) <= 8
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "yaml"])
+def test_a_dataset_is_read_a_row_at_a_time(tmp_path: Path, fmt: str) -> None:
+    """20,000 rows of ~200 characters (about 5 MB) read with well under 1 MB held."""
+    import tracemalloc
+
+    from playground.core.evals.datasets import iter_rows
+
+    path = tmp_path / f"rows.{fmt}"
+    text = "x" * 200
+    with open(path, "w", encoding="utf-8") as fh:
+        if fmt == "csv":
+            fh.write("n,text\n")
+        for i in range(20_000):
+            fh.write(
+                {
+                    "csv": f"{i},{text}\n",
+                    "jsonl": f'{{"n": {i}, "text": "{text}"}}\n',
+                    "yaml": f"- {{n: {i}, text: {text}}}\n",
+                }[fmt]
+            )
+    tracemalloc.start()
+    try:
+        count = sum(1 for row in iter_rows(path) if not isinstance(row, dict) or row["text"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000
+    assert peak < 1_000_000, peak
+
+
+def test_yaml_dataset_shapes(tmp_path: Path) -> None:
+    from playground.core.evals.datasets import BadRow, DatasetError, iter_rows
+
+    def rows(text: str) -> list:
+        path = tmp_path / "d.yaml"
+        path.write_text(text, encoding="utf-8")
+        return list(iter_rows(path))
+
+    assert rows("") == [] and rows("~\n") == []
+    assert rows("- {a: 1}\n- &r {b: 2}\n- *r\n") == [{"a": 1}, {"b": 2}, {"b": 2}]
+    (bad,) = rows("- text\n")
+    assert isinstance(bad, BadRow) and bad.where == "d.yaml: row 1"
+    for text in ("a: 1\n", "3\n"):
+        with pytest.raises(DatasetError, match="a list of mappings"):
+            rows(text)
+    with pytest.raises(DatasetError, match=r"d\.yaml:2"):
+        rows("- {a: 1\n")

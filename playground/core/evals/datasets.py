@@ -1,7 +1,7 @@
 """Rows of variables from a CSV, JSONL or YAML file, read one at a time.
 
-CSV and JSONL are streamed (a 10,000-row file never sits in memory); YAML is one document,
-a list of mappings. A row that cannot be read is yielded as a ``BadRow`` so the run goes on
+CSV, JSONL and YAML (a list of mappings) are all read a row at a time: a 10,000-row file
+never sits in memory. A row that cannot be read is yielded as a ``BadRow`` so the run goes on
 and reports it; a file that cannot be opened at all raises ``DatasetError``.
 """
 
@@ -104,22 +104,40 @@ def _jsonl_rows(path: Path) -> Iterator[dict[str, Any] | BadRow]:
 
 
 def _yaml_rows(path: Path) -> Iterator[dict[str, Any] | BadRow]:
+    """A YAML list read one item at a time (PyYAML's composer, item by item), so a long
+    file is not held whole; anything but a list of mappings at the top is a DatasetError."""
     import yaml
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        reason = getattr(exc, "problem", None) or "not valid YAML"
-        raise DatasetError(f"{path}{where}: {reason}") from None
-    if data is None:
-        return
-    if not isinstance(data, list):
-        raise DatasetError(f"{path}: a YAML dataset is a list of mappings of variables")
-    for number, row in enumerate(data, 1):
-        if isinstance(row, dict):
-            yield {str(k): v for k, v in row.items()}
-        else:
-            yield BadRow(f"{path.name}: row {number}", "a row is a mapping of variables")
+    with open(path, encoding="utf-8") as fh:
+        loader = yaml.SafeLoader(fh)
+        try:
+            number = 0
+            try:
+                loader.get_event()  # stream start
+                if loader.check_event(yaml.StreamEndEvent):
+                    return  # an empty file: no rows
+                loader.get_event()  # document start
+                if loader.check_event(yaml.ScalarEvent):
+                    node = loader.compose_node(None, None)
+                    if loader.construct_document(node) is None:
+                        return  # "null" or "~": no rows
+                    raise DatasetError(f"{path}: a YAML dataset is a list of mappings of variables")
+                if not loader.check_event(yaml.SequenceStartEvent):
+                    raise DatasetError(f"{path}: a YAML dataset is a list of mappings of variables")
+                loader.get_event()
+                while not loader.check_event(yaml.SequenceEndEvent):
+                    number += 1
+                    row = loader.construct_document(loader.compose_node(None, None))
+                    if isinstance(row, dict):
+                        yield {str(k): v for k, v in row.items()}
+                    else:
+                        yield BadRow(
+                            f"{path.name}: row {number}", "a row is a mapping of variables"
+                        )
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f":{mark.line + 1}" if mark is not None else ""
+                reason = getattr(exc, "problem", None) or "not valid YAML"
+                raise DatasetError(f"{path}{where}: {reason}") from None
+        finally:
+            loader.dispose()
