@@ -3,8 +3,15 @@ streams, driven by the runner's events and a clock the test turns by hand."""
 
 from __future__ import annotations
 
-from playground.core.events import CellDelta, CellQueued, CellRetry, CellSending, CellStarted
-from playground.core.plan import Cell, CellResult
+from playground.core.model import (
+    Cell,
+    CellDelta,
+    CellQueued,
+    CellResult,
+    CellRetry,
+    CellSending,
+    CellStarted,
+)
 from playground.render.progress import RunProgress
 
 

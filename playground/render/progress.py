@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from playground.core.events import CellDelta, CellQueued, CellRetry, CellSending, CellStarted
+from playground.core.model import CellDelta, CellQueued, CellRetry, CellSending, CellStarted
 
 if TYPE_CHECKING:
-    from playground.core.events import RunEvent
-    from playground.core.plan import CellResult
+    from playground.core.model import CellResult, RunEvent
 
 STALL_AFTER_S = 2.0  # a sending cell silent for longer says so
 
