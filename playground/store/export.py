@@ -7,12 +7,9 @@ a run (requests are stored without keys), so an export is safe to paste.
 from __future__ import annotations
 
 import json
+from typing import Any
 
-TYPE_CHECKING = False  # not importing typing keeps `playground history` quick to start
-if TYPE_CHECKING:
-    from typing import Any
-
-from playground.render.figures import cost_summary, format_total  # noqa: E402
+from playground.render.figures import cost_summary, format_total
 
 RUN_KEYS = (
     "id",
