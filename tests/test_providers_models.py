@@ -128,3 +128,66 @@ def test_openai_compatible_readiness_by_status(
     loopback.write_config(tmp_path)
     rows = models_json(tmp_path, clean_env(tmp_path, **loopback.env()))
     assert rows["lo-openai"]["ready"] is ready and words in rows["lo-openai"]["status"]
+
+
+# -- what OpenAI-compatible servers list, remembered with its age -------------------------------
+
+LOCAL = '[providers.local]\nkind = "openai"\nbase_url = "{url}/v1"\nmodels = ["configured-x"]\n'
+
+
+def test_a_compatible_server_lists_what_it_serves_and_is_remembered(tmp_path: Path) -> None:
+    """`playground models` shows what /models answers (not the configured list); when the
+    server is down later, what it listed last, with how long ago."""
+    with LoopbackServer() as local:
+        local.models = ["gemma-3-270m"]
+        (tmp_path / "playground.toml").write_text(LOCAL.format(url=local.base_url))
+        env = clean_env(tmp_path)
+        row = models_json(tmp_path, env)["local"]
+        assert row["models"] == ["local:gemma-3-270m"]
+        assert (row["models_source"], row["models_age"]) == ("server", "")
+        assert row["models_listed_at"].endswith("+00:00")
+    row = models_json(tmp_path, env, "--timeout", "0.5")["local"]  # the server is gone
+    assert row["ready"] is False
+    assert row["models"] == ["local:gemma-3-270m"]
+    assert row["models_source"] == "cache"
+    assert row["models_age"].startswith("listed ") and row["models_age"].endswith(" s ago")
+    proc = subprocess.run(
+        [sys.executable, "-m", "playground", "models"],
+        cwd=tmp_path, env=dict(env, COLUMNS="200"), capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert "models: local:gemma-3-270m (listed " in proc.stdout
+
+
+def test_openrouter_lists_its_server_models_only_with_its_key(
+    tmp_path: Path, loopback: LoopbackServer
+) -> None:
+    loopback.models = ["meta/llama-x", "mistral/tiny"]
+    (tmp_path / "playground.toml").write_text(
+        f'[providers.openrouter]\nbase_url = "{loopback.base_url}/v1"\n'
+    )
+    row = models_json(tmp_path, clean_env(tmp_path))["openrouter"]
+    assert row["models_source"] == "config"  # no key: not asked
+    assert loopback.requests == []
+    row = models_json(tmp_path, clean_env(tmp_path, OPENROUTER_API_KEY="or-test"))["openrouter"]
+    assert row["models"] == ["openrouter:meta/llama-x", "openrouter:mistral/tiny"]
+    assert loopback.requests[-1].headers["authorization"] == "Bearer or-test"
+
+
+async def test_a_young_remembered_list_is_used_without_asking(
+    tmp_path: Path, loopback: LoopbackServer
+) -> None:
+    from playground.core.providers import build_providers
+    from playground.core.providers.httpclient import new_client
+    from playground.core.providers.model_list import listed_models
+
+    provider = build_providers(loopback.settings())["lo-ollama"]
+    cache = tmp_path / "models.json"
+    async with new_client() as client:
+        first = await listed_models(provider, client, cache=cache)
+        loopback.models = ["changed"]
+        young = await listed_models(provider, client, cache=cache, max_age=600)
+        fresh = await listed_models(provider, client, cache=cache)
+    assert (first.source, first.models) == ("server", ["lo-model-a", "lo-model-b"])
+    assert (young.source, young.models) == ("cache", ["lo-model-a", "lo-model-b"])
+    assert (fresh.source, fresh.models) == ("server", ["changed"])
+    assert len(loopback.requests_for(kind="ollama-tags")) == 2

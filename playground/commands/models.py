@@ -39,6 +39,7 @@ async def survey(settings: Any, timeout: float) -> list[dict[str, Any]]:
 
     from playground.core.providers import build_providers
     from playground.core.providers.httpclient import new_client
+    from playground.core.providers.model_list import listed_models, remembered
 
     providers = build_providers(settings)
     limit = httpx.Timeout(timeout, connect=min(timeout, 1.0))
@@ -48,16 +49,18 @@ async def survey(settings: Any, timeout: float) -> list[dict[str, Any]]:
             provider = providers[name]
             cfg = provider.config
             try:
-                (ready, status), models = await asyncio.wait_for(
-                    asyncio.gather(provider.check_ready(client), provider.list_models(client)),
+                (ready, status), listing = await asyncio.wait_for(
+                    asyncio.gather(provider.check_ready(client), listed_models(provider, client)),
                     timeout + 0.5,
                 )
             except TimeoutError:
-                ready, status, models = False, f"no answer within {timeout:g} s", list(cfg.models)
+                ready, status = False, f"no answer within {timeout:g} s"
+                listing = remembered(provider)
             except Exception as exc:  # a provider's check must never take the listing down
                 from playground.core.providers.base import one_line
 
-                ready, status, models = False, one_line(str(exc)) or type(exc).__name__, []
+                ready, status = False, one_line(str(exc)) or type(exc).__name__
+                listing = remembered(provider)
             if provider.base_url:  # a status may quote the URL: never with its password
                 status = status.replace(provider.base_url, redact_url(provider.base_url))
             return {
@@ -68,10 +71,21 @@ async def survey(settings: Any, timeout: float) -> list[dict[str, Any]]:
                 "max_concurrency": cfg.max_concurrency,
                 "ready": bool(ready),
                 "status": status,
-                "models": [model_id(name, m) for m in models],
+                "models": [model_id(name, m) for m in listing.models],
+                "models_source": listing.source,  # server | cache | config
+                "models_listed_at": _iso(listing.listed_at),
+                "models_age": listing.age(),
             }
 
         return list(await asyncio.gather(*(one(n) for n in providers)))
+
+
+def _iso(when: float | None) -> str | None:
+    import datetime
+
+    if when is None:
+        return None
+    return datetime.datetime.fromtimestamp(when, datetime.UTC).isoformat(timespec="seconds")
 
 
 def models_command(args: argparse.Namespace) -> int:
@@ -95,6 +109,8 @@ def models_command(args: argparse.Namespace) -> int:
         line.append(row["status"], style="" if row["ready"] else "yellow")
         console.print(line)
         models = ", ".join(row["models"]) or "(none listed)"
+        if row["models_age"]:  # the server did not answer: what it listed last time
+            models += f" ({row['models_age']})"
         console.print(Padding(Text(f"models: {models}", style="dim"), (0, 0, 0, 4)))
     ready = sum(r["ready"] for r in rows)
     console.print(f"{ready} of {len(rows)} providers ready", style="bold")

@@ -180,7 +180,15 @@ class Provider:
                 yield event
 
     async def list_models(self, client: httpx.AsyncClient) -> list[str]:
-        return list(self.config.models)
+        """What can be run: the server's list when it has one (remembered, see
+        ``model_list``), else the configured models."""
+        from playground.core.providers.model_list import listed_models
+
+        return (await listed_models(self, client)).models
+
+    async def server_models(self, client: httpx.AsyncClient) -> list[str] | None:
+        """The models the server lists now; None when it has no list (or did not answer)."""
+        return None
 
     async def check_ready(self, client: httpx.AsyncClient) -> tuple[bool, str]:
         """(ready, why not). Remote APIs are ready when their key is present."""

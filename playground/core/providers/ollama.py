@@ -71,13 +71,13 @@ class OllamaProvider(Provider):
             events.append(Finish(obj.get("done_reason") or "stop"))
         return events
 
-    async def list_models(self, client: httpx.AsyncClient) -> list[str]:
+    async def server_models(self, client: httpx.AsyncClient) -> list[str] | None:
         try:
             r = await client.get(f"{self.base_url}/api/tags", timeout=1.5)
             r.raise_for_status()
-            return [m["name"] for m in r.json().get("models", [])]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            return list(self.config.models)
+            return [str(m["name"]) for m in r.json().get("models", [])]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError):
+            return None
 
     async def check_ready(self, client: httpx.AsyncClient) -> tuple[bool, str]:
         try:

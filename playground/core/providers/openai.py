@@ -100,15 +100,18 @@ class OpenAIProvider(Provider):
             )
         return events
 
-    async def list_models(self, client: httpx.AsyncClient) -> list[str]:
-        if self.config.models or self.name in ("openai", "openrouter"):
-            return list(self.config.models)
+    async def server_models(self, client: httpx.AsyncClient) -> list[str] | None:
+        """GET /models, for every OpenAI-compatible server (OpenRouter, local ones) but
+        OpenAI's own (its list mixes in embedding, audio and image models); a server that
+        needs a key is asked only with it."""
+        if self.name == "openai" or self.missing_key_error() is not None:
+            return None
         try:
             r = await client.get(f"{self.base_url}/models", headers=self.headers(), timeout=2.0)
             r.raise_for_status()
-            return [m["id"] for m in r.json().get("data", [])]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            return []
+            return [str(m["id"]) for m in r.json().get("data", [])]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError):
+            return None
 
     async def check_ready(self, client: httpx.AsyncClient) -> tuple[bool, str]:
         err = self.missing_key_error()
