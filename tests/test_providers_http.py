@@ -261,3 +261,25 @@ async def test_password_in_base_url_goes_as_basic_auth(
         await runner.aclose()
     assert handle.results[0].status == "ok", handle.results[0].error
     assert loopback.requests[0].headers["authorization"] == "Basic YWxpY2U6czNjcmV0"
+
+
+async def test_calls_go_through_a_proxy_set_in_the_environment(
+    loopback: LoopbackServer, transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY is honoured with either transport (httpx's proxy transport carries it)."""
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+        monkeypatch.delenv(var.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", loopback.base_url)  # the loopback plays the proxy
+    settings = loopback.settings(max_retries=0)
+    settings.defaults.transport = transport
+    settings.providers["lo-ollama"].base_url = "http://provider.invalid:11434"
+    runner = Runner(settings)
+    try:
+        plan = RunPlan(PromptTemplate.from_parts("", "Say hi"), models=["lo-ollama:m"])
+        handle = await runner.run(plan)
+    finally:
+        await runner.aclose()
+    assert handle.results[0].status == "ok", handle.results[0].error
+    [request] = loopback.requests
+    assert (request.path, request.headers["host"]) == ("/api/chat", "provider.invalid:11434")

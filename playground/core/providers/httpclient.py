@@ -4,14 +4,14 @@ that stay with their provider.
 Transport (``[defaults] transport``): ``aiohttp`` (default) is httpx's API over aiohttp's C
 HTTP parser (the ``httpx-aiohttp`` package, the transport OpenAI's SDK offers for many
 concurrent streams); ``httpx`` is httpx's own (httpcore + h11). Behind a proxy set in the
-environment, httpx routes those requests through its own proxy transport either way.
+environment httpx's own is used either way: httpx honours environment proxies only with it.
 
 Every client made here:
 
 - sends and keeps no cookies (aiohttp's ``DummyCookieJar``; an httpx jar that stores none);
 - follows a redirect only to the same origin (scheme, host, port): one to another origin is
-  refused (``RedirectRefused``, one line on the cell), so a provider's key header (``Authorization``,
-  ``x-api-key``, ``x-goog-api-key``) never reaches another host;
+  refused (``RedirectRefused``, one line on the cell), so a provider's key header
+  (``Authorization``, ``x-api-key``, ``x-goog-api-key``) never reaches another host;
 - refuses a ``Transfer-Encoding`` other than ``chunked`` (httpx's own does; aiohttp would pass
   a ``gzip, chunked`` body on still compressed);
 - raises httpx's exceptions only: aiohttp's are mapped to the httpx class the runner's
@@ -67,10 +67,18 @@ def new_client(
         "follow_redirects": True,
         "event_hooks": {"response": [_check_response]},
     }
-    if transport == "httpx":  # httpx's own transport makes its TLS context now
+    if transport == "httpx" or env_proxies():  # httpx's own: it makes its TLS context now
         return httpx.AsyncClient(verify=ssl_context(), **common)
     # aiohttp is imported, and the TLS context made, at the first request (never for echo)
     return httpx.AsyncClient(transport=AiohttpStreamingTransport(limits=limits), **common)
+
+
+def env_proxies() -> bool:
+    """A proxy set in the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, lower case too).
+    httpx honours them only with its own transport, so then that one is used."""
+    import urllib.request
+
+    return any(k != "no" for k in urllib.request.getproxies())
 
 
 @functools.cache
