@@ -179,4 +179,3 @@ def _write(yaml: Any, path: Path, data: Any) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
