@@ -28,18 +28,9 @@ def add_parser(sub: Any, name: str) -> None:
 
 def load_rows(store: Any, run_id: Any) -> tuple[list[dict[str, Any]], bool]:
     """A run's cells as dicts (with verdicts when it is an eval): (rows, is_eval)."""
-    from playground.store.evals import get_eval, iter_results
+    from playground.store.evals import comparison_rows
 
-    if get_eval(store, run_id) is not None:
-        rows = []
-        for r in iter_results(store, run_id, variations=False):
-            r["id"] = r["response_id"]
-            rows.append(r)
-        return rows, True
-    rows = store.responses_for_run(run_id)
-    for r in rows:
-        r["passed"] = None
-    return rows, False
+    return comparison_rows(store, run_id)
 
 
 def compare_command(args: argparse.Namespace) -> int:

@@ -297,6 +297,47 @@ def judge_agreement(store: Any, run_id: Any = None) -> tuple[int, int]:
     return agree, rated
 
 
+def comparison_rows(store: Any, run_id: Any) -> tuple[list[dict[str, Any]], bool]:
+    """A run's cells as dicts for ``core.evals.compare`` (with verdicts when it is an eval):
+    (rows, is_eval)."""
+    if get_eval(store, run_id) is not None:
+        rows = []
+        for r in iter_results(store, run_id, variations=False):
+            r["id"] = r["response_id"]
+            rows.append(r)
+        return rows, True
+    rows = store.responses_for_run(run_id)
+    for r in rows:
+        r["passed"] = None
+    return rows, False
+
+
+def previous_run(store: Any, run_id: Any) -> int | None:
+    """The run before this one of the same prompt (the same prompt file's name, else the same
+    template), an eval before an eval when there is one; None when there is none."""
+    run = store.get_run(run_id)
+    if run is None:
+        return None
+    if run.get("prompt_name"):
+        same, value = "u.prompt_name = ?", run["prompt_name"]
+    else:
+        same = "u.prompt_name IS NULL AND u.template = (SELECT template FROM runs WHERE id = ?)"
+        value = _int(run_id)
+    rows = store._rows(
+        "SELECT u.id, e.run_id IS NOT NULL AS is_eval FROM runs u "
+        "LEFT JOIN eval_runs e ON e.run_id = u.id "
+        f"WHERE u.id < ? AND {same} ORDER BY u.id DESC LIMIT 200",
+        (_int(run_id), value),
+    )
+    if not rows:
+        return None
+    if get_eval(store, run_id) is not None:
+        evals = [r["id"] for r in rows if r["is_eval"]]
+        if evals:
+            return int(evals[0])
+    return int(rows[0]["id"])
+
+
 def results_for_response(store: Any, response_id: Any) -> list[dict[str, Any]]:
     """The eval verdicts recorded for one response (for show and export)."""
     rows = store._rows(

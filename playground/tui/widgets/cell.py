@@ -123,6 +123,7 @@ class ResultCell(Vertical, can_focus=True):
         Binding("z", "cell('zoom')", "Zoom"),
         Binding("t", "cell('pin')", "Pin test", show=False),
         Binding("a", "cell('stability')", "Stability", show=False),
+        Binding("v", "cell('compare')", "Compare", show=False),
         Binding("m", "toggle_markdown", "Markdown"),
         Binding("M", "cell('markdown_all')", "Markdown all", show=False),
         Binding("right_square_bracket", "cell('case_next')", "Next case", show=False),

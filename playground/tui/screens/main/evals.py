@@ -418,6 +418,44 @@ class CaseRuns:
         plan.use_cache = True
         await self.run(plan, suite)
 
+    # -- compare with the last run --------------------------------------------------------
+    async def compare(self, widget: ResultCell) -> None:
+        """``v``: this run against the previous run of the same prompt, cell by cell."""
+        from playground.tui.screens.compare_runs import CompareRunsScreen, compare_runs
+
+        screen = self.screen
+        store = await asyncio.to_thread(lambda: screen.app.store)
+        if store is None:
+            screen.notify(f"no history: {screen.app.store_error}", severity="error")
+            return
+        board = self.board
+        if self.shown_case(widget) is not None and board is not None:
+            run_id = board.run_id
+        else:
+            run_id = await asyncio.to_thread(_run_of, store, widget.result)
+        if run_id is None:
+            screen.notify("this run is not recorded yet: compare once it has finished")
+            return
+        from playground.store.evals import previous_run
+
+        previous = await asyncio.to_thread(previous_run, store, run_id)
+        if previous is None:
+            screen.notify("no earlier run of this prompt to compare with", severity="warning")
+            return
+        doc, changes = await asyncio.to_thread(compare_runs, store, previous, run_id)
+        await screen.app.push_screen_wait(CompareRunsScreen(doc, changes))
+
+
+def _run_of(store: Any, result: Any) -> Any:
+    """The run a result belongs to (once the store has written it)."""
+    if result is None or result.id is None:
+        return None
+    flush = getattr(store, "flush", None)
+    if flush is not None:
+        flush()
+    row = store.get_response(result.id)
+    return (row or {}).get("run_id")
+
 
 def case_line(result: CaseResult, total: int) -> str:
     """One line for the cell: which case, and the first reason it failed."""

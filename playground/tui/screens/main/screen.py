@@ -335,6 +335,8 @@ class MainScreen(Screen[None]):
                 self.run_worker(self.evals.pin(cell), group="pin")
             case "stability":
                 self.run_worker(self.evals.stability(cell), group="stability")
+            case "compare" if cell.result is not None:
+                self.run_worker(self.evals.compare(cell), group="compare")
             case _ if cell.result is None:
                 return
             case "copy":
@@ -661,6 +663,7 @@ class MainScreen(Screen[None]):
             ("promote", "Promote cell", "Save this prompt as a new prompt-file version (p)"),
             ("pin", "Pin as test", "Pin this answer into NAME.tests.yaml as a reference (t)"),
             ("stability", "Stability", "How many of this slot's samples agree (a)"),
+            ("compare", "Compare with last run", "This run against the previous one (v)"),
         ):
             yield SystemCommand(
                 title,

@@ -1,0 +1,81 @@
+"""`v` on the grid: this run against the previous run of the same prompt, per cell the word
+diff and the change in pass/fail, tokens, cost and latency (core/evals/compare)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from judging_helpers import answer_by_topic, topic_of, wait_graded, write_workspace
+from loopback import LoopbackServer, RecordedRequest, Reply
+from tui_main_helpers import cells_of, isolate, open_store, wait_for
+
+from playground.tui.app import make_app
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate(monkeypatch, tmp_path)
+
+
+async def test_v_compares_with_the_previous_eval_of_the_prompt(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = write_workspace(tmp_path, loopback)
+    store = open_store(tmp_path)
+    app = make_app(settings, store=store, prompt_file=tmp_path / "prompts" / "about.prompt")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        first = await wait_graded(pilot, app)
+        (cell,) = cells_of(app)
+        cell.focus()
+        await pilot.press("v")  # nothing before it
+        await wait_for(
+            pilot,
+            lambda: any(
+                "no earlier run of this prompt" in str(n.message) for n in app._notifications
+            ),
+        )
+
+        def fixed(rec: RecordedRequest) -> Reply | None:
+            if rec.model == "gpt-a" and topic_of(rec) == "bats":
+                return Reply(text="Bats are wonderful animals.")
+            if rec.model == "judge":
+                return Reply(text='{"pass": true, "score": 0.9, "reason": "about bats"}')
+            return answer_by_topic(rec)
+
+        loopback.on_request = fixed
+        await pilot.press("ctrl+n")  # cache off: every cell calls its model again
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.evals.board is not first)
+        second = await wait_graded(pilot, app)
+        assert second.run_id != first.run_id
+        (cell,) = cells_of(app)
+        assert cell.border_subtitle == "✓ 3/3"
+        cell.focus()
+        await pilot.press("v")
+        view = await wait_for(
+            pilot, lambda: app.screen if type(app.screen).__name__ == "CompareRunsScreen" else None
+        )
+        text = view.plain
+        assert f"run {first.run_id} → run {second.run_id}" in str(
+            view.query_one("#cmp-totals").render()
+        )
+        assert "passed                    2 → 3" in text
+        assert "lo-openai:gpt-a: 2/3 → 3/3, p=1: undecided" in text
+        # the changed cell first: its verdict and its word diff
+        assert view.changes[0].verdict == "fixed"
+        assert "case 3 · lo-openai:gpt-a t=0 #1 · FIXED · +1/-1 words · tokens +0 · cost –" in text
+        assert "case 1 · lo-openai:gpt-a t=0 #1 · ✓ still passes · +0/-0 words" in text
+        diff = view.query_one("#cmp-view")
+        assert (diff.left, diff.right) == (
+            "Birds are wonderful animals.",
+            "Bats are wonderful animals.",
+        )
+        assert [(s.op, s.text.strip()) for s in diff.spans if s.op != "equal"] == [
+            ("delete", "Birds"),
+            ("insert", "Bats"),
+        ]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
