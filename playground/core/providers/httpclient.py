@@ -170,7 +170,7 @@ class _MappedStream(httpx.AsyncByteStream):
         self._stream = stream
         self._unwatch: Any = None
         aio = getattr(stream, "_aiohttp_response", None)  # the httpx-aiohttp stream's response
-        protocol = getattr(getattr(aio, "connection", None), "protocol", None)
+        protocol: Any = getattr(getattr(aio, "connection", None), "protocol", None)
         closed = getattr(protocol, "closed", None)
         if aio is not None and isinstance(closed, asyncio.Future) and not closed.done():
             body = aio.content
@@ -195,12 +195,17 @@ class _MappedStream(httpx.AsyncByteStream):
                 async for chunk in self._stream:
                     yield chunk
         finally:
-            if self._unwatch is not None:
-                self._unwatch()
+            self._stop_watching()
 
     async def aclose(self) -> None:
+        self._stop_watching()
         with aiohttp_errors_as_httpx():
             await self._stream.aclose()
+
+    def _stop_watching(self) -> None:
+        unwatch, self._unwatch = self._unwatch, None
+        if unwatch is not None:
+            unwatch()
 
 
 @contextlib.contextmanager
