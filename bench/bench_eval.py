@@ -22,7 +22,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_runner import ServerProcess  # noqa: E402
 from figures import report  # noqa: E402
 from loopback import LoopbackServer  # noqa: E402
 
@@ -139,24 +139,6 @@ def bench_grouping() -> float:
     return worst
 
 
-class ServerProcess:
-    def __init__(self, chunks: int, duration: float) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "loopback.py"), "--chunks", str(chunks),
-             "--duration", str(duration), "--text", "Otters are wonderful animals indeed."],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("PORT "):
-            raise SystemExit(f"loopback server did not start: {line!r}")
-        self.port = int(line.split()[1])
-
-    def close(self) -> str:
-        out, _ = self.proc.communicate(timeout=10)
-        return out.strip()
-
-
 def rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -180,7 +162,7 @@ def bench_dataset(rows: int, cell_s: float, concurrency: int) -> dict[str, float
             encoding="utf-8",
         )
         (tmp / "prompts" / "about.tests.yaml").write_text(
-            "defaults:\n  assert:\n    - {type: icontains, value: otters}\n"
+            "defaults:\n  assert:\n    - {type: icontains, value: loopback}\n"
             "    - {type: max-length, value: 400}\n    - {type: not-regex, value: '(?i)as an ai'}\n",
             encoding="utf-8",
         )

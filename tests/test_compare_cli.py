@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from eval_helpers import cli, make_workspace
 from loopback import LoopbackServer, RecordedRequest, Reply
 
-from playground.cli import main
 from playground.core.template import PromptTemplate
 from playground.library import promote
 
@@ -25,10 +25,7 @@ def by_topic(rec: RecordedRequest) -> Reply | None:
 
 @pytest.fixture
 def ws(tmp_path: Path, loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> Path:
-    loopback.write_config(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PLAYGROUND_DB", str(tmp_path / "eval.db"))
-    monkeypatch.delenv("PLAYGROUND_CONFIG", raising=False)
+    make_workspace(tmp_path, loopback, monkeypatch)
     loopback.on_request = by_topic
     prompts = tmp_path / "prompts"
     for user in ("Write one sentence about {{topic}}.", "Write one sentence about animals."):
@@ -48,15 +45,6 @@ def ws(tmp_path: Path, loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
         encoding="utf-8",
     )
     return tmp_path
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def eval_run(capsys: pytest.CaptureFixture[str], *args: str) -> dict:

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from eval_helpers import cli, make_workspace
 from loopback import LoopbackServer, RecordedRequest, Reply
 
 from playground.cli import main
@@ -53,24 +54,13 @@ def answer_by_topic(rec: RecordedRequest) -> Reply | None:
 
 @pytest.fixture
 def ws(tmp_path: Path, loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> Path:
-    loopback.write_config(tmp_path)
-    (tmp_path / "prompts").mkdir()
-    (tmp_path / "prompts" / "about.prompt").write_text(PROMPT, encoding="utf-8")
-    (tmp_path / "prompts" / "about.tests.yaml").write_text(TESTS, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PLAYGROUND_DB", str(tmp_path / "eval.db"))
-    monkeypatch.delenv("PLAYGROUND_CONFIG", raising=False)
+    files = {"prompts/about.prompt": PROMPT, "prompts/about.tests.yaml": TESTS}
     loopback.on_request = answer_by_topic
-    return tmp_path
+    return make_workspace(tmp_path, loopback, monkeypatch, files)
 
 
 def run_eval(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(["eval", *args])
-    except SystemExit as exc:  # usage errors leave through argparse/fail() as in a shell
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return cli(capsys, "eval", *args)
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict, str]:

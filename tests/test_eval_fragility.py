@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from eval_helpers import cli, make_workspace
 from loopback import LoopbackServer, RecordedRequest, Reply
 
-from playground.cli import main
 from playground.core.evals.grouping import group_outputs, same_group
 from playground.core.evals.variations import KINDS, make_variations
 from playground.core.template import PromptTemplate
@@ -112,25 +112,14 @@ def picky(rec: RecordedRequest) -> Reply:
 
 @pytest.fixture
 def ws(tmp_path: Path, loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> Path:
-    loopback.write_config(tmp_path)
-    (tmp_path / "prompts").mkdir()
-    (tmp_path / "prompts" / "about.prompt").write_text(PROMPT, encoding="utf-8")
-    (tmp_path / "prompts" / "about.tests.yaml").write_text(
-        "- vars: {topic: otters}\n  assert: [{type: icontains, value: wonderful}]\n",
-        encoding="utf-8",
-    )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PLAYGROUND_DB", str(tmp_path / "eval.db"))
+    tests = "- vars: {topic: otters}\n  assert: [{type: icontains, value: wonderful}]\n"
+    files = {"prompts/about.prompt": PROMPT, "prompts/about.tests.yaml": tests}
     loopback.on_request = picky
-    return tmp_path
+    return make_workspace(tmp_path, loopback, monkeypatch, files)
 
 
 def eval_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
-    try:
-        code = main(["eval", *args, "--json"])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
+    code, out, err = cli(capsys, "eval", *args, "--json")
     assert code in (0, 1), err
     return code, json.loads(out)
 

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from playground.core.evals.datasets import BadRow, DatasetError, check_dataset, iter_rows
+from playground.core.evals.datasets import (
+    BadRow,
+    DatasetError,
+    check_dataset,
+    iter_rows,
+    yaml_problem,
+)
 
 TESTS_SUFFIX = ".tests.yaml"
 
@@ -275,10 +281,7 @@ def load_suite(path: Path) -> TestSuite:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        reason = getattr(exc, "problem", None) or "not valid YAML"
-        raise TestsFileError(f"{path}{where}: {reason}") from None
+        raise TestsFileError(yaml_problem(path, exc)) from None
     suite = TestSuite(path)
     if data is None:
         suite.inline = []

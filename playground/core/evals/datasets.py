@@ -29,6 +29,14 @@ class BadRow:
     reason: str
 
 
+def yaml_problem(path: Path, exc: Exception) -> str:
+    """'FILE:LINE: what the YAML parser objects to', in one line."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f":{mark.line + 1}" if mark is not None else ""
+    reason = getattr(exc, "problem", None) or "not valid YAML"
+    return f"{path}{where}: {reason}"
+
+
 def dataset_format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -135,9 +143,6 @@ def _yaml_rows(path: Path) -> Iterator[dict[str, Any] | BadRow]:
                             f"{path.name}: row {number}", "a row is a mapping of variables"
                         )
             except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f":{mark.line + 1}" if mark is not None else ""
-                reason = getattr(exc, "problem", None) or "not valid YAML"
-                raise DatasetError(f"{path}{where}: {reason}") from None
+                raise DatasetError(yaml_problem(path, exc)) from None
         finally:
             loader.dispose()
