@@ -74,9 +74,14 @@ def write_workspace(tmp_path: Path, srv: LoopbackServer, tests: str = TESTS, **o
     return load_settings(path, cwd=tmp_path)
 
 
+def main_screen(app: Any) -> Any:
+    """The main screen, under any screen pushed over it."""
+    return next(s for s in app.screen_stack if type(s).__name__ == "MainScreen")
+
+
 def board_done(app: Any) -> bool:
-    board = app.screen.evals.board
-    return board is not None and board.finished and not app.screen.evals.running
+    evals = main_screen(app).evals
+    return evals.board is not None and evals.board.finished and not evals.running
 
 
 async def wait_graded(pilot: Any, app: Any, timeout: float = 30.0) -> Any:
@@ -86,9 +91,9 @@ async def wait_graded(pilot: Any, app: Any, timeout: float = 30.0) -> Any:
     try:
         await wait_for(pilot, lambda: board_done(app), timeout=timeout)
     except AssertionError:
-        board = app.screen.evals.board
+        board = main_screen(app).evals.board
         said = [str(n.message) for n in app._notifications]
         state = board and (board.finished, board.cases_done, board.total_cases)
         raise AssertionError(f"no finished eval: board {state}, notifications {said}") from None
     await pilot.pause()
-    return app.screen.evals.board
+    return main_screen(app).evals.board

@@ -265,3 +265,36 @@ async def paraphrase_variations(
                 )
             )
     return out, warnings
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a message, as reorder splits them."""
+    spans = []
+    start = len(text) - len(text.lstrip())
+    for m in _SENTENCE.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    end = len(text.rstrip())
+    if end > start:
+        spans.append((start, end))
+    return spans
+
+
+def changed_sentences(template: PromptTemplate, variation: Variation) -> list[tuple[int, int, int]]:
+    """The sentences of the original template a variation changes, as (message index, start,
+    end): a sentence whose words differ, or that moved; for an edge value, the sentences
+    holding its variable."""
+    out: list[tuple[int, int, int]] = []
+    if variation.kind == "edge-value":
+        tag = re.compile(r"\{\{[^}]*\b" + re.escape(str(variation.variable)) + r"\b[^}]*\}\}")
+        for i, m in enumerate(template.messages):
+            out += [(i, a, b) for a, b in sentence_spans(m.content) if tag.search(m.content[a:b])]
+        return out
+    varied, _ = variation.apply(template, {})
+    for i, (m, v) in enumerate(zip(template.messages, varied.messages, strict=False)):
+        before = [m.content[a:b] for a, b in sentence_spans(m.content)]
+        after = [v.content[a:b] for a, b in sentence_spans(v.content)]
+        for n, (a, b) in enumerate(sentence_spans(m.content)):
+            if n >= len(after) or after[n] != before[n]:
+                out.append((i, a, b))
+    return out

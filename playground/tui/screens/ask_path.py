@@ -1,4 +1,4 @@
-"""Ask for a file path in one line (load test cases from the palette)."""
+"""Ask for one line of text (a file path, a number) from the palette."""
 
 from __future__ import annotations
 
@@ -25,15 +25,18 @@ class AskPathScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str, value: str = "") -> None:
+    def __init__(
+        self, question: str, value: str = "", placeholder: str = "path/to/cases.csv"
+    ) -> None:
         super().__init__()
         self.question = question
         self.value = value
+        self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question, markup=False)
-            yield Input(self.value, placeholder="path/to/cases.csv", id="path")
+            yield Input(self.value, placeholder=self.placeholder, id="path")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)

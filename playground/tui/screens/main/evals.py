@@ -418,6 +418,25 @@ class CaseRuns:
         plan.use_cache = True
         await self.run(plan, suite)
 
+    # -- fragility ------------------------------------------------------------------------
+    async def fragility(self, plan: RunPlan, count: int, seed: int = 1) -> EvalBoard | None:
+        """Run the cases (or, without any, the form's variables as one case) with ``count``
+        seeded variations of the prompt, then show the flip rates and the most fragile
+        sentence."""
+        from playground.core.evals.cases import TestSuite
+        from playground.core.evals.variations import make_variations
+        from playground.tui.screens.fragility import FragilityScreen
+
+        suite = self.suite() or TestSuite(None, inline=[{"vars": {}}])
+        variations = make_variations(plan.template, count, seed)
+        if not variations:
+            self.screen.notify("this prompt has nothing to vary", severity="warning")
+            return None
+        board = await self.run(plan, suite, variations)
+        if board is not None and board.cases_done:
+            await self.screen.app.push_screen_wait(FragilityScreen(board))
+        return board
+
     # -- compare with the last run --------------------------------------------------------
     async def compare(self, widget: ResultCell) -> None:
         """``v``: this run against the previous run of the same prompt, cell by cell."""

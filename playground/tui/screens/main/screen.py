@@ -616,6 +616,29 @@ class MainScreen(Screen[None]):
             return
         self.notify(message, timeout=4)
 
+    def action_fragility(self) -> None:
+        self._fragility()
+
+    @work(group="run")
+    async def _fragility(self) -> None:
+        from playground.tui.screens.ask_path import AskPathScreen
+
+        try:
+            plan = self.form.build_plan()
+        except PlanError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        answer = await self.app.push_screen_wait(
+            AskPathScreen("How many variations of the prompt? (1–100)", "6", placeholder="6")
+        )
+        if not answer:
+            return
+        if not answer.isdigit() or not 1 <= int(answer) <= 100:
+            self.notify(f"{answer!r}: a number of variations from 1 to 100", severity="error")
+            return
+        self._leave_past_run()
+        await self.evals.fragility(plan, int(answer))
+
     def palette_commands(self) -> Iterator[SystemCommand]:
         """Everything this screen does, for the command palette."""
         yield SystemCommand("Run", "Run the prompt across the matrix (ctrl+r)", self.action_run)
@@ -643,6 +666,12 @@ class MainScreen(Screen[None]):
             "Load test cases…",
             "Grade every run against a tests file or a dataset (.tests.yaml, .csv, .jsonl)",
             self.action_load_cases,
+        )
+        yield SystemCommand(
+            "Fragility…",
+            "Run the prompt with N seeded variations (whitespace, case, punctuation, order, "
+            "typos, edge values): flip rates and the most fragile sentence",
+            self.action_fragility,
         )
         if self.evals.loaded is not None:
             yield SystemCommand(
