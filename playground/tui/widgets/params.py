@@ -8,6 +8,8 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
+from playground.core.plan import param_problem
+
 
 class ParamsError(ValueError):
     """A parameter that does not parse; the message is one line."""
@@ -30,38 +32,27 @@ _FIELDS = (
 
 
 def parse_params(raw: dict[str, str]) -> Params:
-    """Field texts -> Params; empty means 'not set' (repeats: 1)."""
+    """Field texts -> Params; empty means 'not set' (repeats: 1). Values are held to RunPlan's
+    rules (core.plan.param_problem), the same as the command line's flags."""
     p = Params(max_tokens=None)
-    text = raw.get("max_tokens", "").strip()
-    if text:
+    for name, label, whole in (
+        ("max_tokens", "max tokens", True),
+        ("top_p", "top_p", False),
+        ("seed", "seed", True),
+        ("repeats", "repeats", True),
+    ):
+        text = raw.get(name, "").strip()
+        if not text:
+            continue
         try:
-            p.max_tokens = int(text)
+            value: int | float = int(text) if whole else float(text)
         except ValueError:
-            raise ParamsError(f"max tokens {text!r} is not a whole number") from None
-        if p.max_tokens < 1:
-            raise ParamsError("max tokens must be at least 1")
-    text = raw.get("top_p", "").strip()
-    if text:
-        try:
-            p.top_p = float(text)
-        except ValueError:
-            raise ParamsError(f"top_p {text!r} is not a number") from None
-        if not 0 < p.top_p <= 1:
-            raise ParamsError("top_p must be in (0, 1]")
-    text = raw.get("seed", "").strip()
-    if text:
-        try:
-            p.seed = int(text)
-        except ValueError:
-            raise ParamsError(f"seed {text!r} is not a whole number") from None
-    text = raw.get("repeats", "").strip()
-    if text:
-        try:
-            p.repeats = int(text)
-        except ValueError:
-            raise ParamsError(f"repeats {text!r} is not a whole number") from None
-        if not 1 <= p.repeats <= 20:
-            raise ParamsError("repeats must be between 1 and 20")
+            kind = "a whole number" if whole else "a number"
+            raise ParamsError(f"{label} {text!r} is not {kind}") from None
+        problem = param_problem(name, value)
+        if problem:
+            raise ParamsError(f"{label} {text}: {problem}")
+        setattr(p, name, value)
     return p
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from playground.core.plan import param_problem
+
 
 class TemperatureError(ValueError):
     """A temperature list that does not parse; the message is one line."""
@@ -23,8 +25,9 @@ def parse_temperatures(text: str) -> list[float | None]:
                 value = float(part)
             except ValueError:
                 raise TemperatureError(f"temperature {part!r} is not a number") from None
-            if not 0 <= value <= 2:
-                raise TemperatureError(f"temperature {part} is outside 0..2")
+            problem = param_problem("temperature", value)  # RunPlan's rule, as -t
+            if problem:
+                raise TemperatureError(f"temperature {part}: {problem}")
         if value not in out:
             out.append(value)
     return out
