@@ -254,8 +254,9 @@ def render_dotprompt(
     """
     rendered = _apply(_compiled_dotprompt(body), variables)
     past = list(history or ())
-    sources: list[list[str]] = [["user", ""]]
-    placed: list[Message] = []  # history put where {{history}} stands
+    current = ["user", ""]  # the message being rendered: [role, its text so far]
+    sources: list[list[str] | Message] = [current]  # history turns go in as they are
+    placed = False  # the body has {{history}}: the history went there
     for piece in _ROLE_OR_HISTORY.split(rendered):
         if not piece.strip():
             continue
@@ -263,22 +264,24 @@ def render_dotprompt(
             role = piece[len("<<<dotprompt:role:") :]
             if role not in _ROLES:
                 raise TemplateError(f"unknown role {role!r} (use system, user, model or tool)")
-            if sources[-1][1].strip():
-                sources.append([role, ""])
+            if current[1].strip():
+                current = [role, ""]
+                sources.append(current)
             else:
-                sources[-1][0] = role
+                current[0] = role
         elif piece.startswith("<<<dotprompt:history"):
-            for m in past:
-                sources.append(["history", m.role, m.content])
-                placed.append(m)
-            sources.append(["model", ""])
+            sources.extend(past)
+            placed = placed or bool(past)
+            current = ["model", ""]
+            sources.append(current)
         else:
-            sources[-1][1] += piece
+            current[1] += piece
     out = []
-    for role, text, *given in sources:
-        if role == "history":
-            out.append(Message(text, given[0]))
+    for source in sources:
+        if isinstance(source, Message):
+            out.append(source)
             continue
+        role, text = source
         if not text:
             continue
         parts = []
