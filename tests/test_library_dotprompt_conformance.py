@@ -22,8 +22,7 @@ from playground.library.reference import render_reference
 
 def ours(text: str, variables: dict[str, Any], history: list[Message] | None = None) -> Any:
     """What the playground sends for this file: its input.default under the given values."""
-    pf = parse_prompt_text(text, path="t.prompt")
-    return pf.template.render({**pf.variables, **variables}, history=history)
+    return parse_prompt_text(text, path="t.prompt").render(variables, history)
 
 
 def assert_same(text: str, variables: dict[str, Any], history: list[Message] | None = None) -> None:
@@ -112,6 +111,16 @@ CASES: dict[str, list[tuple[str, dict[str, Any]]]] = {
 )
 def test_renders_byte_for_byte_as_dotpromptz(text: str, variables: dict[str, Any]) -> None:
     assert_same(text, variables)
+
+
+def test_the_public_api_renders_a_file_as_an_application_does() -> None:
+    """DESIGN's promise to tools: parse_prompt_text(text).template.render(variables,
+    history=None) gives [Message(role, content)]; PromptFile.render adds the defaults."""
+    text = "---\ninput:\n  default:\n    name: Ada\n---\nHi {{name}}, {{greeting}}\n"
+    pf = parse_prompt_text(text)
+    full = {"name": "Grace", "greeting": "hello"}
+    assert pf.template.render(full, history=None) == [Message("user", "Hi Grace, hello")]
+    assert pf.render({"greeting": "hello"}) == render_reference(text, {"greeting": "hello"})
 
 
 def test_the_last_message_keeps_its_trailing_newline() -> None:

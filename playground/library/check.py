@@ -84,13 +84,6 @@ def first_difference(case: str, ours: list[Message], theirs: list[Message]) -> D
     return None
 
 
-def _ours(pf: PromptFile, variables: dict[str, Any]) -> list[Message]:
-    from playground.core.schema import coerce_variables, variable_types
-
-    values = coerce_variables({**pf.variables, **variables}, variable_types(pf.schema))
-    return pf.template.render(values)
-
-
 def check_case(pf: PromptFile, case: str, variables: dict[str, Any]) -> Difference | None:
     """Render one case both ways; the first difference, or None when they are the same.
 
@@ -100,7 +93,7 @@ def check_case(pf: PromptFile, case: str, variables: dict[str, Any]) -> Differen
     ours: list[Message] | str
     theirs: list[Message] | str
     try:
-        ours = _ours(pf, variables)
+        ours = pf.render(variables)
     except MissingVariable:
         raise
     except TemplateError as exc:

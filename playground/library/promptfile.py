@@ -12,7 +12,14 @@ from typing import Any
 
 import yaml
 
-from playground.core.schema import coerce_value, pico_type, picoschema_fields, schema_names
+from playground.core.schema import (
+    coerce_value,
+    coerce_variables,
+    pico_type,
+    picoschema_fields,
+    schema_names,
+    variable_types,
+)
 from playground.core.template import PromptTemplate
 from playground.library.body import needs_whole_body, render_body, split_body, whole_body_template
 from playground.library.errors import LibraryError
@@ -64,6 +71,15 @@ class PromptFile:
 
     def schema_variables(self) -> list[str]:
         return schema_names(self.schema)
+
+    def render(self, variables: dict[str, Any] | None = None, history: Any = None) -> list[Any]:
+        """The messages a run of this file sends: its ``input.default`` under ``variables``
+        (text read as the schema's types, as --var is), then ``template.render``."""
+        values = coerce_variables({**self.variables, **(variables or {})}, self.variable_types())
+        return self.template.render(values, history=history)
+
+    def variable_types(self) -> dict[str, str]:
+        return variable_types(self.schema)
 
 
 def render_prompt_file(
