@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from loopback import LoopbackServer, Reply
 
-from playground.core.plan import CellResult, RunPlan
+from playground.core.model import CellResult
+from playground.core.plan import RunPlan
 from playground.core.providers.httpclient import new_client
 from playground.core.runner import Runner
 from playground.core.template import PromptTemplate

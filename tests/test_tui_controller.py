@@ -9,7 +9,8 @@ from typing import Any
 
 from loopback import LoopbackServer, Reply
 
-from playground.core.plan import Cell, CellResult, RunPlan
+from playground.core.model import Cell, CellResult
+from playground.core.plan import RunPlan
 from playground.core.runner import Runner
 from playground.core.template import PromptTemplate
 from playground.tui.screens.main.controller import RunController

@@ -12,7 +12,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from playground.core.plan import Cell, CellResult, RunPlan
+    from playground.core.model import Cell, CellResult
+    from playground.core.plan import RunPlan
     from playground.core.runner import RunHandle, Runner
 
 
@@ -133,7 +134,7 @@ class RunController(Generic[V]):
         """Show the run's events in its cells until it ends."""
         # imported here, not at the top: the events module loads the template engine, which
         # would otherwise delay the app's first frame
-        from playground.core.events import (
+        from playground.core.model import (
             CellDelta,
             CellFailed,
             CellFallback,

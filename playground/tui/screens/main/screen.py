@@ -25,7 +25,8 @@ from playground.tui.widgets.grid import ResultGrid
 from playground.tui.widgets.model_picker import ModelPicker
 
 if TYPE_CHECKING:
-    from playground.core.plan import CellResult, RunPlan
+    from playground.core.model import CellResult
+    from playground.core.plan import RunPlan
     from playground.core.runner import RunHandle
     from playground.tui.app import PlaygroundApp
     from playground.tui.widgets.cell import ResultCell
@@ -720,7 +721,7 @@ def _load_run(
     store: Any, run_id: Any
 ) -> tuple[RunPlan, list[CellResult], dict[Any, dict[str, Any]]]:
     """A past run from the store as (plan, results, ratings by response id)."""
-    from playground.core.plan import CellResult
+    from playground.core.model import CellResult
 
     run = store.get_run(run_id)
     if run is None:
