@@ -189,6 +189,9 @@ def bench_stream(rounds: int, chunks: int) -> None:
         def on_event(self, event: object, cache_key: str | None = None) -> None:
             return None
 
+        def stream_to(self, response_id: object) -> None:
+            return None
+
         async def settled(self) -> None:
             return None
 

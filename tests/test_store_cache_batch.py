@@ -59,6 +59,9 @@ class PlainRecorder:
         self.deltas += type(event).__name__ == "CellDelta"
         self.store.on_event(event, cache_key)
 
+    def stream_to(self, response_id: Any) -> None:
+        return None  # every delta through on_event, counted
+
     async def settled(self) -> None:
         await self.store.settled()
 

@@ -274,6 +274,12 @@ class Recorder(Protocol):
         Raises when an earlier write failed for good, so the runner can report it."""
         ...
 
+    def stream_to(self, response_id: int | str | None) -> list[RunEvent] | None:
+        """Where a started cell's per-chunk events (CellDelta, CellUsage) go: the runner
+        appends them to this list, in order, instead of calling ``on_event`` (an append per
+        chunk, not a call); None: they go to ``on_event`` like the rest."""
+        ...
+
     async def settled(self) -> None:
         """Return once what was recorded so far is written, or the database turns out busy
         (the writes then go on in the background); raise if a write failed."""

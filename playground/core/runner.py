@@ -183,6 +183,7 @@ class RunHandle:
         self._queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._keys: dict[int, str] = {}
+        self._sinks: dict[int, list[Any] | None] = {}  # cell -> Recorder.stream_to's list
         self._key_memo: dict[tuple[int, str, str], str] = {}  # (cell, provider, model) -> key
         self._prefetched: dict[str, dict[str, Any] | None] | None = None  # first models' hits
         self.usage = RunUsage(runner.settings, messages)
@@ -241,6 +242,15 @@ class RunHandle:
                 recorder.on_event(event, cache_key)
             except Exception as exc:  # a store problem must not lose the run
                 self.store_error = one_line(str(exc))
+        self._queue.put_nowait(event)
+
+    def _emit_chunk(self, event: CellDelta | CellUsage, sink: list[Any] | None) -> None:
+        """A per-chunk event: appended to the recorder's list for the cell when it gave one
+        (Recorder.stream_to: an append, not a call, per chunk), then to the consumer."""
+        if sink is None:
+            self._emit(event)
+            return
+        sink.append(event)
         self._queue.put_nowait(event)
 
     async def _run_all(self) -> None:
@@ -358,6 +368,8 @@ class RunHandle:
             self._keys[cell.index] = key
         if first:
             self._emit(CellStarted(cell, result))
+            if runner.recorder is not None:
+                self._sinks[cell.index] = runner.recorder.stream_to(result.id)
         if key is not None and self.plan.use_cache and runner.cache is not None:
             hit = self._lookup(runner.cache, key, first)
             if hit:
@@ -440,6 +452,7 @@ class RunHandle:
         max_retries = self.runner.settings.defaults.max_retries
         read_timeout = self.runner.settings.defaults.read_timeout
         client = self.runner.client
+        sink = self._sinks.get(cell.index)
         pace = self.runner.pace(provider.name)
         for attempt in range(max_retries + 1):
             await pace.wait_if_paused()  # a 429 elsewhere holds every cell of the provider
@@ -462,15 +475,15 @@ class RunHandle:
                         if result.ttft_ms is None:
                             result.ttft_ms = (time.perf_counter() - t0) * 1000
                         result.output += event.text
-                        self._emit(CellDelta(cell, event.text, False, result.id))
+                        self._emit_chunk(CellDelta(cell, event.text, False, result.id), sink)
                     elif type(event) is ReasoningDelta:
                         if result.ttft_ms is None:
                             result.ttft_ms = (time.perf_counter() - t0) * 1000
                         result.reasoning += event.text
-                        self._emit(CellDelta(cell, event.text, True, result.id))
+                        self._emit_chunk(CellDelta(cell, event.text, True, result.id), sink)
                     elif type(event) is UsageReport:
                         RunUsage.apply(result, event)
-                        self._emit(CellUsage(cell, result))
+                        self._emit_chunk(CellUsage(cell, result), sink)
                     elif type(event) is Finish:
                         finished = True
                         if event.reason:  # OpenAI's [DONE], Anthropic's message_stop: none

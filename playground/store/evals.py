@@ -78,6 +78,9 @@ class EvalRecorder:
                 self.original_latency[id(result)] = self._hit_latency.pop(cache_key, None)
         self.store.on_event(event, cache_key)
 
+    def stream_to(self, response_id: Any) -> list[Any] | None:
+        return self.store.stream_to(response_id)
+
     async def settled(self) -> None:
         await self.store.settled()
 

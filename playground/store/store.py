@@ -148,6 +148,10 @@ class Store:
         """More cells for a recorded run (an eval's later cases); their response ids."""
         return self._recorder().add_cells(run_id, cells, offset)
 
+    def stream_to(self, response_id: Any) -> list[Any] | None:
+        """A started cell's list for its per-chunk events (the writer thread reads it)."""
+        return self._recording.stream_to(response_id) if self._recording else None
+
     async def settled(self) -> None:
         """Once what was recorded is written (or the database is busy); raises on a failure."""
         await self._recorder().settled()
