@@ -126,7 +126,7 @@ async def test_every_character_of_a_long_answer_can_be_reached(tmp_path: Path) -
         prompt = word + " " + " ".join(f"row{i}" for i in range(80))
         app.screen.editor.user_area.text = prompt
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: all_done(app, 2))
+        await wait_for(pilot, lambda: all_done(app, 2), timeout=30)  # echo paces its pieces
         cell = cells_of(app)[0]
         assert word in cell.answer.text and "row79" in cell.answer.text
         cell.focus()

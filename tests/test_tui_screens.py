@@ -38,10 +38,14 @@ class Host(App[None]):
     def compose(self) -> ComposeResult:
         yield Static("host")
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         register_bundled_themes(self)
         self.theme = self._theme_name
-        self.push_screen(self.make_screen(), self.results.append)
+        screen = self.make_screen()
+        await self.push_screen(screen, self.results.append)
+        # a steady cursor: a blink caught mid-way would make pictures differ under load
+        for widget in screen.query("Input, TextArea"):
+            widget.cursor_blink = False  # type: ignore[attr-defined]
 
 
 def result(model: str, temperature: float | None, output: str, **fields: Any) -> CellResult:

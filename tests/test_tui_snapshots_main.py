@@ -59,7 +59,7 @@ def test_first_start_without_keys(snap_compare: Any, tmp_path: Path, monkeypatch
     selected, then openai/anthropic models greyed with "set OPENAI_API_KEY" etc.;
     Temperatures "0, 0.7"; max tok 512. The estimate bar: "2 calls · in $0 · worst $0 │
     echo ≈… tok". Below: the hint "Ctrl+R runs the prompt…". Footer: ^r Run, esc Cancel,
-    ^o History, ^g Grid, ^n Cache.
+    ^o History, ^g Grid, ^n Cache, f3 Results.
     """
     monkeypatch.setenv("OPENAI_API_KEY", "")  # present but empty: still "no key"
     from playground.config import load_settings

@@ -129,8 +129,14 @@ class ResultCell(Vertical, can_focus=True):
         Binding("right_square_bracket", "cell('case_next')", "Next case", show=False),
         Binding("left_square_bracket", "cell('case_prev')", "Prev case", show=False),
         Binding("o", "cell('open_case')", "Open case", show=False),
-        Binding("up", "scroll_body('up')", show=False),
-        Binding("down", "scroll_body('down')", show=False),
+        # arrows and h/j/k/l move between cells; Shift+arrows and PgUp/PgDn scroll this one
+        Binding("up,k", "move(0, -1)", "Move", show=False),
+        Binding("down,j", "move(0, 1)", show=False),
+        Binding("left,h", "move(-1, 0)", show=False),
+        Binding("right,l", "move(1, 0)", show=False),
+        *(Binding(str(n), f"column({n})", show=False) for n in range(1, 10)),
+        Binding("shift+up", "scroll_body('up')", show=False),
+        Binding("shift+down", "scroll_body('down')", show=False),
         Binding("pageup", "scroll_body('page_up')", show=False),
         Binding("pagedown", "scroll_body('page_down')", show=False),
         Binding("home", "scroll_body('home')", show=False),
@@ -242,6 +248,8 @@ class ResultCell(Vertical, can_focus=True):
             self.remove_class(f"-{s}")
         self.add_class(f"-{status}")
         self.border_title = f"{_STATUS_MARK.get(status, '')} {self._label}"
+        if self.has_focus:
+            self.refresh_bindings()  # the footer offers what this state allows
 
     # -- streaming ------------------------------------------------------------------------
     async def begin(self, result: CellResult) -> None:
@@ -399,11 +407,36 @@ class ResultCell(Vertical, can_focus=True):
     def action_cell(self, action: str) -> None:
         self.post_message(self.ActionRequested(self, action))
 
+    def _grid(self) -> Any:
+        from playground.tui.widgets.grid import ResultGrid
+
+        return next((a for a in self.ancestors if isinstance(a, ResultGrid)), None)
+
+    def action_move(self, dx: int, dy: int) -> None:
+        grid = self._grid()
+        target = grid.neighbour(self, dx, dy) if grid is not None else None
+        if target is not None and not self.is_maximized:
+            target.focus()
+
+    def action_column(self, number: int) -> None:
+        grid = self._grid()
+        target = grid.in_column(number - 1, self) if grid is not None else None
+        if target is not None and not self.is_maximized:
+            target.focus()
+
+    @property
+    def is_maximized(self) -> bool:
+        return self.screen.maximized is self
+
     def check_action(self, action: str, parameters: tuple[Any, ...]) -> bool | None:
+        """The footer follows the cell: judging needs a finished answer (no Rate while it
+        streams); re-run needs one that started."""
         if (
             action == "cell"
             and parameters
             and parameters[0] not in ("zoom", "markdown_all", *EVAL_KEYS)
         ):
-            return self.result is not None
+            if parameters[0] == "rerun":
+                return self.result is not None
+            return self.result is not None and self.ended
         return True

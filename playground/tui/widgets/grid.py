@@ -35,6 +35,8 @@ class ResultGrid(ScrollableContainer):
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.cells: dict[int, ResultCell] = {}
+        self._at: dict[tuple[int, int], ResultCell] = {}  # (column, row) -> cell
+        self._where: dict[ResultCell, tuple[int, int]] = {}
         self._shape = (0, 0, 1)
         self._timer: Timer | None = None
         self._quiet_until = 0.0
@@ -65,12 +67,30 @@ class ResultGrid(ScrollableContainer):
             self.cells[c.index] = widget
             slots.setdefault((c.model, c.temperature), []).append(widget)
         await self.mount(grid)
-        for t in temps:
-            for m in models:
-                await grid.mount(Vertical(*slots.get((m, t), []), classes="slot"))
+        self._at, self._where = {}, {}
+        for r, t in enumerate(temps):
+            for col, m in enumerate(models):
+                slot = slots.get((m, t), [])
+                for k, widget in enumerate(slot):  # repeats stack inside the slot
+                    self._at[(col, r * repeats + k)] = widget
+                    self._where[widget] = (col, r * repeats + k)
+                await grid.mount(Vertical(*slot, classes="slot"))
         self._shape = (len(models), len(temps), repeats)
         self.fit()
         return self.cells
+
+    # -- moving between cells ----------------------------------------------------------------
+    def neighbour(self, cell: ResultCell, dx: int, dy: int) -> ResultCell | None:
+        """The cell beside this one (arrows, h/j/k/l), or None at the grid's edge."""
+        where = self._where.get(cell)
+        if where is None:
+            return None
+        return self._at.get((where[0] + dx, where[1] + dy))
+
+    def in_column(self, column: int, near: ResultCell | None = None) -> ResultCell | None:
+        """The cell in this column (counting from 0), on the row of ``near`` if it has one."""
+        row = self._where.get(near, (0, 0))[1] if near is not None else 0
+        return self._at.get((column, row)) or self._at.get((column, 0))
 
     def fit(self) -> None:
         """Fill the space when the cells fit; otherwise give each a minimum and scroll."""

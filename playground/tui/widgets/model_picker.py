@@ -206,12 +206,55 @@ class ModelPicker(Vertical):
         self._rebuild()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter in the search field toggles the first match."""
+        """Enter in the search field: a typed ``provider:model`` is selected as it is, listed
+        or not; otherwise the first match is toggled. What cannot be used says why."""
         event.stop()
-        visible = [e for e in self._visible() if e.available or e.model_id in self.selected]
-        if visible:
-            self._toggle(visible[0].model_id)
+        typed = event.value.strip()
+        if ":" in typed and " " not in typed and not typed.endswith(":*"):
+            self.choose(typed)
+            return
+        visible = self._visible()
+        usable = [e for e in visible if e.available or e.model_id in self.selected]
+        if usable:
+            self._toggle(usable[0].model_id)
             self._rebuild()
+        elif visible:
+            self.say(f"{visible[0].model_id.removesuffix(':*')}: {visible[0].reason}")
+
+    def choose(self, model_id: str) -> None:
+        """Select a model by its id, whether or not a provider listed it."""
+        provider = model_id.split(":", 1)[0]
+        providers = {m.split(":", 1)[0] for m in self.entries}
+        if provider not in providers:
+            self.say(
+                f"no provider {provider!r} is configured: add [providers.{provider}] to "
+                "playground.toml"
+            )
+            return
+        entry = self.entries.get(model_id)
+        if entry is not None and not entry.available and model_id not in self.selected:
+            self.say(f"{model_id}: {entry.reason or 'not available'}")
+            return
+        if entry is None:
+            known = self.entries.get(f"{provider}:*") or next(
+                (e for e in self.entries.values() if e.model_id.startswith(f"{provider}:")), None
+            )
+            if known is not None and not known.available:
+                self.say(f"{model_id}: {known.reason or 'not available'}")
+                return
+            self.entries[model_id] = ModelEntry(model_id, True, "")
+        if model_id not in self.selected:
+            self._toggle(model_id)
+        self.say("")
+        self._rebuild()
+
+    def say(self, text: str) -> None:
+        """One line under the list: why a choice cannot be made (empty hides it)."""
+        if not self.children:
+            return
+        label = self.query_one("#model-why", Static)
+        label.update(text)
+        label.set_class(bool(text), "-shown")
 
     def _toggle(self, model_id: str) -> None:
         if model_id in self.selected:

@@ -42,6 +42,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+g", "toggle_grid", "Grid"),
         Binding("ctrl+n", "toggle_cache", "Cache"),
         Binding("f2", "focus_prompt", "Prompt", show=False),
+        Binding("f3", "focus_grid", "Results"),
     ]
 
     app: PlaygroundApp  # type: ignore[assignment]
@@ -53,6 +54,7 @@ class MainScreen(Screen[None]):
         self._replaced_draft: tuple[str, str] | None = None  # what a reopened run replaced
         self._first_start = False  # no remembered selection when the app opened
         self._form: PromptForm | None = None
+        self._last_cell: ResultCell | None = None  # where F3 goes back to
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -590,6 +592,9 @@ class MainScreen(Screen[None]):
             self.editor.user_area.focus()
 
     def action_focus_prompt(self) -> None:
+        """F2: back to the user message (a zoomed cell is un-zoomed first)."""
+        if self.maximized is not None:
+            self.minimize()
         self.remove_class("-grid-only")
         self.editor.user_area.focus()
 
@@ -640,6 +645,20 @@ class MainScreen(Screen[None]):
         self._leave_past_run()
         await self.evals.fragility(plan, int(answer))
 
+    def action_focus_grid(self) -> None:
+        """F3: from anywhere to the results: the cell focused last, else the first."""
+        cells = self.grid.cells
+        if not cells:
+            self.notify("no results yet: Ctrl+R runs the prompt", timeout=3)
+            return
+        last = self._last_cell
+        target = last if last is not None and last.is_attached else next(iter(cells.values()))
+        target.focus()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        if _is_cell(event.widget):
+            self._last_cell = event.widget
+
     def palette_commands(self) -> Iterator[SystemCommand]:
         """Everything this screen does, for the command palette."""
         yield SystemCommand("Run", "Run the prompt across the matrix (ctrl+r)", self.action_run)
@@ -657,6 +676,11 @@ class MainScreen(Screen[None]):
         )
         yield SystemCommand(
             "Focus prompt", "Back to the user message (f2)", self.action_focus_prompt
+        )
+        yield SystemCommand(
+            "Focus results",
+            "To the results grid, the cell focused last (f3)",
+            self.action_focus_grid,
         )
         yield SystemCommand(
             "Toggle cache",
