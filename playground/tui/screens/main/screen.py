@@ -318,6 +318,7 @@ class MainScreen(Screen[None]):
     # -- judging ----------------------------------------------------------------------------
     def on_descendant_focus(self, event: Any) -> None:
         if _is_cell(event.widget):
+            self._last_cell = event.widget  # where F3 goes back to
             self.evals.focused(event.widget)
 
     def on_result_cell_action_requested(self, event: ResultCell.ActionRequested) -> None:
@@ -654,10 +655,6 @@ class MainScreen(Screen[None]):
         last = self._last_cell
         target = last if last is not None and last.is_attached else next(iter(cells.values()))
         target.focus()
-
-    def on_descendant_focus(self, event: Any) -> None:
-        if _is_cell(event.widget):
-            self._last_cell = event.widget
 
     def palette_commands(self) -> Iterator[SystemCommand]:
         """Everything this screen does, for the command palette."""
