@@ -110,3 +110,16 @@ def test_dataset_rows_are_cases_too(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["prompts"][0]["renders"] == 2 and doc["differences"] == 0
+
+
+def test_the_example_ci_job_checks_its_prompts(tmp_path: Path) -> None:
+    """The worked example's workflow runs `prompts check`; on the example it passes."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    workflow = (root / ".github" / "workflows" / "eval.yml").read_text(encoding="utf-8")
+    assert "run: playground prompts check" in workflow
+    shutil.copytree(root / "examples", tmp_path / "examples")
+    proc = playground(tmp_path / "examples", "prompts", "check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1].endswith(": no differences")
