@@ -15,7 +15,6 @@ from loopback import LoopbackServer, Reply
 from tui_main_helpers import (
     all_done,
     cells_of,
-    exact_counts_shown,
     isolate,
     loopback_settings,
     open_store,
@@ -40,20 +39,14 @@ def pin_timings(app: Any) -> None:
             cell._update_figures()
 
 
-def probed(app: Any) -> bool:
-    """The model picker has heard from every provider (its list no longer changes)."""
-    return not any(w.group == "probe" and not w.is_finished for w in app.workers) and (
-        "lo-ollama:lo-model-b" in main_screen(app).picker.entries
-    )
-
-
 def steady(app: Any) -> None:
     main_screen(app).editor.user_area.cursor_blink = False
     app.clear_notifications()
 
 
 def test_badge_grid(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path) -> None:
-    """prompts/about.prompt with its three-case tests file, graded on two models, 120×36.
+    """prompts/about.prompt with its three-case tests file, graded on two models, 120×36,
+    the grid alone (Ctrl+G).
 
     Two cells side by side. gpt-a (left, focused, blue border): "Birds are wonderful
     animals.", the notice line "case 3/3 ✗ icontains: does not contain "bat" (any case)" and
@@ -78,10 +71,9 @@ def test_badge_grid(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path)
         await pilot.pause()
         await pilot.press("ctrl+r")
         await wait_graded(pilot, app)
+        await pilot.press("ctrl+g")  # the grid alone: the form's estimate is not this picture's
         gpt = next(c for c in cells_of(app) if c.cell.model == "lo-openai:gpt-a")
         gpt.focus()
-        await wait_for(pilot, lambda: exact_counts_shown(app))
-        await wait_for(pilot, lambda: probed(app))
         pin_timings(app)
         steady(app)
         await pilot.pause(0.1)
@@ -90,9 +82,9 @@ def test_badge_grid(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path)
 
 
 def test_stability_view(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path) -> None:
-    """The stability view of a slot with five samples, 100×30.
+    """The stability view of a slot with five samples, 100×30, over the grid (Ctrl+G).
 
-    A box over the main screen: "gpt-a · t=0.7 · 4/5 agree · 2 groups" (4/5 agree in
+    A box over the five cells: "gpt-a · t=0.7 · 4/5 agree · 2 groups" (4/5 agree in
     yellow); "modal answer (#1, #2, #3, #4, normalized):" then "The answer is 42."; "odd ones
     out: #5 (n shows the next)" dimmed; then "between columns: run the prompt's test cases
     (Ctrl+R) to compare pass rates". Footer: esc Close, n Next odd one, m Run more samples.
@@ -113,7 +105,7 @@ def test_stability_view(snap_compare: Any, loopback: LoopbackServer, tmp_path: P
         await type_text(pilot, "What is the answer?")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: all_done(app, 5), timeout=30)
-        await wait_for(pilot, lambda: probed(app))
+        await pilot.press("ctrl+g")  # the grid alone behind the view
         pin_timings(app)
         steady(app)
         cells_of(app)[0].focus()

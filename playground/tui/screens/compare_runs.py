@@ -138,6 +138,7 @@ class CompareRunsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._sub_title = self.app.sub_title
         self.app.sub_title = f"compare run {self.doc['run_a']} → run {self.doc['run_b']}"
         self.query_one(OptionList).focus()
 
@@ -148,6 +149,7 @@ class CompareRunsScreen(Screen[None]):
         )
 
     def action_close(self) -> None:
+        self.app.sub_title = self._sub_title
         self.dismiss(None)
 
     @property

@@ -70,6 +70,7 @@ class StabilityScreen(ModalScreen[int | None]):
         outputs: list[str],
         labels: list[str] | None = None,
         tests: list[ColumnTest] | None = None,
+        graded: bool = False,
     ) -> None:
         from playground.core.evals.grouping import group_outputs
 
@@ -79,6 +80,7 @@ class StabilityScreen(ModalScreen[int | None]):
         self.labels = labels or [f"#{i + 1}" for i in range(len(outputs))]
         self.stability = group_outputs(outputs)
         self.tests = tests or []
+        self.graded = graded  # cases ran (so a missing comparison means a single column)
         self.odd = self.stability.odd_ones()
         self.showing: int | None = None  # the odd one shown (an index into outputs)
 
@@ -132,8 +134,11 @@ class StabilityScreen(ModalScreen[int | None]):
     def tests_text(self) -> Text:
         out = Text()
         if not self.tests:
-            out.append("between columns: run the prompt's test cases (Ctrl+R) to compare "
-                       "pass rates", style="dim")  # fmt: skip
+            if self.graded:
+                why = "add another model or temperature to compare pass rates"
+            else:
+                why = "run the prompt's test cases (Ctrl+R) to compare pass rates"
+            out.append(f"between columns: {why}", style="dim")
             return out
         out.append("against the other columns, paired on shared samples:\n", style="bold")
         out.append("\n".join(t.line() for t in self.tests))

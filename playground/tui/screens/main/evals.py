@@ -118,9 +118,12 @@ class CaseRuns:
             screen.notify(str(exc), severity="error")
             return None
         board = self.board = EvalBoard(plan, total, variations)
+        focused = getattr(screen.focused, "cell", None)  # a grid cell had the focus
         self.widgets = await screen.grid.build(
             plan.cells(), plan.repeats, markdown=app.state.markdown
         )
+        if focused is not None and self.widgets:
+            self.widgets.get(focused.index, next(iter(self.widgets.values()))).focus()
         self._shown.clear()
         for widget in self.widgets.values():
             widget.set_queued(f"cases 0/{total}")
@@ -379,7 +382,8 @@ class CaseRuns:
                     outputs.append(r.output)
                     labels.append(f"#{other.cell.sample}")
             title = label
-        more = await screen.app.push_screen_wait(StabilityScreen(title, outputs, labels, tests))
+        view = StabilityScreen(title, outputs, labels, tests, graded=current is not None)
+        more = await screen.app.push_screen_wait(view)
         if more and board is not None:
             await self.more_samples(board, more)
 
