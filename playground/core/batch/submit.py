@@ -64,6 +64,7 @@ class BatchSink:
         self._handle: Any = None
         self._flush: asyncio.Task[None] | None = None
         self._started = asyncio.Event()
+        self._warm: asyncio.Future[None] | None = None
 
     def accepts(self, provider: Provider) -> bool:
         return provider.config.can_batch()
@@ -72,6 +73,11 @@ class BatchSink:
         """Called by the runner once its cell tasks exist: which cells may come here."""
         self._handle = handle
         self._watched += 1
+        if self._warm is None:  # token tables load (about a second) while the cells gather
+            models = list(dict.fromkeys(c.model for c in handle.cells))
+            self._warm = asyncio.get_running_loop().run_in_executor(
+                None, _warm_up, models, list(handle.messages)
+            )
         for cell in handle.cells:
             try:
                 provider, _ = resolve(handle.runner.providers, cell.model)
@@ -115,6 +121,8 @@ class BatchSink:
 
     # -- submitting --------------------------------------------------------------------------
     async def _submit_all(self) -> None:
+        if self._warm is not None:
+            await self._warm
         groups: dict[tuple[str, str | None], list[_Waiting]] = {}
         for w in self._waiting:
             api_one_model = w.provider.config.kind == "openai"
@@ -227,3 +235,11 @@ class BatchSink:
     def _fail(w: _Waiting, message: str) -> None:
         w.result.status = "error"
         w.result.error = message
+
+
+def _warm_up(models: list[str], messages: list[Any]) -> None:
+    """Count the prompt once per model (in a thread): loads the token tables the estimates of
+    the jobs' cost need, so submitting does not wait for them."""
+    for model_id in models:
+        with contextlib.suppress(Exception):  # the estimate says unpriced/unknown later
+            tokens.count_messages(model_id, messages)
