@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,8 +88,11 @@ class BatchSink:
                 key = (self._watched, cell.index)
                 self._expected.add(key)
                 self._keys[id(handle.results[cell.index])] = key
-                tasks[cell.index].add_done_callback(lambda _, key=key: self._arrived(key))
+                tasks[cell.index].add_done_callback(functools.partial(self._task_done, key))
         self._arrived(None)
+
+    def _task_done(self, key: tuple[int, int], _: asyncio.Task[None]) -> None:
+        self._arrived(key)
 
     def seal(self) -> None:
         """No more runs will hand cells here (for ``runs=None``)."""
