@@ -7,7 +7,9 @@ case's variables in the form.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,8 @@ class CaseRuns:
         self._dirty: set[int] = set()
         self._shown: dict[int, Any] = {}  # grid cell -> the CaseResult it shows
         self._timer: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the eval's, on its thread
+        self._lock = threading.Lock()  # the board is filled there, read here
 
     # -- which cases ----------------------------------------------------------------------
     def tests_path(self) -> Path | None:
@@ -95,9 +99,12 @@ class CaseRuns:
         return self.engine is not None
 
     def cancel(self) -> bool:
-        if self.engine is None:
+        """Stop the eval running (its cells in flight are cancelled); False: none was."""
+        engine, loop = self.engine, self._loop
+        if engine is None or loop is None:
             return False
-        self.engine.cancel()
+        with contextlib.suppress(RuntimeError):  # its loop has just closed
+            loop.call_soon_threadsafe(engine.cancel)
         return True
 
     async def run(
@@ -131,34 +138,44 @@ class CaseRuns:
         self._refresh_summary()
         store = await asyncio.to_thread(lambda: app.store)
         recorder = EvalRecorder(store) if store is not None else None
-        runner = Runner(app.settings, app.providers, recorder)
-        engine = self.engine = EvalEngine(
-            runner,
-            plan,
-            folder=suite.folder,
-            workspace=app.settings.workspace,
-            coerce=_coercer(plan),
-            variations=variations,
-            original_latency=recorder.original_figures if recorder is not None else None,
-        )
         results: list[dict[str, Any]] = []
 
-        def on_case(run: Any) -> None:
-            self._dirty |= board.add(run)
+        def on_case(run: Any) -> None:  # on the eval's thread
+            with self._lock:
+                self._dirty |= board.add(run)
             results.extend(r.to_json() for r in run.original)
             for _, varied in run.varied:
                 results.extend(r.to_json() for r in varied)
 
+        async def grade() -> None:  # the eval's own loop, runner and HTTP client
+            runner = Runner(app.settings, app.providers, recorder)
+            engine = EvalEngine(
+                runner,
+                plan,
+                folder=suite.folder,
+                workspace=app.settings.workspace,
+                coerce=_coercer(plan),
+                variations=variations,
+                original_latency=recorder.original_figures if recorder is not None else None,
+            )
+            self._loop = asyncio.get_running_loop()
+            self.engine = engine
+            try:
+                await engine.run(suite.cases(), on_case)
+            finally:
+                await runner.aclose()
+
         self._timer = screen.set_interval(1 / REFRESH_HZ, self.refresh)
         problem = None
         try:
-            await engine.run(suite.cases(), on_case)
+            # on a thread of its own: calls, grading and the store's writes never hold up a key
+            await asyncio.to_thread(asyncio.run, grade())
         except Exception as exc:  # an engine failure is said, never a crash
             problem = " ".join(str(exc).split()) or type(exc).__name__
         finally:
             self.engine = None
+            self._loop = None
             self._timer.stop()
-            await runner.aclose()
             board.finished = True
             await self.refresh()
         if recorder is not None:
@@ -206,11 +223,13 @@ class CaseRuns:
         board = self.board
         if board is None:
             return
-        dirty, self._dirty = self._dirty, set()
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
         for index in dirty:
             await self.show_cell(index)
         if dirty or board.finished:
-            self._refresh_summary()
+            with self._lock:
+                self._refresh_summary()
             focused = self.screen.focused
             if focused is not None and getattr(focused, "cell", None) is not None:
                 self.focused(focused)  # type: ignore[arg-type]
@@ -223,20 +242,25 @@ class CaseRuns:
         cases = board.cells.get(index)
         if cases is None:
             return
-        current = cases.current()
+        with self._lock:  # the eval's thread adds results as they come
+            current, passed, total = cases.current(), cases.passed, cases.total
         if current is None:
             return
         if self._shown.get(index) is not current:
             self._shown[index] = current
             if current.result is not None:
                 await widget.show_result(current.result, readonly=False)
-        widget.set_notice(case_line(current, board.total_cases))
+        line = case_line(current, board.total_cases)
+        if widget.notice != line:  # a Static's update lays out the screen: only on a change
+            widget.set_notice(line)
         # after the result: showing one clears the border's subtitle
-        widget.border_subtitle = badge(cases.passed, cases.total)
-        if not board.finished and cases.total < board.total_cases:
-            widget.border_subtitle += f" · {cases.total}/{board.total_cases}…"
-        widget.set_class(cases.total > 0 and cases.passed == cases.total, "-eval-pass")
-        widget.set_class(cases.passed < cases.total, "-eval-fail")
+        subtitle = badge(passed, total)
+        if not board.finished and total < board.total_cases:
+            subtitle += f" · {total}/{board.total_cases}…"
+        if widget.border_subtitle != subtitle:
+            widget.border_subtitle = subtitle
+        widget.set_class(total > 0 and passed == total, "-eval-pass")
+        widget.set_class(passed < total, "-eval-fail")
 
     def _refresh_summary(self) -> None:
         from playground.tui.widgets.eval_panel import summary_text
@@ -315,7 +339,8 @@ class CaseRuns:
         if board is None or self.widgets.get(widget.cell.index) is not widget:
             return None
         cases = board.cells.get(widget.cell.index)
-        return cases.current() if cases is not None else None
+        with self._lock:
+            return cases.current() if cases is not None else None
 
     def focused(self, widget: ResultCell) -> None:
         """A cell got the focus: the panel shows its case in full."""
@@ -331,7 +356,8 @@ class CaseRuns:
         if board is None or self.widgets.get(widget.cell.index) is not widget:
             self.screen.notify("no cases on the grid: Ctrl+R runs the prompt's tests file")
             return
-        board.cells[widget.cell.index].step(delta)
+        with self._lock:
+            board.cells[widget.cell.index].step(delta)
         await self.show_cell(widget.cell.index)
         self.focused(widget)
 
@@ -366,13 +392,14 @@ class CaseRuns:
         labels: list[str] = []
         if current is not None and board is not None:
             number = current.case.number
-            for index in board.slot(model, temperature):
-                r = board.cells[index].results.get(number)
-                if r is not None and r.result is not None and r.result.status == "ok":
-                    outputs.append(r.result.output)
-                    labels.append(f"#{r.cell.sample}")
             costs = await asyncio.to_thread(self._unit_costs, board.plan)
-            tests = column_tests(board, model, temperature, lambda m, t: costs.get(m))
+            with self._lock:
+                for index in board.slot(model, temperature):
+                    r = board.cells[index].results.get(number)
+                    if r is not None and r.result is not None and r.result.status == "ok":
+                        outputs.append(r.result.output)
+                        labels.append(f"#{r.cell.sample}")
+                tests = column_tests(board, model, temperature, lambda m, t: costs.get(m))
             title = f"{label} · case {number}"
         else:
             for other in screen.grid.cells.values():
