@@ -37,12 +37,14 @@ MODELS = [
 ]
 TEMPERATURES = ["0", "0.4", "0.8", "1.2"]
 TARGET_MB = 150.0
+# plain words of about one token each, so N words make an answer of about N tokens
+ANSWER_WORDS = ("the model answers with plain words so that one word is about one token "
+                "and the whole answer is near the size asked for")
 
 
 def start_server(words: int, chunks: int) -> tuple[subprocess.Popen[str], int]:
     """tests/loopback.py in its own process, answering every request with the same long text."""
-    vocabulary = ("the model answers with plain words so that one word is about one token "
-                  "and the whole answer is near the size asked for").split()
+    vocabulary = ANSWER_WORDS.split()
     text = " ".join(vocabulary[i % len(vocabulary)] for i in range(words))
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "tests" / "loopback.py"), "--chunks", str(chunks),
