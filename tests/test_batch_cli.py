@@ -244,6 +244,13 @@ def test_wait_polls_until_done_and_cancel_stops_a_job(ws: Path, batch_server: Ba
     assert cell["status"] == "error" and cell["error"].startswith("canceled")
 
 
+def test_batch_with_no_batching_provider_says_so_and_runs_live(ws: Path) -> None:
+    proc = pg(ws, "run", "-p", "Hi", "-m", "echo", "-m", "lb-live:m", "-t", "0", "--batch")
+    assert proc.returncode == 0, proc.stderr
+    assert "--batch: none of these models' providers has a batch API" in proc.stderr
+    assert "live answer from m: Hi" in proc.stdout
+
+
 def test_bad_usage_is_one_line(ws: Path) -> None:
     for args, needle in (
         (("batches", "cancel"), "give the job's ID"),

@@ -250,6 +250,22 @@ def _cancel(manager: Any, jobs: list[Any], args: argparse.Namespace) -> int:
 
 
 # -- run --batch --------------------------------------------------------------------------------
+def warn_if_nothing_batches(settings: Any, models: list[str]) -> None:
+    """One line on stderr when `--batch` can send none of these models to a batch API."""
+    from playground.config import split_model_id
+
+    def batches(model: str) -> bool:
+        cfg = settings.providers.get(split_model_id(model)[0])
+        return cfg is not None and cfg.can_batch()
+
+    if not any(batches(m) for m in models):
+        print(
+            "playground: warning: --batch: none of these models' providers has a batch API "
+            "(kind openai or anthropic, without batch = false): every cell runs live",
+            file=sys.stderr,
+        )
+
+
 def print_submitted(handle: Any, results: list[Any] | None = None) -> None:
     """What `run --batch` did: the jobs made, and the live cells' results (if any), as
     ``results`` has them (default: the handle's)."""

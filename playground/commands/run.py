@@ -43,6 +43,10 @@ def run_command(args: argparse.Namespace) -> int:
         plan.use_cache = not args.no_cache
         rendered(plan)  # a missing variable or a blank prompt is exit 2 before anything is sent
         budget_guard(settings, plan, args.budget, args.yes, batch=args.batch)
+        if args.batch:
+            from playground.commands.batches import warn_if_nothing_batches
+
+            warn_if_nothing_batches(settings, plan.models)
     except (UsageError, TemplateError) as exc:
         fail(str(exc))
     recorder = open_recorder(settings)
