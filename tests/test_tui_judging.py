@@ -124,3 +124,39 @@ async def test_cases_loaded_from_the_palette_share_the_default_assertions(
         # only the default max-length applies to dataset rows: both pass
         assert cell.border_subtitle == "✓ 2/2"
         assert cell.has_class("-eval-pass")
+
+
+async def test_cases_over_budget_ask_first(loopback: LoopbackServer, tmp_path: Path) -> None:
+    """One run of the matrix fits the budget; three cases of it do not: asked first."""
+    extra = (
+        '[models."lo-openai:gpt-a"]\nprice = { input_per_mtok = 10.0, output_per_mtok = 10.0 }\n'
+    )
+    settings = write_workspace(tmp_path, loopback, extra=extra)
+    from playground.core.estimate import Estimator
+
+    app = make_app(
+        settings, store=open_store(tmp_path), prompt_file=tmp_path / "prompts" / "about.prompt"
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        plan = app.screen.form.build_plan()
+        estimator = Estimator(settings)
+        try:
+            plan_cost = estimator.estimate(plan).max_cost_usd
+        finally:
+            estimator.close()
+        settings.defaults.budget_usd = plan_cost * 2  # one run fits, three cases do not
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", timeout=15)
+        assert "These 3 runs of the matrix may cost up to" in str(
+            app.screen.query_one("Label").render()
+        )
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert app.screen.evals.board is None
+        assert not loopback.requests_for(kind="openai")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", timeout=15)
+        await pilot.press("y")
+        await wait_graded(pilot, app)
+        assert cells_of(app)[0].border_subtitle == "◑ 2/3"

@@ -124,6 +124,8 @@ class CaseRuns:
         except TestsFileError as exc:
             screen.notify(str(exc), severity="error")
             return None
+        if not await self._within_budget(plan, total * (1 + len(variations or []))):
+            return None
         board = self.board = EvalBoard(plan, total, variations)
         focused = getattr(screen.focused, "cell", None)  # a grid cell had the focus
         self.widgets = await screen.grid.build(
@@ -189,6 +191,26 @@ class CaseRuns:
         app.runs_changed()
         return board
 
+    async def _within_budget(self, plan: RunPlan, runs: int) -> bool:
+        """Over ``[defaults] budget_usd`` (the plan's worst case × cases × variations; judge
+        calls not counted), ask first, as a run does."""
+        from playground.render.figures import format_cost
+        from playground.tui.screens.dialogs import ConfirmScreen
+
+        app = self.screen.app
+        budget = app.settings.defaults.budget_usd
+        if budget is None:
+            return True
+        estimate = await asyncio.to_thread(app.estimate, plan)
+        worst = getattr(estimate, "max_cost_usd", None)
+        if worst is None or worst * runs <= budget:
+            return True
+        question = (
+            f"These {runs} runs of the matrix may cost up to {format_cost(worst * runs)} "
+            f"(judge calls not counted), over your budget of {format_cost(budget)}. Run anyway?"
+        )
+        return bool(await app.push_screen_wait(ConfirmScreen(question)))
+
     def _record(
         self, store: Any, recorder: Any, board: EvalBoard, suite: TestSuite, results: list[Any]
     ) -> None:
@@ -227,6 +249,7 @@ class CaseRuns:
             dirty, self._dirty = self._dirty, set()
         for index in dirty:
             await self.show_cell(index)
+            await asyncio.sleep(0)  # a key typed meanwhile is echoed between two cells
         if dirty or board.finished:
             with self._lock:
                 self._refresh_summary()
