@@ -148,8 +148,14 @@ class Writer:
             atexit.register(self.close)  # whoever forgot close(): what was noted still lands
 
     def _main(self) -> None:
-        conn = self._connect()
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            conn = self._connect()
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        except Exception as exc:  # (a StoreError, sqlite3.Error): reported, nothing written
+            self.error = " ".join(str(exc).split()) or type(exc).__name__
+            with self._cond:
+                self._cond.notify_all()
+            return
         retry = 0.05
         try:
             while True:
@@ -183,16 +189,11 @@ class Writer:
                     live = list(self._pieces.items())
                     for rid in finals:
                         self._pieces.pop(rid, None)
-                updates = self._take_text(live)
-                for rid, cols in columns.items():
-                    updates.setdefault(rid, {}).update(cols)
-                for rid, final in finals.items():
-                    self._streams.pop(rid, None)
-                    updates.setdefault(rid, {}).update(final())
-                for cols in updates.values():  # made here, off the loop (JSON, redaction)
-                    for name, value in cols.items():
-                        if callable(value):
-                            cols[name] = value()
+                try:
+                    updates = self._made(live, columns, finals)
+                except Exception as exc:  # a bug: said, not a dead thread that writes nothing
+                    self.error = f"internal error: {' '.join(repr(exc).split())}"
+                    updates = {}
                 if self._unwritten is not None:  # what a lock kept out last time goes first
                     old_updates, old_runs = self._unwritten
                     for rid, cols in updates.items():
@@ -217,6 +218,26 @@ class Writer:
             conn.close()
             with self._cond:
                 self._cond.notify_all()
+
+    def _made(
+        self,
+        live: list[tuple[int, list[Any]]],
+        columns: dict[int, Columns],
+        finals: dict[int, Thunk],
+    ) -> dict[int, Columns]:
+        """What one cycle writes: streamed text, noted columns, then finished cells' columns
+        (JSON and redaction made here, off the loop)."""
+        updates = self._take_text(live)
+        for rid, cols in columns.items():
+            updates.setdefault(rid, {}).update(cols)
+        for rid, final in finals.items():
+            self._streams.pop(rid, None)
+            updates.setdefault(rid, {}).update(final())
+        for cols in updates.values():
+            for name, value in cols.items():
+                if callable(value):
+                    cols[name] = value()
+        return updates
 
     def _take_text(self, live: list[tuple[int, list[Any]]]) -> dict[int, Columns]:
         """What streamed since the last look: the new text added to each live cell's redacted
