@@ -79,3 +79,38 @@ async def test_v_compares_with_the_previous_eval_of_the_prompt(
         ]
         await pilot.press("escape")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+
+
+async def test_v_compares_two_plain_runs_of_the_same_prompt(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    from tui_main_helpers import all_done, loopback_settings, type_text
+
+    settings = loopback_settings(loopback, tmp_path, models=["lo-openai:gpt-a"], temperatures=[0])
+    replies = iter(["One two three.", "One two four."])
+    loopback.on_request = lambda rec: Reply(text=next(replies)) if rec.model else None
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await type_text(pilot, "Count")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 1), timeout=30)
+        first = cells_of(app)[0]
+        await wait_for(pilot, lambda: first.result.output == "One two three.")
+        await pilot.press("ctrl+n")  # cache off
+        await pilot.press("ctrl+r")
+        await wait_for(
+            pilot,
+            lambda: all_done(app, 1) and cells_of(app)[0].result.output == "One two four.",
+            timeout=30,
+        )
+        cells_of(app)[0].focus()
+        await pilot.press("v")
+        view = await wait_for(
+            pilot, lambda: app.screen if type(app.screen).__name__ == "CompareRunsScreen" else None
+        )
+        assert not view.doc["evals"]
+        assert not any(line.startswith("passed") for line in view.plain.splitlines())
+        assert "lo-openai:gpt-a t=0 #1 · +1/-1 words · tokens +0" in view.plain
+        diff = view.query_one("#cmp-view")
+        assert (diff.left, diff.right) == ("One two three.", "One two four.")
