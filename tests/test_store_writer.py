@@ -6,6 +6,7 @@ is recorded cancelled."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sqlite3
 import subprocess
@@ -228,3 +229,50 @@ async def test_the_tui_says_when_the_database_is_busy(
             locker.kill()
         store.close()
     assert peek(store.path, "SELECT status, output FROM responses") == [("ok", TEXT)]
+
+
+def test_run_waits_for_a_locked_database_before_it_exits(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    """`playground run` with the database locked by another process: the answer is printed,
+    stderr says the database is busy, and the process exits only once the row is written."""
+    loopback.write_config(tmp_path)
+    loopback.default = Reply(text=TEXT, chunks=30, delay=0.05)
+    db = tmp_path / "sessions.db"
+    proc = spawn(
+        tmp_path,
+        *("run", "-p", "Count.", "-m", "lo-openai:m", "-t", "0", "--json"),
+        env=clean_env(tmp_path, **LoopbackServer.env()),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # streaming: its row exists
+        try:
+            if peek(db, "SELECT output FROM responses WHERE output != ''"):
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.02)
+    else:
+        proc.kill()
+        pytest.fail(f"never saw the cell streaming: {proc.communicate()}")
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert locker.stdout is not None and locker.stdout.readline().strip() == b"locked"
+        assert proc.stderr is not None
+        said = [proc.stderr.readline()]  # blocks until the writer meets the lock
+        while "database busy" not in said[-1] and said[-1] and len(said) < 20:
+            said.append(proc.stderr.readline())
+        assert "database busy" in said[-1], said
+        assert proc.poll() is None  # waiting to write, not gone
+    finally:
+        assert locker.stdin is not None
+        locker.stdin.write(b"\n")
+        locker.stdin.close()
+        locker.wait(timeout=30)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["cells"][0]["output"] == TEXT
+    assert peek(db, "SELECT status, output FROM responses") == [("ok", TEXT)]
+    assert peek(db, "SELECT status FROM runs") == [("done",)]

@@ -108,4 +108,14 @@ def open_recorder(settings: Any, *, required: bool = False) -> Any:
         fail(str(exc))
     except Exception as exc:  # sqlite3.Error after opening (disk full, locked for too long)
         fail(f"{settings.db_path()}: {' '.join(str(exc).split())}")
+
+    def say_busy(busy: bool) -> None:  # told from the store's writer thread
+        if busy:
+            print(
+                f"playground: {store.path}: database busy (another process holds its lock); "
+                "results are kept and written when it frees",
+                file=sys.stderr,
+            )
+
+    store.on_busy = say_busy
     return store
