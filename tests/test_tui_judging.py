@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from judging_helpers import wait_graded, write_workspace
-from loopback import LoopbackServer
+from loopback import LoopbackServer, Reply
 from textual.widgets import Static
 from tui_main_helpers import cells_of, isolate, open_store, wait_for
 
@@ -160,3 +160,26 @@ async def test_cases_over_budget_ask_first(loopback: LoopbackServer, tmp_path: P
         await pilot.press("y")
         await wait_graded(pilot, app)
         assert cells_of(app)[0].border_subtitle == "◑ 2/3"
+
+
+async def test_escape_cancels_the_cases_in_flight(loopback: LoopbackServer, tmp_path: Path) -> None:
+    settings = write_workspace(tmp_path, loopback)
+    loopback.on_request = lambda rec: Reply(text="Otters, slowly.", stall_after=1)
+    app = make_app(
+        settings, store=open_store(tmp_path), prompt_file=tmp_path / "prompts" / "about.prompt"
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: len(loopback.requests_for(kind="openai")) == 3, timeout=15)
+        await pilot.press("escape")
+        board = await wait_graded(pilot, app)
+        assert loopback.wait_disconnects(3, timeout=5)
+        (cell,) = cells_of(app)
+        assert cell.result.status == "cancelled"
+        assert cell.border_subtitle == "✗ 0/3"
+        assert notice_of(cell) == (
+            "case 1/3 ✗ error: about.tests.yaml case 1: the call failed: cancelled"
+        )
+        assert "0/3  0%  95% CI 0%–56%  cost –  3 errors" in app.screen.evals.panel.plain
+        assert board.cases_done == 3
