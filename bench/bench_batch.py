@@ -2,7 +2,7 @@
 
     python bench/bench_batch.py [--cells 10000] [--quick]
 
-The batch loopback server (tests/loopback_batch.py) runs in its own process; each size runs
+The batch loopback server (tests/loopback/batch.py) runs in its own process; each size runs
 in a fresh child process (so its peak RSS is its own): the engine as `run --batch` drives it
 (store, runner, batch sink), 4 models (2 OpenAI-kind: a file each; 2 Anthropic-kind: one
 Message Batch) × 25 temperatures × repeats. Prints, per size: wall time, the share of it spent
@@ -35,7 +35,7 @@ TEMPERATURES = [round(i * 0.08, 2) for i in range(25)]
 
 def child(cells: int, port: int) -> dict[str, float]:
     """One `run --batch` of ``cells`` cells, measured from inside (this process only)."""
-    from loopback_batch import BatchServer
+    from loopback.batch import BatchServer
 
     from playground.config import load_settings
     from playground.core.batch.submit import BatchSink
@@ -118,7 +118,7 @@ def main() -> int:
     big = 3_000 if args.quick else args.cells
     small = 1_000
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "loopback_batch.py")],
+        [sys.executable, str(ROOT / "tests" / "loopback" / "batch.py")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -110,7 +110,7 @@ def judging(seconds: float) -> dict[str, object]:
         server = subprocess.Popen(
             [
                 sys.executable,
-                str(ROOT / "tests" / "loopback.py"),
+                str(ROOT / "tests" / "loopback"),
                 "--chunks",
                 "20",
                 "--duration",

@@ -1,6 +1,6 @@
 """Benchmark: peak memory of a real `playground run` of 24 cells with 4k-token answers.
 
-The loopback server (tests/loopback.py) runs in its own process; `playground run --json`
+The loopback server (tests/loopback) runs in its own process; `playground run --json`
 runs as a child process against it (6 models over the four wire protocols × 4 temperatures),
 each cell streaming an answer of about 4,000 tokens in 400 chunks. The figure is the child's
 peak resident set size (``ru_maxrss`` from ``os.wait4``), which counts the interpreter, the
@@ -43,11 +43,11 @@ ANSWER_WORDS = ("the model answers with plain words so that one word is about on
 
 
 def start_server(words: int, chunks: int) -> tuple[subprocess.Popen[str], int]:
-    """tests/loopback.py in its own process, answering every request with the same long text."""
+    """tests/loopback in its own process, answering every request with the same long text."""
     vocabulary = ANSWER_WORDS.split()
     text = " ".join(vocabulary[i % len(vocabulary)] for i in range(words))
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "loopback.py"), "--chunks", str(chunks),
+        [sys.executable, str(ROOT / "tests" / "loopback"), "--chunks", str(chunks),
          "--duration", "1", "--text", text],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )

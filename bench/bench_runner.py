@@ -1,6 +1,6 @@
 """Benchmark: a 24-cell matrix (6 models × 4 temperatures) streaming from a loopback server.
 
-Each cell streams 100 chunks over 1 s. The server runs in its own process (tests/loopback.py)
+Each cell streams 100 chunks over 1 s. The server runs in its own process (tests/loopback)
 so only this process's CPU is counted. Each round measures, one after the other:
 
 - the engine with the chosen transport (`[defaults] transport = "aiohttp"`: httpx over
@@ -61,11 +61,11 @@ TEMPERATURES = [0.0, 0.4, 0.8, 1.2]
 
 
 class ServerProcess:
-    """tests/loopback.py in a child process; its address, and its own counts at the end."""
+    """tests/loopback in a child process; its address, and its own counts at the end."""
 
     def __init__(self, chunks: int, duration: float) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "loopback.py"), "--chunks", str(chunks),
+            [sys.executable, str(ROOT / "tests" / "loopback"), "--chunks", str(chunks),
              "--duration", str(duration)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

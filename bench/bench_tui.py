@@ -295,7 +295,7 @@ def streaming(seconds: float) -> dict[str, object]:
         server = subprocess.Popen(
             [
                 sys.executable,
-                str(ROOT / "tests" / "loopback.py"),
+                str(ROOT / "tests" / "loopback"),
                 "--chunks",
                 "1000",
                 "--duration",

@@ -1,4 +1,4 @@
-"""Shared fixtures: a loopback provider server (tests/loopback.py documents its API)."""
+"""Shared fixtures: a loopback provider server (tests/loopback documents its API)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from loopback import LoopbackServer
-from loopback_batch import BatchServer
+from loopback.batch import BatchServer
 
 from playground.core.template import PromptTemplate
 from playground.library import promote
@@ -15,7 +15,7 @@ from playground.library import promote
 
 @pytest.fixture
 def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
-    """A started loopback server (see tests/loopback.py); its test keys are in os.environ."""
+    """A started loopback server (see tests/loopback); its test keys are in os.environ."""
     for var, value in LoopbackServer.env().items():
         monkeypatch.setenv(var, value)
     with LoopbackServer() as server:
@@ -24,7 +24,7 @@ def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
 
 @pytest.fixture
 def batch_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchServer]:
-    """A started batch-API loopback server (see tests/loopback_batch.py); keys in os.environ."""
+    """A started batch-API loopback server (see tests/loopback/batch.py); keys in os.environ."""
     for var, value in BatchServer.env().items():
         monkeypatch.setenv(var, value)
     with BatchServer() as server:

@@ -1,5 +1,5 @@
 """`run --batch` and `playground batches` as a user runs them: subprocesses against the batch
-loopback server (tests/loopback_batch.py), each command a new process on the same database."""
+loopback server (tests/loopback/batch.py), each command a new process on the same database."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import clean_env, playground
-from loopback_batch import BatchServer
+from loopback.batch import BatchServer
 
 MODELS = ("-m", "lb-openai:gpt-a", "-m", "lb-openai:gpt-b", "-m", "lb-anthropic:claude-a")
 BATCH_COST = (7 * 2 + 5 * 8) / 1_000_000 / 2  # usage 7 in / 5 out at half of $2/$8 per Mtok

@@ -1,6 +1,6 @@
 """The batch engine in-process: split limits (small, injected), resuming with a new Store on
 the same database, downloads that break off, jobs that fail as a whole. Real HTTP to the batch
-loopback server (tests/loopback_batch.py)."""
+loopback server (tests/loopback/batch.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback_batch import BatchServer
+from loopback.batch import BatchServer
 
 from playground.core.batch.collect import Batches
 from playground.core.batch.limits import Limits

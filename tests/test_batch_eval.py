@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback_batch import BatchServer
+from loopback.batch import BatchServer
 
 from playground.cli import main
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from loopback_batch import BatchServer
+from loopback.batch import BatchServer
 from tui_main_helpers import all_done, cells_of, isolate, open_store, reopen_the_only_run, wait_for
 
 from playground.core.batch.submit import BatchSink
