@@ -276,3 +276,26 @@ def test_run_waits_for_a_locked_database_before_it_exits(
     assert json.loads(out)["cells"][0]["output"] == TEXT
     assert peek(db, "SELECT status, output FROM responses") == [("ok", TEXT)]
     assert peek(db, "SELECT status FROM runs") == [("done",)]
+
+
+async def test_closing_the_store_mid_run_records_it_cancelled(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    """What a program that stops mid-run (a second Ctrl-C, the TUI quitting) leaves: the run and
+    its unfinished cell recorded cancelled with the text so far, not running or done."""
+    loopback.default = Reply(text=TEXT, chunks=30, delay=0.1)
+    runner = Runner(loopback.settings(), recorder=store)
+    handle = runner.start(
+        RunPlan(PromptTemplate.from_parts("", "Count."), models=["lo-openai:m"], temperatures=[0])
+    )
+    await wait_for(
+        lambda: peek(store.path, "SELECT output FROM responses WHERE output != ''"),
+        "streamed text in the database",
+    )
+    store.close()
+    handle.cancel()
+    await handle.wait()  # its later events find the store closed: ignored
+    await runner.aclose()
+    ((status, output),) = peek(store.path, "SELECT status, output FROM responses")
+    assert status == "cancelled" and output and TEXT.startswith(output)
+    assert peek(store.path, "SELECT status FROM runs") == [("cancelled",)]

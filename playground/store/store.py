@@ -141,8 +141,10 @@ class Store:
         return self._recorder().start_run(plan, cells, messages)
 
     def on_event(self, event: RunEvent, cache_key: str | None = None) -> None:
-        """Note one event of a run (returns at once; the writer thread writes it)."""
-        (self._recording or self._recorder()).on_event(event, cache_key)
+        """Note one event of a run (returns at once; the writer thread writes it). After close()
+        events are ignored: what closing recorded (cancelled) stands."""
+        if self.conn is not None:
+            (self._recording or self._recorder()).on_event(event, cache_key)
 
     def add_cells(self, run_id: int, cells: Sequence[Cell], offset: int) -> list[int]:
         """More cells for a recorded run (an eval's later cases); their response ids."""
@@ -154,7 +156,8 @@ class Store:
 
     async def settled(self) -> None:
         """Once what was recorded is written (or the database is busy); raises on a failure."""
-        await self._recorder().settled()
+        if self._recording is not None:
+            await self._recording.settled()
 
     def lookup_cache_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """key -> the newest ok answer with that key (CellResult fields by name), or None."""
