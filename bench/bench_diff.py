@@ -1,6 +1,9 @@
 """How long the diff view's word and line diffs take on answers of typical and large sizes.
 
-    python bench/bench_diff.py
+    python bench/bench_diff.py [--quick]
+
+No figure here has a target (bench/README.md records the times), so it prints no FIGURE line;
+``--quick`` (for ``bench/run --quick``) times each case once instead of 5 times.
 
 Two answers that differ like two temperatures of one model do: same structure, about one word
 in ten changed. Also the worst case for difflib (a tiny vocabulary, one long line).
@@ -8,6 +11,7 @@ in ten changed. Also the worst case for difflib (a tiny vocabulary, one long lin
 
 from __future__ import annotations
 
+import argparse
 import random
 import statistics
 import time
@@ -30,9 +34,12 @@ def lines(words: list[str], per_line: int) -> str:
     return "\n".join(" ".join(words[i : i + per_line]) for i in range(0, len(words), per_line))
 
 
-def timed(fn: Callable[..., object], *args: str, repeat: int = 5) -> float:
+REPEAT = 5
+
+
+def timed(fn: Callable[..., object], *args: str, repeat: int | None = None) -> float:
     runs = []
-    for _ in range(repeat):
+    for _ in range(min(repeat or REPEAT, REPEAT)):
         t0 = time.perf_counter()
         fn(*args)
         runs.append(time.perf_counter() - t0)
@@ -40,6 +47,11 @@ def timed(fn: Callable[..., object], *args: str, repeat: int = 5) -> float:
 
 
 def main() -> None:
+    global REPEAT
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="each case once")
+    if parser.parse_args().quick:
+        REPEAT = 1
     rng = random.Random(7)
     print(f"{'case':44} {'word ms':>8} {'line ms':>8} {'changed words':>14}")
     for n in (200, 1000, 4000):

@@ -1,6 +1,6 @@
 """Token estimates for a 100k-token prompt across six models, against tiktoken's own floor.
 
-    python bench/bench_tokens.py [--reps 9] [--edits 40]
+    python bench/bench_tokens.py [--reps 9] [--edits 40] [--quick]
 
 The prompt is Python's own language reference (``pydoc_data.topics`` in the standard
 library: English prose with code), cut at 100k o200k_base tokens, as the user message, plus
@@ -27,6 +27,8 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+
+from figures import report
 
 from playground.config import Settings
 from playground.core import tokens
@@ -79,7 +81,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=9)
     parser.add_argument("--edits", type=int, default=40)
+    parser.add_argument("--quick", action="store_true", help="3 repetitions, 10 edits")
     args = parser.parse_args()
+    if args.quick:
+        args.reps, args.edits = 3, 10
 
     settings = Settings()
     tokens.preload()
@@ -166,6 +171,11 @@ def main() -> int:
     print(f"; load average {load:.1f} on {os.cpu_count()} cores")
     print(f"re-estimate: {med(again):.2f} ms median, {max(again):.2f} ms worst (target < 10 ms)")
     print(f"exact after each of {args.edits} edits: yes")
+    ratio = med(first) / med(floor)
+    report("tokens: first estimate ÷ tiktoken floor", "≤ 1.2×", f"{med(first):.1f} ms",
+           ratio <= 1.2, ratio)
+    report("tokens: re-estimate after a one-character edit", "< 10 ms", f"{med(again):.2f} ms",
+           med(again) < 10)
     return 0
 
 
