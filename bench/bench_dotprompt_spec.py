@@ -2,7 +2,11 @@
 installed dotpromptz does (issue 17). The spec is not vendored: point this at the `spec`
 folder of a google/dotprompt checkout.
 
-Run: python bench/dotprompt_spec.py PATH/TO/dotprompt/spec [-v]
+Run: python bench/bench_dotprompt_spec.py [PATH/TO/dotprompt/spec] [-v] [--quick]
+
+The path may also come from ``$DOTPROMPT_SPEC``. Without a checkout (as under ``bench/run``
+on a machine that has none) it prints a note and no figure, and exits 0. ``--quick`` changes
+nothing: the whole spec takes seconds.
 
 Each test's template is loaded with ``parse_prompt_text`` and rendered with its input and
 history; dotpromptz renders the same text with the same data; whole message lists are
@@ -14,8 +18,9 @@ way to pass.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import sys
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,7 @@ from typing import Any
 import yaml
 from dotpromptz import Dotprompt
 from dotpromptz.typing import DataArgument
+from figures import report
 
 from playground.core.template import Message
 from playground.library import parse_prompt_text
@@ -92,9 +98,17 @@ def main(spec: Path, verbose: bool) -> None:
     for why, n in reasons.most_common():
         print(f"  left out ({why}): {n}")
     print(f"renderable: {renderable}; byte-identical: {same} ({same / renderable:.0%})")
+    report("dotprompt spec: renderable tests byte-identical", f"{renderable} of {renderable}",
+           f"{same} of {renderable}", same == renderable)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: python bench/dotprompt_spec.py PATH/TO/dotprompt/spec [-v]")
-    main(Path(sys.argv[1]), "-v" in sys.argv[2:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("spec", nargs="?", default=os.environ.get("DOTPROMPT_SPEC"))
+    parser.add_argument("-v", "--verbose", action="store_true", help="show each mismatch")
+    parser.add_argument("--quick", action="store_true", help="the same (bench/run --quick)")
+    args = parser.parse_args()
+    if not args.spec or not Path(args.spec).is_dir():
+        print("no google/dotprompt spec checkout given (PATH or $DOTPROMPT_SPEC): no figure")
+    else:
+        main(Path(args.spec), args.verbose)
