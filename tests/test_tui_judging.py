@@ -183,3 +183,27 @@ async def test_escape_cancels_the_cases_in_flight(loopback: LoopbackServer, tmp_
         )
         assert "0/3  0%  95% CI 0%–56%  cost –  3 errors" in app.screen.evals.panel.plain
         assert board.cases_done == 3
+
+
+async def test_unloading_the_cases_goes_back_to_plain_runs(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = write_workspace(tmp_path, loopback, tests="")
+    (tmp_path / "rows.jsonl").write_text('{"topic": "otters"}\n{"topic": "owls"}\n')
+    app = make_app(
+        settings, store=open_store(tmp_path), prompt_file=tmp_path / "prompts" / "about.prompt"
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.evals.load("rows.jsonl").startswith("2 cases loaded from rows.jsonl")
+        await pilot.press("ctrl+r")
+        await wait_graded(pilot, app)
+        assert cells_of(app)[0].border_subtitle == "✓ 2/2"  # no assertions: each case passes
+        assert screen.evals.panel.has_class("-shown")
+        screen.evals.unload()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: screen.evals.board is None, timeout=15)
+        await wait_for(pilot, lambda: all(c.ended for c in cells_of(app)), timeout=30)
+        assert not screen.evals.panel.has_class("-shown")
+        assert cells_of(app)[0].border_subtitle == ""

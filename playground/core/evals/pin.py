@@ -93,6 +93,7 @@ def pin_output(
         _match_indent(yaml, text)
     if data is None:
         data = CommentedSeq()
+    cases: Any
     if isinstance(data, list):
         cases = data
     elif isinstance(data, dict):

@@ -107,6 +107,13 @@ class CaseRuns:
             loop.call_soon_threadsafe(engine.cancel)
         return True
 
+    def leave(self) -> None:
+        """A plain run takes the grid: stop the eval, forget its board, hide its panel."""
+        self.cancel()
+        self.board = None
+        self.widgets = {}
+        self.panel.remove_class("-shown")
+
     async def run(
         self, plan: RunPlan, suite: TestSuite, variations: list[Variation] | None = None
     ) -> EvalBoard | None:
@@ -209,7 +216,8 @@ class CaseRuns:
             f"These {runs} runs of the matrix may cost up to {format_cost(worst * runs)} "
             f"(judge calls not counted), over your budget of {format_cost(budget)}. Run anyway?"
         )
-        return bool(await app.push_screen_wait(ConfirmScreen(question)))
+        answer: bool = await self.screen.app.push_screen_wait(ConfirmScreen(question))
+        return bool(answer)
 
     def _record(
         self, store: Any, recorder: Any, board: EvalBoard, suite: TestSuite, results: list[Any]
@@ -266,14 +274,15 @@ class CaseRuns:
         if cases is None:
             return
         with self._lock:  # the eval's thread adds results as they come
-            current, passed, total = cases.current(), cases.passed, cases.total
+            current = cases.current()
+            passed, total = cases.passed, cases.total
         if current is None:
             return
+        line = case_line(current, board.total_cases)
         if self._shown.get(index) is not current:
             self._shown[index] = current
             if current.result is not None:
                 await widget.show_result(current.result, readonly=False)
-        line = case_line(current, board.total_cases)
         if widget.notice != line:  # a Static's update lays out the screen: only on a change
             widget.set_notice(line)
         # after the result: showing one clears the border's subtitle
@@ -426,10 +435,10 @@ class CaseRuns:
             title = f"{label} · case {number}"
         else:
             for other in screen.grid.cells.values():
-                r = other.result
+                answer = other.result
                 same = (other.cell.model, other.cell.temperature) == (model, temperature)
-                if same and r is not None and r.status == "ok":
-                    outputs.append(r.output)
+                if same and answer is not None and answer.status == "ok":
+                    outputs.append(answer.output)
                     labels.append(f"#{other.cell.sample}")
             title = label
         view = StabilityScreen(title, outputs, labels, tests, graded=current is not None)

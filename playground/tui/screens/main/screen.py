@@ -276,6 +276,7 @@ class MainScreen(Screen[None]):
                 )
                 if not await self.app.push_screen_wait(ConfirmScreen(question)):
                     return
+        self.evals.leave()  # a plain run replaces the cases' grid
         await self.runs.cancel_all_and_wait()
         try:
             handle = self.runs.start(plan)
@@ -542,6 +543,7 @@ class MainScreen(Screen[None]):
         ratings: dict[Any, dict[str, Any]] | None = None,
     ) -> None:
         """Show a past run: its prompt, variables, matrix and results, read-only until edited."""
+        self.evals.leave()
         await self.runs.cancel_all_and_wait()
         form = self.form
         draft = (self.editor.system, self.editor.user)
@@ -715,6 +717,9 @@ class MainScreen(Screen[None]):
             ("pin", "Pin as test", "Pin this answer into NAME.tests.yaml as a reference (t)"),
             ("stability", "Stability", "How many of this slot's samples agree (a)"),
             ("compare", "Compare with last run", "This run against the previous one (v)"),
+            ("case_next", "Next case", "With cases: the next case on this cell (])"),
+            ("case_prev", "Previous case", "With cases: the previous case on this cell ([)"),
+            ("open_case", "Open case in the form", "Its variables into the form (o)"),
         ):
             yield SystemCommand(
                 title,
