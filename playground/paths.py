@@ -38,7 +38,9 @@ def config_file(explicit: str | os.PathLike[str] | None, workspace: str | None) 
     return user if os.path.isfile(user) else None
 
 
-def db_file(workspace: str | os.PathLike[str] | None, explicit: str | None = None) -> str:
+def db_file(
+    workspace: str | os.PathLike[str] | None, explicit: str | os.PathLike[str] | None = None
+) -> str:
     """``--db PATH``, else $PLAYGROUND_DB, else <workspace>/sessions/playground.db, else the user
     data dir's playground.db."""
     if explicit:
@@ -50,7 +52,9 @@ def db_file(workspace: str | os.PathLike[str] | None, explicit: str | None = Non
     return os.path.join(_user_dir("data"), "playground.db")
 
 
-def prompts_dir(workspace: str | os.PathLike[str] | None, explicit: str | None = None) -> str:
+def prompts_dir(
+    workspace: str | os.PathLike[str] | None, explicit: str | os.PathLike[str] | None = None
+) -> str:
     """``--prompts-dir PATH``, else <workspace>/prompts, else ./prompts."""
     if explicit:
         return os.fspath(explicit)

@@ -507,7 +507,8 @@ def export_command(args: argparse.Namespace) -> int:
                 f"{_rel(target)} already exists; pass --force to overwrite it, "
                 "or --out DIR to write elsewhere"
             )
-        tests = Path(pf.path).with_suffix("").with_name(Path(pf.path).stem + ".tests.yaml")
+        source = Path(pf.path or folder / f"{args.name}.prompt")
+        tests = source.with_name(source.stem + ".tests.yaml")
         config, loader_name, loader = export_promptfoo(pf, out, settings, tests)
         atomic_write(target, config)
         atomic_write(out / loader_name, loader)

@@ -170,7 +170,7 @@ def _count_request(
     body = provider.body(ChatRequest(model=model, messages=tuple(messages), max_tokens=1))
     base = provider.base_url
     if provider.kind == "anthropic":
-        keep = {k: body[k] for k in ("model", "messages", "system") if k in body}
+        keep: dict[str, Any] = {k: body[k] for k in ("model", "messages", "system") if k in body}
         return f"{base}/v1/messages/count_tokens", keep
     inner: dict[str, Any] = {"model": f"models/{model}", "contents": body["contents"]}
     if "systemInstruction" in body:

@@ -70,7 +70,7 @@ def _calc(
     """(input USD, output USD) from genai-prices; None when it does not know the model."""
     import warnings
 
-    from genai_prices import Usage, calc_price
+    from genai_prices import Usage
 
     usage: dict[str, Any] = {"input_tokens": input_tokens, "output_tokens": output_tokens}
     if cache_read:
@@ -80,12 +80,7 @@ def _calc(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            calc = calc_price(
-                Usage(**usage),
-                ref.model_ref,
-                provider_id=ref.provider_id,
-                provider_api_url=ref.provider_api_url,
-            )
+            calc = _price_calculation(Usage(**usage), ref)
     except (LookupError, ValueError):
         return None
     return float(calc.input_price), float(calc.output_price)
@@ -141,18 +136,22 @@ def price_with(
 _rates: dict[tuple[PriceRef, int], tuple[float, float]] = {}
 
 
+def _price_calculation(usage: Any, ref: PriceRef) -> Any:
+    """genai-prices takes a provider id or its API URL, not both (the id wins when set)."""
+    from genai_prices import calc_price
+
+    if ref.provider_id is not None:
+        return calc_price(usage, ref.model_ref, provider_id=ref.provider_id)
+    return calc_price(usage, ref.model_ref, provider_api_url=ref.provider_api_url)
+
+
 @lru_cache(maxsize=1024)
 def _tier_starts(ref: PriceRef) -> tuple[int, ...] | None:
     """The input-token thresholds of this model's tiers; None when it is not linear."""
-    from genai_prices import Usage, calc_price
+    from genai_prices import Usage
 
     try:
-        price = calc_price(
-            Usage(input_tokens=1, output_tokens=1),
-            ref.model_ref,
-            provider_id=ref.provider_id,
-            provider_api_url=ref.provider_api_url,
-        ).model_price
+        price = _price_calculation(Usage(input_tokens=1, output_tokens=1), ref).model_price
     except (LookupError, ValueError):
         return None
     if getattr(price, "requests_kcount", None):  # a fee per request: not linear

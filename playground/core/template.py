@@ -55,6 +55,8 @@ def history_messages(items: Any) -> list[Message]:
     """Conversation history as Messages: a list of Message or ``{role, content}`` mappings
     (``model`` is read as assistant). Raises TemplateError naming the bad item."""
     out: list[Message] = []
+    role: Any
+    content: Any
     for i, item in enumerate(items or ()):
         if isinstance(item, Message):
             role, content = item.role, item.content

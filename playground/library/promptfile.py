@@ -235,7 +235,7 @@ def content_key(text: str) -> tuple[Any, ...]:
     """What 'identical' compares: the front matter without playground.* keys, and the body."""
     from dotpromptz import Dotprompt
 
-    parsed = Dotprompt().parse(text)
+    parsed: Any = Dotprompt().parse(text)
     raw = {k: v for k, v in (parsed.raw or {}).items() if not str(k).startswith(EXT + ".")}
     return (yaml.safe_dump(raw, sort_keys=True, allow_unicode=True), parsed.template)
 

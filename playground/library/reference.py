@@ -17,18 +17,19 @@ async def render_async(
     text: str, variables: dict[str, Any] | None = None, history: list[Message] | None = None
 ) -> list[Message]:
     from dotpromptz import Dotprompt
-    from dotpromptz.typing import DataArgument, TextPart
+    from dotpromptz.typing import DataArgument, Role, TextPart
     from dotpromptz.typing import Message as DotpromptMessage
 
     past = [
         DotpromptMessage(
-            role="model" if m.role == "assistant" else m.role, content=[TextPart(text=m.content)]
+            role=Role("model" if m.role == "assistant" else m.role),
+            content=[TextPart(text=m.content)],
         )
         for m in history or ()
     ]
     data = DataArgument(input=dict(variables or {}), messages=past or None)
-    rendered = await Dotprompt().render(text, data)
-    out = []
+    rendered: Any = await Dotprompt().render(text, data)
+    out: list[Message] = []
     for m in rendered.messages:
         role = str(getattr(m.role, "value", m.role))
         body = "".join(getattr(p, "text", None) or "" for p in m.content)

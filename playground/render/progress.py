@@ -30,18 +30,18 @@ class RunProgress:
         self.heard: dict[int, float] = {}  # when it was sent or last had data
 
     def update(self, event: RunEvent) -> None:
-        kind = type(event)
-        if kind is CellDelta:
-            index = event.cell.index
-            self.chars[index] = self.chars.get(index, 0) + len(event.text)
-            self.heard[index] = self.clock()
-        elif kind is CellQueued:
-            self.queued.add(event.cell.index)
-        elif kind is CellStarted or kind is CellSending:
-            self.queued.discard(event.cell.index)
-            self.heard[event.cell.index] = self.clock()
-        elif kind is CellRetry:  # waiting on purpose: the silence counts from the next try
-            self.heard[event.cell.index] = self.clock() + event.wait_s
+        match event:
+            case CellDelta():
+                index = event.cell.index
+                self.chars[index] = self.chars.get(index, 0) + len(event.text)
+                self.heard[index] = self.clock()
+            case CellQueued():
+                self.queued.add(event.cell.index)
+            case CellStarted() | CellSending():
+                self.queued.discard(event.cell.index)
+                self.heard[event.cell.index] = self.clock()
+            case CellRetry():  # waiting on purpose: the silence counts from the next try
+                self.heard[event.cell.index] = self.clock() + event.wait_s
 
     def status(self, r: CellResult) -> str:
         """The cell's status, with "queued" for a running cell still waiting for a slot."""

@@ -102,7 +102,7 @@ def _jsonl_rows(path: Path) -> Iterator[dict[str, Any] | BadRow]:
                 continue
             try:
                 row = json.loads(line)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 yield BadRow(f"{path.name}:{number}", f"not JSON ({exc.msg})")
                 continue
             if not isinstance(row, dict):
@@ -126,7 +126,7 @@ def _yaml_rows(path: Path) -> Iterator[dict[str, Any] | BadRow]:
                     return  # an empty file: no rows
                 loader.get_event()  # document start
                 if loader.check_event(yaml.ScalarEvent):
-                    node = loader.compose_node(None, None)
+                    node = loader.compose_node(None, None)  # type: ignore[arg-type]  # as PyYAML's own compose_document
                     if loader.construct_document(node) is None:
                         return  # "null" or "~": no rows
                     raise DatasetError(f"{path}: a YAML dataset is a list of mappings of variables")
@@ -135,7 +135,9 @@ def _yaml_rows(path: Path) -> Iterator[dict[str, Any] | BadRow]:
                 loader.get_event()
                 while not loader.check_event(yaml.SequenceEndEvent):
                     number += 1
-                    row = loader.construct_document(loader.compose_node(None, None))
+                    row = loader.construct_document(
+                        loader.compose_node(None, None)  # type: ignore[arg-type]
+                    )
                     if isinstance(row, dict):
                         yield {str(k): v for k, v in row.items()}
                     else:

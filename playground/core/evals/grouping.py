@@ -77,26 +77,26 @@ def group_outputs(outputs: Sequence[str], threshold: float = NEAR_THRESHOLD) -> 
     for norm, parts in folded.items():
         members = sorted(i for part in parts for i in part)
         how = "identical" if len(parts) == 1 else "normalized"
-        text = _Text(norm)
+        sketch = _Text(norm)
         home = None
         for gi, rep in enumerate(reps):
-            total = text.n + rep.n
+            total = sketch.n + rep.n
             if not total:
                 home = gi
                 break
-            if 2 * min(text.n, rep.n) / total < threshold:
+            if 2 * min(sketch.n, rep.n) / total < threshold:
                 continue  # the lengths alone rule it out
-            if text.jaccard(rep) < need:
+            if sketch.jaccard(rep) < need:
                 continue  # too few words in common
             score = Indel.normalized_similarity(
-                text.ids(vocab), rep.ids(vocab), score_cutoff=threshold
+                sketch.ids(vocab), rep.ids(vocab), score_cutoff=threshold
             )
             if score >= threshold:
                 home = gi
                 break
         if home is None:
             groups.append(Group(members, how))
-            reps.append(text)
+            reps.append(sketch)
         else:
             group = groups[home]
             group.members = sorted(group.members + members)

@@ -29,9 +29,9 @@ class _Lines:
     def feed(self, chunk: bytes) -> list[str]:
         text = self._buf + self._decoder.decode(chunk)
         if "\r" not in text:  # the common case, done with one split
-            lines = text.split("\n")
-            self._buf = lines.pop()
-            return lines
+            parts = text.split("\n")
+            self._buf = parts.pop()
+            return parts
         lines: list[str] = []
         pos = 0
         end = len(text)
