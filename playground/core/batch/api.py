@@ -143,14 +143,3 @@ def error_text(err: Any) -> str:
         text = f"{kind}: {message}" if kind and message else str(kind or message or "error")
         return one_line(text)
     return one_line(str(err or "error"))
-
-
-def api_for(provider: Provider, client: httpx.AsyncClient, settings: Any) -> BatchAPI:
-    """The batch API of a provider whose ``config.can_batch()``."""
-    if provider.config.kind == "anthropic":
-        from playground.core.batch.anthropic import AnthropicBatches
-
-        return AnthropicBatches(provider, client, settings)
-    from playground.core.batch.openai import OpenAIBatches
-
-    return OpenAIBatches(provider, client, settings)

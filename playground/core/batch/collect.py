@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 
 from playground.core import pricing
-from playground.core.batch.api import BadLine, BatchAPI, JobStatus, Outcome, api_for
+from playground.core.batch.api import BadLine, BatchAPI, JobStatus, Outcome
+from playground.core.batch.apis import api_for
 from playground.core.batch.wire import new_client
 from playground.core.providers import build_providers
 from playground.core.providers.base import RAW_LIMIT, ProviderError, UsageReport, one_line

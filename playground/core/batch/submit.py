@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 
 from playground.core import pricing, tokens
-from playground.core.batch.api import BatchAPI, api_for
+from playground.core.batch.api import BatchAPI
+from playground.core.batch.apis import api_for
 from playground.core.batch.limits import Limits, fits, split
 from playground.core.batch.wire import new_client
 from playground.core.model import Cell, CellResult
