@@ -23,7 +23,7 @@ class OneLineParser(argparse.ArgumentParser):
 
     command: str | None = None  # the command, for errors the top parser raises
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         words = self.prog.split()[1:] or ([self.command] if self.command else [])
         where = "".join(f"{w}: " for w in words)
         text = " ".join(message.split())

@@ -44,8 +44,9 @@ def cell_json(row: dict[str, Any]) -> dict[str, Any]:
     out["cached"] = bool(out["cached"])
     out["reasoning"] = out["reasoning"] or None
     for key in ("ttft_ms", "latency_ms"):
-        if out[key] is not None:
-            out[key] = round(out[key], 1)
+        value = out[key]
+        if value is not None:
+            out[key] = round(value, 1)
     from playground.core.model import CellResult
 
     speed = CellResult.from_dict(row).tokens_per_s  # the engine's own reckoning, as run --json

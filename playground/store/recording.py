@@ -208,8 +208,7 @@ class Recording:
         failed for a reason other than a lock, so the runner reports it."""
         # Per chunk, when the runner does not append to stream_to's list itself (a cached
         # answer's one delta, another caller): one look-up and an append, read by the writer.
-        kind = type(event)
-        if kind is CellDelta or kind is CellUsage:
+        if isinstance(event, CellDelta | CellUsage):
             pieces = self._pieces.get(event.response_id)
             if pieces is not None:
                 pieces.append(event)

@@ -36,6 +36,7 @@ USAGE_FIELDS = (
 )
 
 Columns = dict[str, Any]
+Rid = int | str  # a response id, as the run events carry it
 Thunk = Callable[[], Columns]
 
 
@@ -45,12 +46,12 @@ class Writer:
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
         self._connect = connect
         self._cond = threading.Condition()
-        self._columns: dict[int, Columns] = {}  # response id -> columns to set
-        self._finals: dict[int, Thunk] = {}  # response id -> its final columns, made here
+        self._columns: dict[Rid, Columns] = {}  # response id -> columns to set
+        self._finals: dict[Rid, Thunk] = {}  # response id -> its final columns, made here
         self._runs: dict[int, tuple[str, str]] = {}  # run id -> (status, finished_at)
-        self._pieces: dict[int, list[Any]] = {}  # live cells' unread deltas and usage
-        self._streams: dict[int, tuple[StreamRedactor, StreamRedactor]] = {}  # writer's own
-        self._unwritten: tuple[dict[int, Columns], dict[int, tuple[str, str]]] | None = None
+        self._pieces: dict[Rid, list[Any]] = {}  # live cells' unread deltas and usage
+        self._streams: dict[Rid, tuple[StreamRedactor, StreamRedactor]] = {}  # writer's own
+        self._unwritten: tuple[dict[Rid, Columns], dict[int, tuple[str, str]]] | None = None
         self._taken = 0  # cycles that took what was noted; _written: cycles that landed
         self._written = 0
         self._urgent = False  # a cell or run ended, or someone flushes: write soon
@@ -63,7 +64,7 @@ class Writer:
         self.error: str | None = None  # a write that failed for another reason
 
     # -- noting (any thread; the event loop's calls return at once) ------------------------------
-    def stream(self, rid: int, secrets: list[str]) -> list[Any]:
+    def stream(self, rid: Rid, secrets: list[str]) -> list[Any]:
         """A live cell: the list its CellDelta and CellUsage events are appended to."""
         pieces: list[Any] = []
         with self._cond:
@@ -73,13 +74,13 @@ class Writer:
         self._start()
         return pieces
 
-    def note(self, rid: int, **columns: Any) -> None:
+    def note(self, rid: Rid, **columns: Any) -> None:
         with self._cond:
             self._columns.setdefault(rid, {}).update(columns)
             self._wake_idle()
         self._start()
 
-    def finish(self, rid: int, final: Thunk) -> None:
+    def finish(self, rid: Rid, final: Thunk) -> None:
         """The cell ended: ``final()`` (called on the writer thread) gives its columns."""
         with self._cond:
             self._finals[rid] = final
@@ -221,10 +222,10 @@ class Writer:
 
     def _made(
         self,
-        live: list[tuple[int, list[Any]]],
-        columns: dict[int, Columns],
-        finals: dict[int, Thunk],
-    ) -> dict[int, Columns]:
+        live: list[tuple[Rid, list[Any]]],
+        columns: dict[Rid, Columns],
+        finals: dict[Rid, Thunk],
+    ) -> dict[Rid, Columns]:
         """What one cycle writes: streamed text, noted columns, then finished cells' columns
         (JSON and redaction made here, off the loop)."""
         updates = self._take_text(live)
@@ -239,10 +240,10 @@ class Writer:
                     cols[name] = value()
         return updates
 
-    def _take_text(self, live: list[tuple[int, list[Any]]]) -> dict[int, Columns]:
+    def _take_text(self, live: list[tuple[Rid, list[Any]]]) -> dict[Rid, Columns]:
         """What streamed since the last look: the new text added to each live cell's redacted
         text, and the usage the cell reports now."""
-        updates: dict[int, Columns] = {}
+        updates: dict[Rid, Columns] = {}
         for rid, pieces in live:
             if not pieces:
                 continue
@@ -272,7 +273,7 @@ class Writer:
     def _commit(
         self,
         conn: sqlite3.Connection,
-        updates: dict[int, Columns],
+        updates: dict[Rid, Columns],
         runs: dict[int, tuple[str, str]],
     ) -> bool:
         """One transaction; False when another process's lock kept it out (try again)."""

@@ -112,7 +112,7 @@ class BatchSink:
 
     def _arrived(self, key: tuple[int, int] | None) -> None:
         """A cell came, or ended another way (a cache hit, no key, cancelled)."""
-        self._expected.discard(key)  # type: ignore[arg-type]
+        self._expected.discard(key)
         if self._runs is None or self._watched < self._runs:
             return
         if self._flush is None and self._waiting and not self._expected:

@@ -88,7 +88,7 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any] | BadRow]:
             if None in row:  # more cells than the header has names
                 yield BadRow(
                     f"{path.name}:{reader.line_num}",
-                    f"{len(row[None]) + len(reader.fieldnames)} values for "  # type: ignore[index]
+                    f"{len(row[None]) + len(reader.fieldnames)} values for "
                     f"{len(reader.fieldnames)} columns",
                 )
                 continue
