@@ -179,3 +179,62 @@ async def test_the_picker_says_why_a_typed_or_greyed_model_cannot_be_used(
         await pilot.press("enter")
         await wait_for(pilot, lambda: "set OPENAI_API_KEY" in str(why.render()))
         assert picker.selected == [A]
+
+
+async def test_the_summary_line_says_how_the_run_went(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    settings = loopback_settings(
+        loopback, tmp_path, temperatures=[0.0], models=["lo-openai:bad", "lo-gemini:good"]
+    )
+    loopback.enqueue(Reply(status=400, error_message="model bad does not exist"), model="bad")
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        summary = app.screen.query_one("#run-summary")
+        assert not summary.display  # nothing ran yet
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 2))
+        await wait_for(pilot, lambda: summary.line)
+        results = [c.result for c in cells_of(app)]
+        tokens_in = sum(r.input_tokens or 0 for r in results)
+        tokens_out = sum(r.output_tokens or 0 for r in results)
+        line = str(summary.render())
+        assert line.startswith(
+            f"2 cells: 1 ok, 1 failed · unpriced · {tokens_in} in / {tokens_out} out tok · wall "
+        )
+        assert summary.display
+
+
+async def test_at_80x24_each_cell_shows_five_lines_and_a_pager_says_which_column(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    models = ["lo-openai:m1", "lo-openai:m2", "lo-gemini:m3", "lo-anthropic:m4"]
+    settings = loopback_settings(loopback, tmp_path, temperatures=[0.0], models=models)
+    loopback.default = Reply(text="\n".join(f"line {i}" for i in range(12)), chunks=3)
+    app = make_app(settings, store=open_store(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_text(pilot, "go")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: all_done(app, 4))
+        await pilot.press("f3")
+        cell = app.focused
+        await pilot.pause()
+        assert cell.answer.region.height >= 5  # five lines of answer, at least
+        assert cell.query_one(".cell-figures").region.height == 1  # the figures fold to one
+        pager = app.screen.query_one("#grid-pager", Static)
+        assert pager.display
+        assert str(pager.render()).startswith("◀ column 1–2 of 4 ▶")
+        await pilot.press("right", "right")
+        assert app.focused.cell.model == "lo-gemini:m3"
+        await wait_for(pilot, lambda: str(pager.render()).startswith("◀ column 3–4 of 4 ▶"))
+        grid = app.screen.grid
+        await wait_for(  # the page shows it whole
+            pilot,
+            lambda: (
+                grid.region.x <= app.focused.region.x
+                and app.focused.region.right <= grid.region.right
+            ),
+        )
+        await pilot.press("1")
+        await wait_for(pilot, lambda: str(pager.render()).startswith("◀ column 1–2 of 4 ▶"))

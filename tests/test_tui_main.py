@@ -740,7 +740,7 @@ async def test_a_grid_wider_than_the_screen_says_so(
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: all_done(app, 4))
         said = [n.message for n in app._notifications]
-        assert any(m.startswith("4 models,") and "scroll sideways" in m for m in said)
+        assert any(m.startswith("4 models, 2 fit across: ←/→ or 1–4") for m in said)
 
 
 async def test_quitting_while_viewing_a_past_run_keeps_the_draft_it_replaced(

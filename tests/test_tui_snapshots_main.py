@@ -42,12 +42,16 @@ def no_secret_drawn(app: Any) -> None:
 
 
 def pin_timings(app: Any) -> None:
-    """Fixed ttft/latency so the figures line is the same on every machine."""
+    """Fixed ttft/latency/wall so the figures and summary lines are the same on every
+    machine."""
     for cell in cells_of(app):
         if cell.result is not None:
             cell.result.ttft_ms = 120.0
             cell.result.latency_ms = 900.0 if cell.result.status == "ok" else 40.0
+            cell.result.started_at = 1_800_000_000.0
+            cell.result.ended_at = 1_800_000_000.0 + cell.result.latency_ms / 1000
             cell._update_figures()
+    app.screen.show_summary()
 
 
 def test_first_start_without_keys(snap_compare: Any, tmp_path: Path, monkeypatch) -> None:
@@ -119,7 +123,8 @@ def test_finished_with_figures(snap_compare: Any, loopback: LoopbackServer, tmp_
     rows t=0 and t=0.7. Each shows "model=… temperature=…: Hello from the loopback server,
     streaming one word at a time." and the figures "ttft 120 ms · 0.90 s · 11 in / 13 out ·
     17 tok/s · unpriced". The estimate bar: "4 calls · unpriced │ gpt-a ≈11 tok · claude-b 19
-    tok" (exact for the loopback's Anthropic).
+    tok" (exact for the loopback's Anthropic). Under it, the run's summary: "4 cells: 4 ok ·
+    unpriced · 44 in / 52 out tok · wall 0.90 s".
     """
     settings = loopback_settings(loopback, tmp_path)
     app = make_app(settings, store=open_store(tmp_path))
@@ -143,7 +148,9 @@ def test_error_cell(snap_compare: Any, loopback: LoopbackServer, tmp_path: Path)
     Left cell titled "✗ lo-openai:bad · t=0" with a red border, empty body, then in red
     "✗ HTTP 400: model bad does not exist" over "ttft 120 ms · 0.04 s". Right cell
     "✓ lo-gemini:good · t=0" with its answer and "… 11 in / 13 out · 17 tok/s · unpriced".
-    The estimate bar: "2 calls · unpriced │ bad ≈9 tok · good 29 tok" (Gemini counts exactly).
+    The estimate bar: "2 calls · unpriced │ bad ≈9 tok · good 29 tok" (Gemini counts exactly),
+    and under it the summary "2 cells: 1 ok, 1 failed · unpriced · 11 in / 13 out tok · wall
+    0.90 s".
     """
     settings = loopback_settings(
         loopback, tmp_path, temperatures=[0.0], models=["lo-openai:bad", "lo-gemini:good"]

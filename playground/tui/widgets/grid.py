@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from playground.tui.widgets.cell import ResultCell
 
 MIN_COLUMN = 28
-MIN_CELL_HEIGHT = 6
+MIN_CELL_HEIGHT = 8  # a border, five lines of answer, the figures
 FLUSH_HZ = 8  # queued text reaches the cells this often (all cells in one tick)
 KEY_QUIET_S = 0.06  # after a keystroke, hold the next flush this long (once)
 
@@ -24,10 +24,15 @@ class ResultGrid(ScrollableContainer):
     """Holds the cells of the latest run; scrolls when they do not fit."""
 
     DEFAULT_CSS = """
-    ResultGrid { height: 1fr; }
+    ResultGrid { height: 1fr; scrollbar-size-horizontal: 0; }  /* columns page with the keys */
     ResultGrid > #grid-hint { color: $text-muted; padding: 1 2; }
     ResultGrid > Grid { grid-gutter: 0 0; width: 100%; height: 100%; }
     ResultGrid .slot { height: 1fr; }
+    ResultGrid > #grid-pager {
+        dock: top; height: 1; padding: 0 1; display: none;
+        background: $boost; color: $text-accent;
+    }
+    ResultGrid > #grid-pager.-shown { display: block; }
     """
 
     can_focus = False
@@ -38,6 +43,8 @@ class ResultGrid(ScrollableContainer):
         self._at: dict[tuple[int, int], ResultCell] = {}  # (column, row) -> cell
         self._where: dict[ResultCell, tuple[int, int]] = {}
         self._shape = (0, 0, 1)
+        self._per_page = 0  # columns shown at once when they do not all fit (0: they fit)
+        self._column_width = MIN_COLUMN
         self._timer: Timer | None = None
         self._quiet_until = 0.0
         self._held = False
@@ -66,6 +73,7 @@ class ResultGrid(ScrollableContainer):
             widget = ResultCell(c, repeats=repeats, markdown=markdown, id=f"cell-{c.index}")
             self.cells[c.index] = widget
             slots.setdefault((c.model, c.temperature), []).append(widget)
+        await self.mount(Static("", id="grid-pager", markup=False))
         await self.mount(grid)
         self._at, self._where = {}, {}
         for r, t in enumerate(temps):
@@ -100,20 +108,46 @@ class ResultGrid(ScrollableContainer):
             return
         cols, rows, repeats = self._shape
         width, height = self.size.width, self.size.height
-        if cols * MIN_COLUMN > width > 0:
-            grid.styles.width = cols * MIN_COLUMN
+        if cols * MIN_COLUMN > width > 0:  # pages of whole columns, the pager says which
+            self._per_page = max(1, width // MIN_COLUMN)
+            self._column_width = width // self._per_page
+            grid.styles.width = cols * self._column_width
             if self._told != self._shape:  # once per grid: a column off-screen is easy to miss
                 self._told = self._shape
-                shown = max(1, width // MIN_COLUMN)
                 self.notify(
-                    f"{cols} models, {shown} fit across: scroll sideways for the rest "
-                    "(shift+wheel, or Tab through the cells; Ctrl+G gives the grid the screen).",
+                    f"{cols} models, {self._per_page} fit across: ←/→ or 1–{min(cols, 9)} "
+                    "move between the columns (Ctrl+G gives the grid the screen).",
                     timeout=6,
                 )
         else:
+            self._per_page = 0
             grid.styles.width = "100%"
+        for pager in self.query("#grid-pager"):
+            pager.set_class(self._per_page > 0, "-shown")
         need = rows * repeats * MIN_CELL_HEIGHT
-        grid.styles.height = need if need > height > 0 else "100%"
+        room = height - (1 if self._per_page else 0)  # the pager line
+        grid.styles.height = need if need > room > 0 else "100%"
+        self._say_page(0)
+
+    def page_to(self, cell: ResultCell) -> None:
+        """Show the page of columns that holds this cell, and say where it is."""
+        where = self._where.get(cell)
+        if where is None or not self._per_page:
+            return
+        first = (where[0] // self._per_page) * self._per_page
+        self.scroll_to(x=first * self._column_width, animate=False)
+        self._say_page(where[0])
+
+    def _say_page(self, column: int) -> None:
+        pagers = self.query("#grid-pager").results(Static)
+        if not self._per_page:
+            return
+        cols = self._shape[0]
+        first = (column // self._per_page) * self._per_page
+        last = min(cols, first + self._per_page)
+        where = f"{first + 1}" if last == first + 1 else f"{first + 1}–{last}"
+        for pager in pagers:
+            pager.update(f"◀ column {where} of {cols} ▶  (←/→ or 1–{min(cols, 9)})")
 
     def on_resize(self) -> None:
         self.fit()

@@ -310,8 +310,14 @@ class PromptForm(Horizontal):
                 names.setdefault(name, None)
         self.variables.set_names(list(names))
 
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+
     def _update_now(self) -> None:
         self._timer = None
+        if not self.query(VariablesPanel):
+            return  # closing: the fields are gone
         self.rescan_variables()
         try:
             plan = self.build_plan()

@@ -23,6 +23,7 @@ from playground.tui.widgets.estimate_bar import EstimateBar
 from playground.tui.widgets.eval_panel import EvalPanel
 from playground.tui.widgets.grid import ResultGrid
 from playground.tui.widgets.model_picker import ModelPicker
+from playground.tui.widgets.run_summary import RunSummary
 
 if TYPE_CHECKING:
     from playground.core.model import CellResult
@@ -62,6 +63,7 @@ class MainScreen(Screen[None]):
         self._first_start = app.state.models is None
         # classes set before the children mount: changing them after restyles the whole tree
         self.set_class(app.size.width >= 140, "-wide")
+        self.set_class(app.size.height < 30, "-short")
         no_keys = not any_key(app.settings)
         yield Header(icon="▶")
         yield Static(
@@ -71,6 +73,7 @@ class MainScreen(Screen[None]):
         self._form = PromptForm(draft=draft, id="top")
         yield self._form
         yield EstimateBar(id="estimate")
+        yield RunSummary(id="run-summary")
         yield ResultGrid(id="results")
         yield EvalPanel(id="eval-panel")
         yield Footer()
@@ -91,6 +94,7 @@ class MainScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= 140, "-wide")
+        self.set_class(self.size.height < 30, "-short")
 
     def _after_first_frame(self) -> None:
         self._probe_models()
@@ -285,9 +289,15 @@ class MainScreen(Screen[None]):
             return
         self._leave_past_run()
         self._update_subtitle()
+        self.query_one(RunSummary).show([])  # said again when this run ends
         cells = await self.grid.build(handle.cells, plan.repeats, markdown=self.app.state.markdown)
         self.runs.adopt(handle, cells, plan)
         await self._consume(handle, cells)
+
+    def show_summary(self) -> None:
+        """The run's summary line: cells ok/failed, total cost, tokens, wall time."""
+        if self.is_attached:
+            self.query_one(RunSummary).show(c.result for c in self.grid.cells.values())
 
     async def _consume(self, handle: RunHandle, cells: dict[int, ResultCell]) -> None:
         grid = self.grid
@@ -297,6 +307,8 @@ class MainScreen(Screen[None]):
         finally:
             if not self.runs.busy:
                 grid.stop_flushing()
+        if not self.runs.busy:
+            self.show_summary()
         if handle.store_error:
             self.notify(f"the run was not fully recorded: {handle.store_error}", severity="warning")
         elif self.app.store_error:
@@ -320,6 +332,7 @@ class MainScreen(Screen[None]):
     def on_descendant_focus(self, event: Any) -> None:
         if _is_cell(event.widget):
             self._last_cell = event.widget  # where F3 goes back to
+            self.grid.page_to(event.widget)
             self.evals.focused(event.widget)
 
     def on_result_cell_action_requested(self, event: ResultCell.ActionRequested) -> None:
@@ -567,6 +580,7 @@ class MainScreen(Screen[None]):
                     widget.set_rating(rating["score"], rating.get("note"), rating.get("scale"))
         form.modified = False
         self._update_subtitle()
+        self.show_summary()
         self.set_notice(
             f"Run {run_id} from the history, read-only: edit the prompt and press Ctrl+R to run "
             "again.",
