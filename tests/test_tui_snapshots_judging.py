@@ -31,12 +31,16 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def pin_timings(app: Any) -> None:
-    """Fixed ttft/latency so the figures lines are the same on every machine."""
+    """Fixed ttft/latency/wall so the figures and summary lines are the same on every
+    machine."""
     for cell in cells_of(app):
         if cell.result is not None:
             cell.result.ttft_ms = 120.0
             cell.result.latency_ms = 900.0
+            cell.result.started_at = 1_800_000_000.0
+            cell.result.ended_at = 1_800_000_000.9
             cell._update_figures()
+    app.screen.show_summary()
 
 
 def steady(app: Any) -> None:
