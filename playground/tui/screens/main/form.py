@@ -148,6 +148,7 @@ class PromptForm(Horizontal):
         from playground.core.plan import RunPlan
         from playground.core.template import PromptTemplate, TemplateError
 
+        self.rescan_variables()  # the fields follow the text now, not after the debounce
         models = list(self.picker.selected)
         if not models:
             raise PlanError("no model selected: pick one in Models (space toggles)")
@@ -318,7 +319,6 @@ class PromptForm(Horizontal):
         self._timer = None
         if not self.query(VariablesPanel):
             return  # closing: the fields are gone
-        self.rescan_variables()
         try:
             plan = self.build_plan()
         except PlanError as exc:
