@@ -233,7 +233,7 @@ def main() -> int:
     ratio = ours / floor
     report("runner CPU per chunk ÷ floor", "≤ 1.5×", f"{ours:.1f} µs", ratio <= 1.5, ratio)
     report("runner wall ÷ slowest cell", "≤ 1.10", f"{wall:.3f}", wall <= 1.10)
-    return 0 if ratio <= 1.5 and wall <= 1.10 else 1
+    return 0  # a missed target is a FIGURE line saying NO; exit 1 is kept for a broken run
 
 
 def make_small_plan() -> RunPlan:
