@@ -143,6 +143,18 @@ class ResultCell(Vertical, can_focus=True):
         Binding("end", "scroll_body('end')", show=False),
     ]
 
+    class MoveRequested(Message):
+        """Arrows, h/j/k/l or a column number: the grid, which knows the layout, moves focus."""
+
+        def __init__(
+            self, cell: ResultCell, *, dx: int = 0, dy: int = 0, column: int | None = None
+        ) -> None:
+            super().__init__()
+            self.cell = cell
+            self.dx = dx
+            self.dy = dy
+            self.column = column
+
     class ActionRequested(Message):
         """The user asked for an action on this cell; the screen carries it out."""
 
@@ -407,22 +419,13 @@ class ResultCell(Vertical, can_focus=True):
     def action_cell(self, action: str) -> None:
         self.post_message(self.ActionRequested(self, action))
 
-    def _grid(self) -> Any:
-        from playground.tui.widgets.grid import ResultGrid
-
-        return next((a for a in self.ancestors if isinstance(a, ResultGrid)), None)
-
     def action_move(self, dx: int, dy: int) -> None:
-        grid = self._grid()
-        target = grid.neighbour(self, dx, dy) if grid is not None else None
-        if target is not None and not self.is_maximized:
-            target.focus()
+        if not self.is_maximized:
+            self.post_message(self.MoveRequested(self, dx=dx, dy=dy))
 
     def action_column(self, number: int) -> None:
-        grid = self._grid()
-        target = grid.in_column(number - 1, self) if grid is not None else None
-        if target is not None and not self.is_maximized:
-            target.focus()
+        if not self.is_maximized:
+            self.post_message(self.MoveRequested(self, column=number - 1))
 
     @property
     def is_maximized(self) -> bool:

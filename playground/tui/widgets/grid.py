@@ -100,6 +100,16 @@ class ResultGrid(ScrollableContainer):
         row = self._where.get(near, (0, 0))[1] if near is not None else 0
         return self._at.get((column, row)) or self._at.get((column, 0))
 
+    def on_result_cell_move_requested(self, message: ResultCell.MoveRequested) -> None:
+        """A cell asked to move the focus: to its neighbour, or to a column."""
+        message.stop()
+        if message.column is not None:
+            target = self.in_column(message.column, message.cell)
+        else:
+            target = self.neighbour(message.cell, message.dx, message.dy)
+        if target is not None:
+            target.focus()
+
     def fit(self) -> None:
         """Fill the space when the cells fit; otherwise give each a minimum and scroll."""
         try:

@@ -80,7 +80,7 @@ class PromptForm(Horizontal):
             super().__init__()
             self.text = text
 
-    app: PlaygroundApp  # type: ignore[assignment]
+    app: PlaygroundApp
 
     def __init__(self, *, draft: dict[str, str], **kw: Any) -> None:
         super().__init__(**kw)

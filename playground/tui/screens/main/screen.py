@@ -46,7 +46,7 @@ class MainScreen(Screen[None]):
         Binding("f3", "focus_grid", "Results"),
     ]
 
-    app: PlaygroundApp  # type: ignore[assignment]
+    app: PlaygroundApp
 
     def __init__(self) -> None:
         super().__init__()
@@ -529,7 +529,7 @@ class MainScreen(Screen[None]):
     async def _collect_batches(self) -> None:
         """`playground batches collect` from the palette; the open run is shown again when
         answers came in for it."""
-        from playground.core.batch.collect import Batches, summary
+        from playground.core.batch.collect import Batches, CollectReport, summary
 
         store = self.app.store
         if store is None:
@@ -543,7 +543,8 @@ class MainScreen(Screen[None]):
         self.notify(summary(reports), timeout=6)
         run_id = self.form.viewing_run
         if run_id is not None and any(
-            getattr(r, "ready", False) and r.job.run_id == run_id for _, r in reports
+            isinstance(r, CollectReport) and r.ready and r.job.run_id == run_id
+            for _, r in reports
         ):
             plan, results, ratings = await asyncio.to_thread(_load_run, store, run_id)
             await self.restore(run_id, plan, results, ratings)
