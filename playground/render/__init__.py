@@ -1,0 +1,1 @@
+"""Text for people: the figures line, cell labels, the CLI grid, run progress (TUI and CLI)."""
