@@ -761,17 +761,8 @@ def _batch_states(store: Any, results: list[CellResult]) -> dict[str, str]:
 def _load_run(
     store: Any, run_id: Any
 ) -> tuple[RunPlan, list[CellResult], dict[Any, dict[str, Any]]]:
-    """A past run from the store as (plan, results, ratings by response id)."""
-    from playground.core.model import CellResult
-
-    run = store.get_run(run_id)
-    if run is None:
+    """A past run from the store (``Store.load_run``) as (plan, results, ratings by id)."""
+    loaded = store.load_run(run_id)
+    if loaded is None:
         raise LookupError(f"no run {run_id}")
-    plan = store.plan_from_run(run)
-    rows = store.responses_for_run(run_id)
-    results = [
-        row if isinstance(row, CellResult) else CellResult.from_dict(dict(row), i)
-        for i, row in enumerate(rows)
-    ]
-    ratings = {r["id"]: r["rating"] for r in rows if isinstance(r, dict) and r.get("rating")}
-    return plan, results, ratings
+    return loaded.plan, loaded.results, loaded.ratings
