@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from test_tui_screens import Host
 from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from playground.config import Settings
 from playground.core.plan import RunPlan
@@ -50,16 +51,18 @@ async def test_history_lists_runs_newest_first_search_narrows_enter_opens(store:
         await pilot.pause()
         rows = _rows(app)
         assert len(rows) == 2
-        assert "herons" in rows[0][4] and "otters" in rows[1][4]  # newest first
-        assert rows[1][1] == "echo" and rows[1][2] == "2"  # models, cells
-        assert rows[0][2] == "4"
+        assert "herons" in rows[0][5] and "otters" in rows[1][5]  # newest first
+        assert rows[1][2] == "echo" and rows[1][3] == "2"  # models, cells
+        assert rows[0][3] == "4"
+        # the run id, as `playground show` takes it
+        assert [r[0] for r in rows] == [str(herons), str(otters)]
         assert "2 runs" in str(app.screen.query_one("#history-status", Static).render())
 
         await pilot.press(*"otte")  # the word being typed matches as a prefix
         await pilot.pause(0.3)  # the search runs once typing pauses
         rows = _rows(app)
-        assert len(rows) == 1 and "otters" in rows[0][4]
-        snippet = app.screen.query_one(DataTable).get_row_at(0)[4]
+        assert len(rows) == 1 and "otters" in rows[0][5]
+        snippet = app.screen.query_one(DataTable).get_row_at(0)[5]
         marked = [snippet.plain[s.start : s.end] for s in snippet.spans]
         assert marked == ["otters"]  # the matched word stands out
 
@@ -115,3 +118,25 @@ async def test_a_failing_search_is_one_line_under_the_field() -> None:
         assert str(status.render()) == 'search failed: fts5: syntax error near " "'
         assert status.has_class("-error")
         assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_history_shows_whole_costs_with_their_unpriced_cells(store: Any) -> None:
+    """A cost column wide enough for '$0 (2 unpriced)': never cut, never a bare $0."""
+    await _record(store, "Tell me about otters.", ["echo"])
+    runs = store.list_runs(None, 5)
+    runs[0]["unpriced_count"] = 2  # as a run of two unpriced models reports it
+
+    class Fixed:
+        def list_runs(self, query: Any, limit: int) -> list[dict[str, Any]]:
+            return runs
+
+    app = Host(lambda: HistoryScreen(Fixed()))
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        (row,) = _rows(app)
+        from playground.render.figures import format_total
+
+        whole = format_total(runs[0].get("cost_usd"), 2)
+        assert "unpriced" in whole and row[4] == whole
+        table = app.screen.query_one(DataTable)
+        assert table.columns[ColumnKey("cost")].width >= len(whole)

@@ -110,7 +110,8 @@ def test_history_screen(snap_compare: Any) -> None:
     """History, dark theme, 100×20.
 
     Title "History: past runs, newest first", an empty search field with the placeholder
-    "search prompts and outputs…", "3 runs", then a table, newest first: run 3 (2026-11-25
+    "search prompts and outputs…", "3 runs", then a table whose first column is the run id
+    (what `playground show` takes), newest first: run 3 (2026-11-25
     09:41, two models, 4 cells, $0.0012, the ticket prompt), run 2 (echo, 2 cells, $0),
     run 1 (ollama, 1 cell, cost "unpriced"). Footer: esc Back, enter Open run, ^f Search.
     """

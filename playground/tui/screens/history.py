@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from playground.render.figures import format_total
 
 COLUMNS = (
+    ("run", "id"),  # the id `playground show` and `export` take
     ("when", "when"),
     ("models", "models"),
     ("cells", "cells"),
@@ -184,22 +185,33 @@ class HistoryScreen(Screen[int | None]):
         cursor = table.cursor_row
         width = self.size.width or 80
         models = [format_models(run.get("models")) for run in self.runs]
+        costs = [
+            format_total(run.get("cost_usd"), run.get("unpriced_count") or 0) for run in self.runs
+        ]
         models_w = min(max(12, width // 4), max([len("models"), *map(len, models)]))
+        ids_w = max([len("run"), *(len(str(run["id"])) for run in self.runs)])
+        cost_w = max([len("cost"), *map(len, costs)])  # whole: "$0.0123 (2 unpriced)"
         # the other columns' widths, two cells of padding per column, and the scrollbar
-        snippet_w = max(16, width - 16 - models_w - 5 - 8 - 5 * 2 - 2)
-        widths = {"when": 16, "models": models_w, "cells": 5, "cost": 8, "snippet": snippet_w}
+        fixed = ids_w + 16 + models_w + 5 + cost_w
+        snippet_w = max(16, width - fixed - len(COLUMNS) * 2 - 2)
+        widths = {
+            "id": ids_w,
+            "when": 16,
+            "models": models_w,
+            "cells": 5,
+            "cost": cost_w,
+            "snippet": snippet_w,
+        }
         table.clear(columns=True)  # fixed widths that fit these rows in this width
         for label, key in COLUMNS:
             table.add_column(label, width=widths[key], key=key)
-        for run in self.runs:
+        for run, cost in zip(self.runs, costs, strict=True):
             table.add_row(
+                Text(str(run["id"]), justify="right"),
                 Text(format_when(run.get("created_at"))),
                 Text(one_line(format_models(run.get("models")), models_w)),
                 Text(format_cells(run), justify="right"),
-                Text(
-                    format_total(run.get("cost_usd"), run.get("unpriced_count") or 0),
-                    justify="right",
-                ),
+                Text(cost, justify="right"),
                 snippet_text(run.get("snippet"), snippet_w),
                 key=str(run["id"]),
             )
