@@ -207,15 +207,10 @@ def _print_run(run: dict[str, Any], rows: list[dict[str, Any]]) -> None:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from playground.store.export import run_json, run_jsonl, run_markdown
+    from playground.store.export import formatted
 
     run, rows = _load(args)
-    if args.format == "json":
-        text = json.dumps(run_json(run, rows), ensure_ascii=False, indent=2) + "\n"
-    elif args.format == "jsonl":
-        text = run_jsonl(run, rows)
-    else:
-        text = run_markdown(run, rows)
+    text = formatted(run, rows, args.format)
     if not args.output:
         sys.stdout.write(text)
         return 0

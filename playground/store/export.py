@@ -98,6 +98,30 @@ def rows_total(rows: list[dict[str, Any]]) -> str:
     return format_total(total, unpriced)
 
 
+def formatted(run: dict[str, Any], rows: list[dict[str, Any]], fmt: str) -> str:
+    """A run as an export file's text: ``md``, ``json`` or ``jsonl``."""
+    import json
+
+    if fmt == "json":
+        return json.dumps(run_json(run, rows), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "jsonl":
+        return run_jsonl(run, rows)
+    return run_markdown(run, rows)
+
+
+def export_text(store: Any, run_id: Any, fmt: str) -> str:
+    """What ``playground export RUN_ID --format FMT`` writes (an eval's cells carry their
+    verdicts); LookupError when the store has no such run."""
+    from playground.store.evals import attach_verdicts
+
+    run = store.get_run(run_id)
+    if run is None:
+        raise LookupError(f"no run {run_id}")
+    rows = store.responses_for_run(run_id)
+    attach_verdicts(store, run_id, rows)
+    return formatted(run, rows, fmt)
+
+
 def run_markdown(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     plan = run.get("plan") or {}
     total = rows_total(rows)

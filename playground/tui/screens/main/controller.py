@@ -53,6 +53,7 @@ class RunController(Generic[V]):
         self.handles: list[RunHandle] = []  # runs whose events are being shown
         self._owner: dict[V, tuple[RunHandle, int]] = {}
         self._plans: dict[V, RunPlan] = {}
+        self.latest: RunHandle | None = None  # the run started last (what "export run" takes)
 
     # -- ownership ----------------------------------------------------------------------------
     def start(self, plan: RunPlan) -> RunHandle:
@@ -61,6 +62,7 @@ class RunController(Generic[V]):
 
     def adopt(self, handle: RunHandle, views: dict[int, V], plan: RunPlan) -> None:
         """These cells show this run now; cells no longer on screen are forgotten."""
+        self.latest = handle
         for index, view in views.items():
             self._owner[view] = (handle, index)
             self._plans[view] = plan

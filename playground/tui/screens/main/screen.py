@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 from textual import work
@@ -616,6 +617,45 @@ class MainScreen(Screen[None]):
         self.remove_class("-grid-only")
         self.editor.user_area.focus()
 
+    def action_export_run(self, fmt: str) -> None:
+        self._export_run(fmt)
+
+    @work(group="export")
+    async def _export_run(self, fmt: str) -> None:
+        """Ask where, then write the open run (a past one shown, else the last one started)."""
+        from playground.library.versions import atomic_write
+        from playground.store.export import export_text
+        from playground.tui.screens.ask_path import AskPathScreen
+
+        run_id = self.form.viewing_run
+        if run_id is None and self.runs.latest is not None:
+            run_id = self.runs.latest.run_id
+        if run_id is None:
+            self.notify("no run to export yet: Ctrl+R runs the prompt, Ctrl+O opens a past one")
+            return
+        store = await asyncio.to_thread(lambda: self.app.store)
+        if store is None:
+            self.notify(f"no store: {self.app.store_error}", severity="error")
+            return
+        kind = "Markdown" if fmt == "md" else "JSON"
+        answer = await self.app.push_screen_wait(
+            AskPathScreen(f"Export run {run_id} as {kind} to:", f"run-{run_id}.{fmt}", "")
+        )
+        if not answer:
+            return
+        target = Path(answer).expanduser()
+        if target.is_dir():
+            self.notify(f"{target}: is a folder; give a file name", severity="error")
+            return
+        try:
+            text = await asyncio.to_thread(export_text, store, run_id, fmt)
+            await asyncio.to_thread(atomic_write, target, text)
+        except (OSError, LookupError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self.notify(f"{target}: cannot export: {reason}", severity="error")
+            return
+        self.notify(f"wrote run {run_id} to {target}", timeout=5)
+
     def action_load_cases(self) -> None:
         self._load_cases()
 
@@ -695,6 +735,16 @@ class MainScreen(Screen[None]):
             "Focus results",
             "To the results grid, the cell focused last (f3)",
             self.action_focus_grid,
+        )
+        yield SystemCommand(
+            "Export run as Markdown",
+            "The open run (or the last one) as a Markdown document, like playground export",
+            lambda: self.action_export_run("md"),
+        )
+        yield SystemCommand(
+            "Export run as JSON",
+            "The open run (or the last one) as JSON, like playground export --format json",
+            lambda: self.action_export_run("json"),
         )
         yield SystemCommand(
             "Toggle cache",
