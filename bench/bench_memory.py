@@ -24,18 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_runner import MODELS  # noqa: E402  (the same matrix as the runner's benchmark)
+from bench_runner import TEMPERATURES as BENCH_TEMPERATURES  # noqa: E402
 from figures import report  # noqa: E402
 from loopback import KEY_ENV, KINDS  # noqa: E402
 
-MODELS = [
-    "lo-openai:model-a",
-    "lo-openai:model-b",
-    "lo-anthropic:model-c",
-    "lo-gemini:model-d",
-    "lo-ollama:model-e",
-    "lo-anthropic:model-f",
-]
-TEMPERATURES = ["0", "0.4", "0.8", "1.2"]
+TEMPERATURES = [str(t) for t in BENCH_TEMPERATURES]
 TARGET_MB = 150.0
 # plain words of about one token each, so N words make an answer of about N tokens
 ANSWER_WORDS = ("the model answers with plain words so that one word is about one token "

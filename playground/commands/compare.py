@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from playground.commands.common import command_parser, fail, load_settings_or_fail
+from playground.render.compare import model_verdict
 
 DIFF_CHARS = 600  # of each changed cell's diff in the text report
 
@@ -136,14 +137,7 @@ def print_report(doc: dict[str, Any], changes: list[Any], markdown: bool) -> Non
     if doc["models"]:
         out.write(f"\n{'### ' if markdown else ''}pass rate, paired\n")
         for m in doc["models"]:
-            line = (
-                f"{m['model']}: {m['passed_a']}/{m['pairs']} → {m['passed_b']}/{m['pairs']}, "
-                f"p={m['p_value']:.3g}: {m['verdict']}"
-            )
-            if m["verdict"] == "undecided" and m["more_samples"]:
-                cost = f" (≈${m['more_cost_usd']:.4f})" if m["more_cost_usd"] is not None else ""
-                line += f"; needs ~{m['more_samples']} more samples{cost}"
-            out.write(("- " if markdown else "  ") + line + "\n")
+            out.write(("- " if markdown else "  ") + model_verdict(m) + "\n")
     changed = [c for c in changes if c.inserted or c.deleted or c.verdict in ("fixed", "broke")]
     out.write(f"\n{'### ' if markdown else ''}{len(changed)} of {len(changes)} cells changed\n")
     for c in changed:

@@ -8,6 +8,7 @@ shown as "unpriced", never $0. genai-prices is used offline: its updater is neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -182,7 +183,17 @@ def _linear(ref: PriceRef, input_tokens: int, output_tokens: int) -> tuple[float
 
 def cost_usd(settings: Settings, model_id: str, usage: UsageReport) -> float | None:
     """USD for this usage, or None when the model has no known price."""
-    parts = cost_parts(
+    return _total(cost_parts, settings, model_id, usage)
+
+
+def _total(
+    parts_of: Callable[..., tuple[float, float] | None],
+    settings: Settings,
+    model_id: str,
+    usage: UsageReport,
+) -> float | None:
+    """Input plus output USD of a usage report through ``parts_of``; None when unpriced."""
+    parts = parts_of(
         settings,
         model_id,
         usage.input_tokens or 0,
@@ -217,15 +228,7 @@ def batch_cost_parts(
 
 def batch_cost_usd(settings: Settings, model_id: str, usage: UsageReport) -> float | None:
     """USD for this usage at the batch price, or None when the model has no known price."""
-    parts = batch_cost_parts(
-        settings,
-        model_id,
-        usage.input_tokens or 0,
-        usage.output_tokens or 0,
-        usage.cached_input_tokens or 0,
-        usage.cache_write_tokens or 0,
-    )
-    return None if parts is None else parts[0] + parts[1]
+    return _total(batch_cost_parts, settings, model_id, usage)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from playground.render.compare import model_verdict
 from playground.tui.widgets.diff_view import DiffView
 
 
@@ -62,15 +63,7 @@ def totals_lines(doc: dict[str, Any]) -> list[str]:
     lines = [f"{name:<16} {fmt(ta[k]):>10} → {fmt(tb[k])}" for name, k in rows]
     if doc["only_a"] or doc["only_b"]:
         lines.append(f"{doc['only_a']} cell(s) only in run A, {doc['only_b']} only in run B")
-    for m in doc["models"]:
-        line = (
-            f"{m['model']}: {m['passed_a']}/{m['pairs']} → {m['passed_b']}/{m['pairs']}, "
-            f"p={m['p_value']:.3g}: {m['verdict']}"
-        )
-        if m["verdict"] == "undecided" and m["more_samples"]:
-            cost = f" (≈${m['more_cost_usd']:.4f})" if m["more_cost_usd"] is not None else ""
-            line += f"; needs ~{m['more_samples']} more samples{cost}"
-        lines.append(line)
+    lines += [model_verdict(m) for m in doc["models"]]
     return lines
 
 
