@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from playground.core.model import Cell
-from playground.core.model import CellResult as CellResult  # re-exported: its old home
 
 if TYPE_CHECKING:  # the template engine is heavy; rules and plans do not need it to load
     from playground.core.template import Message, PromptTemplate
