@@ -127,6 +127,19 @@ def _round(x: float | None) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
+class CellResultEvent:
+    """An event that carries the cell's live result (its response id is the result's id).
+    Consumers match the concrete classes below; this base only holds the shared shape."""
+
+    cell: Cell
+    result: CellResult
+
+    @property
+    def response_id(self) -> int | str | None:
+        return self.result.id
+
+
+@dataclass(frozen=True, slots=True)
 class RunStarted:
     run_id: int | str | None
     session_id: int | str | None
@@ -134,13 +147,8 @@ class RunStarted:
 
 
 @dataclass(frozen=True, slots=True)
-class CellStarted:
-    cell: Cell
-    result: CellResult
-
-    @property
-    def response_id(self) -> int | str | None:
-        return self.result.id
+class CellStarted(CellResultEvent):
+    """The cell began; ``result`` is the live result the runner fills as the cell goes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +178,8 @@ class CellDelta:
 
 
 @dataclass(frozen=True, slots=True)
-class CellUsage:
-    cell: Cell
-    result: CellResult
-
-    @property
-    def response_id(self) -> int | str | None:
-        return self.result.id
+class CellUsage(CellResultEvent):
+    """The provider reported token usage (and cost) for the cell so far."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,40 +200,19 @@ class CellFallback:
 
 
 @dataclass(frozen=True, slots=True)
-class CellFinished:
+class CellFinished(CellResultEvent):
     """The cell ended ok."""
 
-    cell: Cell
-    result: CellResult
-
-    @property
-    def response_id(self) -> int | str | None:
-        return self.result.id
-
 
 @dataclass(frozen=True, slots=True)
-class CellFailed:
+class CellFailed(CellResultEvent):
     """The cell ended with an error or was cancelled; result keeps the partial text."""
 
-    cell: Cell
-    result: CellResult
-
-    @property
-    def response_id(self) -> int | str | None:
-        return self.result.id
-
 
 @dataclass(frozen=True, slots=True)
-class CellPending:
+class CellPending(CellResultEvent):
     """The cell was handed to its provider's batch API: it waits there (``result.batch_id``)
     until `playground batches collect` fills it in."""
-
-    cell: Cell
-    result: CellResult
-
-    @property
-    def response_id(self) -> int | str | None:
-        return self.result.id
 
 
 @dataclass(frozen=True, slots=True)
