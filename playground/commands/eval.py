@@ -15,7 +15,6 @@ from typing import Any
 
 from playground.commands.common import UsageError, command_parser, fail, load_settings_or_fail
 
-RESULT_BATCH = 200  # results written to the store per transaction
 FAILURES_SHOWN = 20  # in the text report; --json has every result
 
 
@@ -118,12 +117,6 @@ def load_suite_for(args: argparse.Namespace, pf: Any) -> Any:
     return suite
 
 
-def prompt_hash(pf: Any) -> str:
-    import hashlib
-
-    return hashlib.sha256(pf.raw.encode("utf-8")).hexdigest()
-
-
 def check_args(args: argparse.Namespace) -> None:
     if args.threshold is not None and not 0 <= args.threshold <= 1:
         raise UsageError(f"--threshold {args.threshold:g}: a pass rate from 0 to 1")
@@ -222,31 +215,17 @@ def run_eval(
     quiet_perturb: bool = False,
 ) -> Outcome:
     from playground.core.evals.report import Tally
-    from playground.store.evals import EvalRecorder, add_results, save_eval
+    from playground.store.evals import EvalRecorder
 
     recorder = EvalRecorder(store)
     keys = [(m, t) for m in plan.models for t in plan.temperatures]
     tally = Tally(keys, plan.repeats)
-    pending: list[dict[str, Any]] = []
     warnings: list[str] = []
     state = {"interrupted": False}
 
-    def flush_results() -> None:
-        if pending and recorder.run_id is not None:
-            try:
-                add_results(store, recorder.run_id, pending)
-            except Exception as exc:  # the eval goes on; the report says so
-                recorder.error = recorder.error or f"{' '.join(str(exc).split())}"
-        pending.clear()
-
     def on_case(run: Any) -> None:
         tally.add(run)
-        for result in run.original:
-            pending.append(result.to_json())
-        for _, results in run.varied:
-            pending.extend(r.to_json() for r in results)
-        if len(pending) >= RESULT_BATCH:
-            flush_results()
+        recorder.add_case(run)
         progress.update(tally)
 
     from playground.library import coerce_variables
@@ -295,31 +274,16 @@ def run_eval(
         variations = asyncio.run(main())
     finally:
         progress.done()
-        flush_results()
-        try:
-            recorder.finish()
-        except Exception as exc:
-            recorder.error = recorder.error or " ".join(str(exc).split())
-    if recorder.run_id is not None:
-        try:
-            save_eval(
-                store,
-                recorder.run_id,
-                prompt_name=pf.name,
-                prompt_version=pf.version,
-                prompt_hash=prompt_hash(pf),
-                prompt_path=str(pf.path) if pf.path else None,
-                tests_path=str(suite.path) if suite.path else None,
-                cases_path=str(suite.dataset) if suite.dataset else None,
-                judge_run_id=recorder.helper_run_id,
-                perturb=len(variations) or None,
-                perturb_seed=args.perturb_seed if variations else None,
-                baseline_of=baseline_of,
-                label=baseline_label,
-                summary=tally.summary(),
-            )
-        except Exception as exc:
-            recorder.error = recorder.error or " ".join(str(exc).split())
+        recorder.close()
+    recorder.save(
+        pf,
+        suite,
+        tally.summary(),
+        perturb=len(variations) or None,
+        perturb_seed=args.perturb_seed if variations else None,
+        baseline_of=baseline_of,
+        label=baseline_label,
+    )
     return Outcome(
         recorder.run_id,
         recorder.helper_run_id,
@@ -628,7 +592,7 @@ def _print_json(
 ) -> None:
     """The DESIGN shape, results streamed from the store (a 10,000-case eval is printed
     without holding it all in memory)."""
-    from playground.store.evals import iter_results
+    from playground.store.evals import iter_results, prompt_hash
 
     out = sys.stdout
     head: dict[str, Any] = {

@@ -10,6 +10,7 @@ responses they graded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ from playground.core.secrets import redact_output, redact_text
 from playground.store.stamps import iso
 
 PAGE = 500
+RESULT_BATCH = 200  # graded results written to the store per transaction
 
 
 class EvalRecorder:
@@ -32,7 +34,8 @@ class EvalRecorder:
         self._next: dict[int, int] = {}  # run id -> the next free cell index
         self._hit_latency: dict[str, float | None] = {}  # cache key -> the original's latency
         self.original_latency: dict[int, float | None] = {}  # id(CellResult) -> that latency
-        self.error: str | None = None
+        self.error: str | None = None  # the first write that failed (the eval goes on)
+        self.pending: list[dict[str, Any]] = []  # graded results not written yet
 
     @property
     def run_id(self) -> int | None:
@@ -94,6 +97,66 @@ class EvalRecorder:
             if run_id is not None:
                 self.store.on_event(RunFinished(run_id, ()))
         self.store.flush()
+
+    # -- what both front ends record: each case's verdicts, then what the eval ran from ------
+
+    def add_case(self, run: Any) -> None:
+        """One graded case (its results on the original prompt and on each variation);
+        written ``RESULT_BATCH`` at a time."""
+        self.pending.extend(r.to_json() for r in run.original)
+        for _, varied in run.varied:
+            self.pending.extend(r.to_json() for r in varied)
+        if len(self.pending) >= RESULT_BATCH:
+            self.write_results()
+
+    def write_results(self) -> None:
+        """The buffered results into the eval's run (dropped when nothing records a run)."""
+        if self.pending and self.run_id is not None:
+            try:
+                add_results(self.store, self.run_id, self.pending)
+            except Exception as exc:  # the eval goes on; its report says so
+                self._failed(exc)
+        self.pending.clear()
+
+    def close(self) -> None:
+        """After the last case: the results written, the runs marked done. A failure is kept
+        in ``error``, not raised."""
+        self.write_results()
+        try:
+            self.finish()
+        except Exception as exc:
+            self._failed(exc)
+
+    def save(self, prompt: Any, suite: Any, summary: Any, **meta: Any) -> None:
+        """The eval's row (``eval_runs``): the prompt file, tests and cases it ran from, its
+        judge run, its summary, and ``meta`` (perturb, baseline_of, label...)."""
+        if self.run_id is None:
+            return
+        try:
+            save_eval(
+                self.store,
+                self.run_id,
+                prompt_name=getattr(prompt, "name", None),
+                prompt_version=getattr(prompt, "version", None),
+                prompt_hash=prompt_hash(prompt),
+                prompt_path=str(prompt.path) if getattr(prompt, "path", None) else None,
+                tests_path=str(suite.path) if suite.path else None,
+                cases_path=str(suite.dataset) if suite.dataset else None,
+                judge_run_id=self.helper_run_id,
+                summary=summary,
+                **meta,
+            )
+        except Exception as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        self.error = self.error or " ".join(str(exc).split())
+
+
+def prompt_hash(prompt: Any) -> str | None:
+    """sha256 of the prompt file's text (None: no prompt file)."""
+    raw = getattr(prompt, "raw", None)
+    return None if raw is None else hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def save_eval(store: Any, run_id: int, **meta: Any) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
     from playground.core.evals.engine import CaseResult, EvalEngine
     from playground.core.evals.variations import Variation
     from playground.core.plan import RunPlan
+    from playground.store.evals import EvalRecorder
     from playground.tui.screens.main.screen import MainScreen
     from playground.tui.widgets.cell import ResultCell
     from playground.tui.widgets.eval_panel import EvalPanel
@@ -147,14 +147,12 @@ class CaseRuns:
         self._refresh_summary()
         store = await asyncio.to_thread(lambda: app.store)
         recorder = EvalRecorder(store) if store is not None else None
-        results: list[dict[str, Any]] = []
 
         def on_case(run: Any) -> None:  # on the eval's thread
             with self._lock:
                 self._dirty |= board.add(run)
-            results.extend(r.to_json() for r in run.original)
-            for _, varied in run.varied:
-                results.extend(r.to_json() for r in varied)
+            if recorder is not None:
+                recorder.add_case(run)
 
         async def grade() -> None:  # the eval's own loop, runner and HTTP client
             runner = Runner(app.settings, app.providers, recorder)
@@ -188,10 +186,11 @@ class CaseRuns:
             board.finished = True
             await self.refresh()
         if recorder is not None:
-            try:
-                await asyncio.to_thread(self._record, store, recorder, board, suite, results)
-            except Exception as exc:
-                screen.notify(f"the eval was not fully recorded: {exc}", severity="warning")
+            await asyncio.to_thread(self._record, recorder, board, suite)
+            if recorder.error:
+                screen.notify(
+                    f"the eval was not fully recorded: {recorder.error}", severity="warning"
+                )
         if problem:
             screen.notify(f"eval stopped: {problem}", severity="error")
         await self.update_agreement()
@@ -219,33 +218,13 @@ class CaseRuns:
         answer: bool = await self.screen.app.push_screen_wait(ConfirmScreen(question))
         return bool(answer)
 
-    def _record(
-        self, store: Any, recorder: Any, board: EvalBoard, suite: TestSuite, results: list[Any]
-    ) -> None:
+    def _record(self, recorder: EvalRecorder, board: EvalBoard, suite: TestSuite) -> None:
         """The eval in the store as ``playground eval`` leaves it (results, summary), so
         history, show, export and compare see it."""
-        from playground.store.evals import add_results, save_eval
-
-        recorder.finish()
-        if recorder.run_id is None:
-            return
+        recorder.close()
         board.run_id = recorder.run_id
-        add_results(store, recorder.run_id, results)
-        info = self.screen.form.prompt_info
-        raw = getattr(info, "raw", "") or ""
-        save_eval(
-            store,
-            recorder.run_id,
-            prompt_name=getattr(info, "name", None),
-            prompt_version=getattr(info, "version", None),
-            prompt_hash=hashlib.sha256(raw.encode("utf-8")).hexdigest() if raw else None,
-            prompt_path=str(info.path) if getattr(info, "path", None) else None,
-            tests_path=str(suite.path) if suite.path else None,
-            cases_path=str(suite.dataset) if suite.dataset else None,
-            judge_run_id=recorder.helper_run_id,
-            perturb=len(board.variations) or None,
-            summary=board.summary(),
-        )
+        perturb = len(board.variations) or None
+        recorder.save(self.screen.form.prompt_info, suite, board.summary(), perturb=perturb)
 
     # -- showing --------------------------------------------------------------------------
     async def refresh(self) -> None:
