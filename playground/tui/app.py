@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from playground.tui.state import UIState, load_state, save_state
+from playground.tui.state import UIState, follow_defaults, load_state, save_state
 
 if TYPE_CHECKING:
     from playground.config import Settings
@@ -51,6 +51,8 @@ class PlaygroundApp(App[None]):
         self._runner: Runner | None = None
         self.prompt_file = Path(prompt_file) if prompt_file else None
         self.state: UIState = load_state(settings)
+        # playground.toml's [defaults] changed since the state was saved: they win, said once
+        self.defaults_changed = follow_defaults(self.state, settings)
         self.bundled_themes: list[str] = []
 
     # -- services ---------------------------------------------------------------------------
@@ -159,6 +161,9 @@ class PlaygroundApp(App[None]):
         if remembered and remembered in self.available_themes:
             self.theme = remembered
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self.defaults_changed:
+            self.notify(self.defaults_changed, timeout=8)
+            save_state(self.settings, self.state)  # the new defaults recorded: said only once
 
     def _register_themes(self) -> None:
         if self.bundled_themes:

@@ -1,9 +1,15 @@
-"""Small UI memory per workspace: the model selection, temperatures, variables, theme, and
-whether answers show as Markdown.
+"""Small UI memory per workspace: the model selection, temperatures, variables, theme, the
+draft, and whether answers show as Markdown.
 
-Kept as JSON in ``settings.state_dir()``, keyed by workspace (or the current folder when
-there is none), so two projects keep their own matrix. Never holds a secret. A damaged file
-is ignored rather than stopping the app; writes are atomic.
+Kept as JSON in ``settings.state_dir()``: ``<workspace>/sessions/`` when there is a workspace
+(the nearest folder up with playground.toml), so the app started anywhere inside it shows the
+same draft and two workspaces keep their own; else the user state dir, one memory for every
+folder outside a workspace. Never holds a secret. A damaged file is ignored rather than
+stopping the app; writes are atomic.
+
+The state also remembers the config's ``[defaults]`` it was based on: when playground.toml's
+defaults change afterwards, the new defaults win over the remembered choices
+(``follow_defaults``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 STATE_FILE = "tui-state.json"
+ENTRY = "state"  # the one entry of a state file; older files kept one per folder path
 
 
 @dataclass
@@ -28,6 +35,8 @@ class UIState:
     params: dict[str, str] = field(default_factory=dict)
     draft: dict[str, str] = field(default_factory=dict)  # system and user, as last typed
     markdown: bool = False  # answers rendered as Markdown (M), not exactly as received
+    # the config's [defaults] (models, temperatures, max_tokens) these choices were made under
+    defaults: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UIState:
@@ -46,11 +55,9 @@ class UIState:
             state.markdown = data["markdown"]
         if isinstance(data.get("params"), dict):
             state.params = {str(k): str(v) for k, v in data["params"].items()}
+        if isinstance(data.get("defaults"), dict):
+            state.defaults = data["defaults"]
         return state
-
-
-def _key(settings: Any) -> str:
-    return str(settings.workspace or Path.cwd())
 
 
 def state_path(settings: Any) -> Path:
@@ -65,14 +72,31 @@ def _read_all(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _entry(data: dict[str, Any], settings: Any) -> dict[str, Any] | None:
+    """This state file's entry; an older file's entry (keyed by the workspace's path, or by
+    the folder the app started from when there was no workspace) is read the same."""
+    entry = data.get(ENTRY)
+    if isinstance(entry, dict):
+        return entry
+    legacy = data.get(str(settings.workspace or Path.cwd()))
+    if isinstance(legacy, dict):
+        return legacy
+    if settings.workspace is not None:  # the workspace's own file, written before it moved
+        entries = [v for v in data.values() if isinstance(v, dict)]
+        if len(entries) == 1:
+            return entries[0]
+    return None
+
+
 def load_state(settings: Any) -> UIState:
-    """The remembered state for this workspace (empty when none or unreadable)."""
-    entry = _read_all(state_path(settings)).get(_key(settings))
-    return UIState.from_dict(entry) if isinstance(entry, dict) else UIState()
+    """The remembered state of this workspace (empty when none or unreadable)."""
+    entry = _entry(_read_all(state_path(settings)), settings)
+    return UIState.from_dict(entry) if entry is not None else UIState()
 
 
 def save_state(settings: Any, state: UIState) -> None:
-    """Write atomically; a failure (read-only disk) is silently skipped: it is only memory."""
+    """Write atomically; a failure (read-only disk) is silently skipped: it is only memory.
+    An older file's per-folder entries give way to the one entry (quietly migrated)."""
     import tempfile  # only when writing: keeps start-up imports small
 
     path = state_path(settings)
@@ -82,11 +106,47 @@ def save_state(settings: Any, state: UIState) -> None:
 
             path.parent.mkdir(parents=True, exist_ok=True)
             ignore_in_git(str(path.parent))  # sessions/ holds drafts: keep them out of git
-        data = _read_all(path)
-        data[_key(settings)] = asdict(state)
+        data = {ENTRY: asdict(state)}
         fd, tmp = tempfile.mkstemp(prefix=".tui-state.", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=1, ensure_ascii=False)
         os.replace(tmp, path)
     except OSError:
         pass
+
+
+def config_defaults(settings: Any) -> dict[str, Any]:
+    """The config's defaults that the remembered choices stand in for."""
+    d = settings.defaults
+    return {
+        "models": list(d.models),
+        "temperatures": list(d.temperatures),
+        "max_tokens": d.max_tokens,
+    }
+
+
+def follow_defaults(state: UIState, settings: Any) -> str | None:
+    """The config's defaults changed since the state was saved: they win over the remembered
+    models, temperatures or max_tokens (only those that changed). Returns the one line that
+    says so (None when nothing changed); the state then records the new defaults, so it is
+    said once. A state saved before defaults were recorded is taken as based on these."""
+    now = config_defaults(settings)
+    before, state.defaults = state.defaults, now
+    if before is None or before == now:
+        return None
+    used = []
+    if before.get("models") != now["models"]:
+        state.models = None
+        used.append("models " + (", ".join(now["models"]) or "none"))
+    if before.get("temperatures") != now["temperatures"]:
+        state.temperatures = None
+        temps = ", ".join(f"{t:g}" for t in now["temperatures"]) or "the provider's default"
+        used.append(f"temperatures {temps}")
+    if before.get("max_tokens") != now["max_tokens"]:
+        state.params.pop("max_tokens", None)
+        used.append(f"max_tokens {now['max_tokens']}")
+    if not used:
+        return None
+    config = getattr(settings, "config_path", None)
+    source = f"{Path(config).name}'s defaults" if config else "the defaults (no config file now)"
+    return f"{source} changed: using {'; '.join(used)}"
