@@ -149,17 +149,15 @@ def _print_table(runs: list[dict[str, Any]]) -> None:
 def _load(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     run_id = whole_number(args.run_id, "RUN_ID")
     store = _open(args, must_exist=True)
-    try:
-        run = store.get_run(run_id)
-        if run is None:
-            fail(f"{store.path}: no run {run_id} (see `playground history`)")
-        rows = store.responses_for_run(run_id)
-        from playground.store.evals import attach_verdicts
+    from playground.store.export import recorded
 
-        attach_verdicts(store, run_id, rows)  # an eval's cells carry their verdicts
+    try:
+        found = recorded(store, run_id)
     finally:
         store.close()
-    return run, rows
+    if found is None:
+        fail(f"{store.path}: no run {run_id} (see `playground history`)")
+    return found
 
 
 def show_command(args: argparse.Namespace) -> int:

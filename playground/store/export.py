@@ -109,17 +109,26 @@ def formatted(run: dict[str, Any], rows: list[dict[str, Any]], fmt: str) -> str:
     return run_markdown(run, rows)
 
 
-def export_text(store: Any, run_id: Any, fmt: str) -> str:
-    """What ``playground export RUN_ID --format FMT`` writes (an eval's cells carry their
-    verdicts); LookupError when the store has no such run."""
+def recorded(store: Any, run_id: Any) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """A run's row and its responses as show and export print them (an eval's cells carry
+    their verdicts); None when the store has no such run."""
     from playground.store.evals import attach_verdicts
 
     run = store.get_run(run_id)
     if run is None:
-        raise LookupError(f"no run {run_id}")
+        return None
     rows = store.responses_for_run(run_id)
     attach_verdicts(store, run_id, rows)
-    return formatted(run, rows, fmt)
+    return run, rows
+
+
+def export_text(store: Any, run_id: Any, fmt: str) -> str:
+    """What ``playground export RUN_ID --format FMT`` writes; LookupError when the store has
+    no such run."""
+    found = recorded(store, run_id)
+    if found is None:
+        raise LookupError(f"no run {run_id}")
+    return formatted(*found, fmt)
 
 
 def run_markdown(run: dict[str, Any], rows: list[dict[str, Any]]) -> str:
