@@ -13,7 +13,7 @@ import pytest
 from playground.core.template import PromptTemplate
 from playground.library import list_versions, load_prompt, promote
 from playground.library import versions as versions_module
-from playground.library.versions import create_exclusive
+from playground.library.atomic import create_exclusive
 
 WORKERS = 8
 
@@ -71,7 +71,7 @@ def test_concurrent_identical_promotes_make_one_version(tmp_path: Path) -> None:
 def test_without_the_lock_the_exclusive_create_still_keeps_every_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(versions_module, "_locked", lambda folder: contextlib.nullcontext())
+    monkeypatch.setattr(versions_module, "folder_lock", lambda folder: contextlib.nullcontext())
     temperatures = [round(0.05 * i, 2) for i in range(16)]
     barrier = threading.Barrier(len(temperatures))
 

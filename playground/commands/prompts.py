@@ -335,8 +335,9 @@ def _version_arg(text: str) -> int:
 
 def diff_command(args: argparse.Namespace) -> int:
     from playground.library import LibraryError, current_path, list_versions, version_path
+    from playground.library.current import current_label, current_state
     from playground.library.loading import read_utf8
-    from playground.library.versions import current_label, current_state, unified_diff
+    from playground.library.versions import unified_diff
 
     _, folder = _prompts_dir(args)
     name = args.name
@@ -492,8 +493,8 @@ def import_command(args: argparse.Namespace) -> int:
 
 def export_command(args: argparse.Namespace) -> int:
     from playground.library import LibraryError, load_prompt
+    from playground.library.atomic import atomic_write
     from playground.library.interop import export_promptfoo
-    from playground.library.versions import atomic_write
 
     settings, folder = _prompts_dir(args)
     out = Path(args.out)

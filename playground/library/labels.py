@@ -49,7 +49,7 @@ def read_labels(prompts_dir: Path, name: str) -> dict[str, int]:
 def set_label(prompts_dir: Path, name: str, label: str, version: int | None = None) -> int:
     """Point LABEL at vN (default: the newest version); returns the version. Atomic write;
     other labels and their order are kept."""
-    from playground.library.versions import atomic_write
+    from playground.library.atomic import atomic_write
 
     if not _LABEL.fullmatch(label):
         raise LibraryError(f"label {label!r}: use a letter, then letters, digits, '.', '-' or '_'")

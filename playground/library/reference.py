@@ -10,7 +10,14 @@ import asyncio
 import concurrent.futures
 from typing import Any
 
-from playground.core.template import Message
+from playground.core.template import (
+    Message,
+    MissingVariable,
+    PromptTemplate,
+    TemplateError,
+    render_text,
+)
+from playground.library.errors import LibraryError
 
 
 async def render_async(
@@ -48,3 +55,44 @@ def render_reference(
         return asyncio.run(render_async(text, variables, history))
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, render_async(text, variables, history)).result()
+
+
+def check_syntax(template: PromptTemplate) -> None:
+    """Refuse a template our engine cannot compile (an unclosed ``{{#if}}``, a stray ``{{``).
+
+    Checked message by message with no values: compiling comes before any variable lookup,
+    so a missing value never hides a syntax error.
+    """
+    for i, m in enumerate(template.messages):
+        try:
+            render_text(m.content, {})
+        except MissingVariable:
+            continue
+        except TemplateError as exc:  # a helper only Dotprompt knows is not a syntax error
+            if str(exc).startswith("template syntax"):
+                raise LibraryError(f"message {i + 1} ({m.role}): {exc}") from None
+
+
+def verify_written(text: str, template: PromptTemplate, variables: dict[str, Any]) -> list[str]:
+    """Check dotpromptz renders ``text`` to the messages our runner renders; warnings if odd."""
+    check_syntax(template)
+    try:
+        ours: list[Message] | None = template.render(variables)
+    except TemplateError:
+        ours = None  # values missing: nothing was sent to compare against
+    try:
+        theirs = render_reference(text)
+    except Exception as exc:  # dotpromptz refusing the file is worth one clear line
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise LibraryError(f"dotpromptz cannot render the file we would write: {first}") from None
+    if ours is None:
+        return []
+    if theirs == ours:
+        return []
+    kept = [m for m in ours if m.content.strip()]
+    if theirs == kept:
+        return ["a message renders empty with these values; Dotprompt leaves it out"]
+    raise LibraryError(
+        "this template cannot be written so that dotpromptz renders exactly what was sent "
+        "(please report it with the template)"
+    )

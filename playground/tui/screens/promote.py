@@ -246,7 +246,7 @@ class PromoteScreen(ModalScreen[str | None]):
             current = path.read_text(encoding="utf-8") if path else ""
         except OSError:
             current = ""
-        from playground.library.versions import current_label, current_state
+        from playground.library.current import current_label, current_state
 
         if current and path is not None:
             prompts_dir = path.parents[name.count("/")]  # NAME may hold folders

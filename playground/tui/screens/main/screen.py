@@ -623,7 +623,7 @@ class MainScreen(Screen[None]):
     @work(group="export")
     async def _export_run(self, fmt: str) -> None:
         """Ask where, then write the open run (a past one shown, else the last one started)."""
-        from playground.library.versions import atomic_write
+        from playground.library.atomic import atomic_write
         from playground.store.export import export_text
         from playground.tui.screens.ask_path import AskPathScreen
 
