@@ -78,6 +78,7 @@ class PromoteScreen(ModalScreen[str | None]):
         Binding("enter", "promote", "Promote", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
+    VERB = "promoted to"  # the notice after writing: "promoted to prompts/NAME.prompt v3"
 
     def __init__(
         self,
@@ -95,6 +96,7 @@ class PromoteScreen(ModalScreen[str | None]):
         self.plan = plan
         self.prompts_dir = settings.prompts_dir()
         self.preview: Any = None  # the library's Promotion for the current name
+        self.written: Any = None  # the library's Promotion once Enter wrote (or found identical)
         self._timer: Timer | None = None
 
     # -- what would be written -------------------------------------------------------------------
@@ -142,7 +144,7 @@ class PromoteScreen(ModalScreen[str | None]):
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with Vertical(id="promote-box") as box:
-            box.border_title = f"Promote: {cell_label(self.result)}"
+            box.border_title = self.box_title()
             yield Label("name (letters, digits, -, _; / for folders)")
             yield Input(
                 value=self.plan.prompt_name or "",
@@ -157,6 +159,9 @@ class PromoteScreen(ModalScreen[str | None]):
                 yield UnifiedDiffView(id="promote-diff-view")
             yield Static(id="promote-error", classes="promote-error -empty", markup=False)
         yield Footer()
+
+    def box_title(self) -> str:
+        return f"Promote: {cell_label(self.result)}"
 
     def on_mount(self) -> None:
         self.query_one("#promote-name", Input).focus()
@@ -270,6 +275,7 @@ class PromoteScreen(ModalScreen[str | None]):
             if self.preview is None:
                 return
         if self.preview.identical:
+            self.written = self.preview
             self.dismiss(f"{self.display_path(name)} v{self.preview.version} is already identical")
             return
         note = self.query_one("#promote-note", Input).value.strip() or None
@@ -285,10 +291,11 @@ class PromoteScreen(ModalScreen[str | None]):
         except Exception as exc:  # a refused write, a full disk: say so here, keep the dialog
             self._set_error("#promote-error", " ".join(str(exc).split()))
             return
+        self.written = written
         version = getattr(written, "version", None)
         if not isinstance(version, int):
             version = self.preview.next_version
-        message = f"promoted to {self.display_path(name)} v{version}"
+        message = f"{self.VERB} {self.display_path(name)} v{version}"
         warnings = getattr(written, "warnings", None)
         if warnings:
             message += f" (warning: {warnings[0]})"

@@ -45,6 +45,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+n", "toggle_cache", "Cache"),
         Binding("f2", "focus_prompt", "Prompt", show=False),
         Binding("f3", "focus_grid", "Results"),
+        Binding("ctrl+s", "save_prompt", "Save", show=False),
     ]
 
     app: PlaygroundApp
@@ -656,6 +657,37 @@ class MainScreen(Screen[None]):
             return
         self.notify(f"wrote run {run_id} to {target}", timeout=5)
 
+    def action_save_prompt(self) -> None:
+        self._save_prompt()
+
+    @work(group="save", exclusive=True)
+    async def _save_prompt(self) -> None:
+        """Ctrl+S: the form (prompt, turns, matrix, parameters, variables) as the open prompt
+        file's next version, with a note; with no file open, as a new prompt named here."""
+        from playground.library import load_prompt
+        from playground.tui.screens.save_prompt import SavePromptScreen
+
+        try:
+            plan = self.form.build_plan()
+        except PlanError as exc:
+            self.notify(f"not saved: {exc}", severity="error")
+            return
+        screen = SavePromptScreen(self.app.settings, plan, self.form.prompt_info)
+        message = await self.app.push_screen_wait(screen)
+        written = screen.written
+        if not message or written is None:
+            return
+        if written.identical:
+            message = f"{written.label}: no change (the same content), nothing written"
+        self.notify(message, timeout=6)
+        try:
+            fresh = await asyncio.to_thread(load_prompt, written.path, screen.prompts_dir)
+        except Exception:
+            return
+        plan.prompt_name = fresh.name
+        self.form.prompt_saved(plan, fresh)
+        self._update_subtitle()
+
     def action_load_cases(self) -> None:
         self._load_cases()
 
@@ -735,6 +767,12 @@ class MainScreen(Screen[None]):
             "Focus results",
             "To the results grid, the cell focused last (f3)",
             self.action_focus_grid,
+        )
+        yield SystemCommand(
+            "Save prompt file",
+            "The prompt as the open file's next version, with a note; or as a new prompt "
+            "(ctrl+s)",
+            self.action_save_prompt,
         )
         yield SystemCommand(
             "Export run as Markdown",
