@@ -11,11 +11,9 @@ import yaml
 
 from playground.config import Settings
 from playground.library import LibraryError, load_prompt, promote
-from playground.library.interop import (
-    export_promptfoo,
-    import_llm_template,
-    import_prompty,
-)
+from playground.library.llm_template import import_llm_template
+from playground.library.promptfoo import export_promptfoo
+from playground.library.prompty import import_prompty
 from playground.library.reference import render_reference
 
 BASIC_PROMPTY = """---
@@ -192,7 +190,7 @@ def test_promptfoo_export_points_at_the_prompt_file_and_renders_it(tmp_path: Pat
 
 def test_promptfoo_provider_ids_for_our_providers() -> None:
     from playground.config import ProviderConfig
-    from playground.library.interop import promptfoo_provider
+    from playground.library.promptfoo import promptfoo_provider
 
     settings = Settings()
     settings.providers["local"] = ProviderConfig(

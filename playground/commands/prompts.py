@@ -494,7 +494,7 @@ def import_command(args: argparse.Namespace) -> int:
 def export_command(args: argparse.Namespace) -> int:
     from playground.library import LibraryError, load_prompt
     from playground.library.atomic import atomic_write
-    from playground.library.interop import export_promptfoo
+    from playground.library.promptfoo import export_promptfoo
 
     settings, folder = _prompts_dir(args)
     out = Path(args.out)
