@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from playground.core.model import Cell
-
 if TYPE_CHECKING:  # the template engine is heavy; rules and plans do not need it to load
+    from playground.core.model import Cell
     from playground.core.template import Message, PromptTemplate
 
 MAX_REPEATS = 100
@@ -102,6 +101,8 @@ class RunPlan:
         return self.template.render(self.variables, history=self.history)
 
     def cells(self) -> list[Cell]:
+        from playground.core.model import Cell  # its events' dataclasses: ~5 ms, not for the rules
+
         out: list[Cell] = []
         for model in self.models:
             for temperature in self.temperatures:
@@ -131,3 +132,4 @@ class RunPlan:
         if self.history:  # only then: a plan without history keeps its stored shape
             out["history"] = [{"role": m.role, "content": m.content} for m in self.history]
         return out
+

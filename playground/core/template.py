@@ -8,19 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from dotpromptz_handlebars import (
-    Block,
-    EscapeFunction,
-    Handlebars,
-    InlinePartial,
-    Mustache,
-    Partial,
-    PartialBlock,
-    StrictModeError,
-)
+# dotpromptz_handlebars (~4 ms to import) loads with the first text that has a {{: plain text
+# renders as itself, so `run -p hi` and the TUI's first frame never load it
 
 
 class TemplateError(Exception):
@@ -157,9 +149,6 @@ class PromptTemplate:
         )
 
 
-_ENGINE = Handlebars(escape_fn=EscapeFunction.NO_ESCAPE, strict=True)
-
-
 def _dotprompt_helper(name: str) -> Any:
     """Dotprompt's own helper, imported on first use (dotpromptz is slow to import)."""
 
@@ -171,8 +160,19 @@ def _dotprompt_helper(name: str) -> Any:
     return helper
 
 
-for _name in ("json", "ifEquals", "unlessEquals"):  # as prompt files use them
-    _ENGINE.register_helper(_name, _dotprompt_helper(_name))
+@cache
+def _engine(helpers: tuple[str, ...]) -> Any:
+    """A strict, non-escaping Handlebars engine with these of Dotprompt's helpers."""
+    from dotpromptz_handlebars import EscapeFunction, Handlebars
+
+    engine = Handlebars(escape_fn=EscapeFunction.NO_ESCAPE, strict=True)
+    for name in helpers:
+        engine.register_helper(name, _dotprompt_helper(name))
+    return engine
+
+
+_HELPERS = ("json", "ifEquals", "unlessEquals")  # as prompt files use them
+_DP_HELPERS = (*_HELPERS, "role", "history", "section", "media")
 _BUILTINS = {
     "if",
     "unless",
@@ -195,7 +195,7 @@ _BUILTINS = {
 @lru_cache(maxsize=256)
 def _compiled(source: str) -> Any:
     try:
-        return _ENGINE.compile(source)
+        return _engine(_HELPERS).compile(source)
     except Exception as exc:  # the engine raises plain errors on bad syntax
         raise TemplateError(f"template syntax: {exc}") from None
 
@@ -208,6 +208,8 @@ def render_text(source: str, variables: dict[str, Any]) -> str:
 
 def _apply(compiled: Any, variables: dict[str, Any]) -> str:
     """Run a compiled template; the engine's errors become ours (one line, names the variable)."""
+    from dotpromptz_handlebars import StrictModeError  # loaded already: it compiled `compiled`
+
     try:
         return compiled(variables)
     except StrictModeError as exc:
@@ -221,9 +223,6 @@ def _apply(compiled: Any, variables: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- whole Dotprompt bodies
 
 _DOTPROMPT_ONLY = re.compile(r"\{\{~?\s*(?:role|history|section|media)\b")
-_DP_ENGINE = Handlebars(escape_fn=EscapeFunction.NO_ESCAPE, strict=True)
-for _name in ("json", "ifEquals", "unlessEquals", "role", "history", "section", "media"):
-    _DP_ENGINE.register_helper(_name, _dotprompt_helper(_name))
 # what dotpromptz's to_messages splits the rendered body at (same patterns as dotpromptz._parse)
 _ROLE_OR_HISTORY = re.compile(r"(<<<dotprompt:(?:role:[a-z]+|history))>>>")
 _MEDIA_OR_SECTION = re.compile(r"(<<<dotprompt:(?:media:url|section).*?)>>>")
@@ -238,7 +237,7 @@ def needs_dotprompt(source: str) -> bool:
 @lru_cache(maxsize=64)
 def _compiled_dotprompt(source: str) -> Any:
     try:
-        return _DP_ENGINE.compile(source)
+        return _engine(_DP_HELPERS).compile(source)
     except Exception as exc:
         raise TemplateError(f"template syntax: {exc}") from None
 
@@ -318,6 +317,7 @@ def _missing(message: str, variables: dict[str, Any]) -> TemplateError:
 
 @lru_cache(maxsize=256)
 def _vars_of(source: str) -> tuple[str, ...]:
+    from dotpromptz_handlebars import Block, InlinePartial, Mustache, Partial, PartialBlock
     from dotpromptz_handlebars._render import compile_template
 
     try:

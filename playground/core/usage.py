@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from playground.core import pricing, tokens
+from playground.core import pricing
 from playground.core.providers.base import UsageReport
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ class RunUsage:
         """Our count of the prompt for this model; the same for every cell of a run."""
         count = self._estimates.get(model_id)
         if count is None:
+            from playground.core import tokens  # not loaded by a run answered from the cache
+
             count = self._estimates[model_id] = tokens.count_messages(
                 model_id, self.messages
             ).tokens
@@ -62,6 +64,8 @@ class RunUsage:
             result.input_tokens = result.estimated_input_tokens
             estimated = True
         if result.output_tokens is None and (result.output or result.reasoning):
+            from playground.core import tokens
+
             result.output_tokens = tokens.count_text(
                 model_id, result.output + result.reasoning
             ).tokens

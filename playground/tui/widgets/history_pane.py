@@ -27,10 +27,10 @@ class HistoryError(ValueError):
 
 def parse_history(text: str) -> list[Message]:
     """Turns from the pane's text (``role: text`` lines, or a JSON list of {role, content})."""
+    if not text.strip():  # the usual case, at start-up: no need to load the template module
+        return []
     from playground.core.template import HISTORY_ROLES, Message, TemplateError, history_messages
 
-    if not text.strip():
-        return []
     if text.lstrip().startswith("["):
         try:
             return history_messages(json.loads(text))

@@ -1,0 +1,103 @@
+"""Start-up loads only what it uses (issue 16: first frame ≤ 1.2× a minimal Textual app,
+`run -p hi -m echo --json` ≤ 1.5× the bare imports; bench/README.md has the figures).
+
+Each check runs a fresh interpreter, as a user starts the program, and lists the heavy modules
+it holds at the moment that matters: the TUI's first frame written, the command's end.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from cli_helpers import clean_env, playground
+
+# what the first frame must not wait for: the template engine, the HTTP stack, the store,
+# token tables, fuzzy search, schemas, prices, the run vocabulary's dataclasses
+NOT_BEFORE_FIRST_FRAME = (
+    "dotpromptz",
+    "dotpromptz_handlebars",
+    "httpx",
+    "sqlite3",
+    "tiktoken",
+    "rapidfuzz",
+    "jsonschema",
+    "genai_prices",
+    "playground.core.model",
+    "playground.core.template",
+    "playground.store",
+)
+
+FIRST_FRAME = """
+import asyncio, json, sys
+from playground.config import load_settings
+from playground.tui.app import make_app
+
+app = make_app(load_settings())
+seen = []
+original = app._display
+
+def display(screen, renderable):
+    if renderable is not None and not seen:
+        seen.append(sorted(m for m in HEAVY if m in sys.modules))
+    original(screen, renderable)
+
+app._display = display
+
+async def main():
+    async with app.run_test(size=(160, 48)) as pilot:
+        for _ in range(200):
+            if seen:
+                break
+            await pilot.pause(0.01)
+    print(json.dumps(seen))
+
+asyncio.run(main())
+"""
+
+
+def test_the_tuis_first_frame_loads_no_heavy_module(tmp_path: Path) -> None:
+    code = f"HEAVY = {NOT_BEFORE_FIRST_FRAME!r}\n" + FIRST_FRAME
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    frames = json.loads(out.stdout.strip().splitlines()[-1])
+    assert frames, "no frame was written"
+    assert frames[0] == []
+
+
+def test_a_cached_echo_run_loads_neither_template_engine_nor_token_tables(
+    tmp_path: Path,
+) -> None:
+    """As typed and repeated, `run -p hi -m echo --json` is answered from the store: no
+    Handlebars (the text has no {{), no tiktoken (cached counts), no second HTTP stack."""
+    env = clean_env(tmp_path)
+    first = playground(tmp_path, "run", "-p", "hi", "-m", "echo", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    code = (
+        "import sys; from playground.cli import main;"
+        " rc = main(['run', '-p', 'hi', '-m', 'echo', '--json']);"
+        " heavy = [m for m in ('dotpromptz', 'dotpromptz_handlebars', 'tiktoken', 'aiohttp',"
+        " 'httpx_aiohttp', 'genai_prices', 'rapidfuzz', 'jsonschema', 'sqlite_utils')"
+        " if m in sys.modules]; print(rc, heavy, file=sys.stderr)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.stderr.strip().splitlines()[-1] == "0 []", out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["cells"][0]["cached"] is True
+    assert doc["cells"][0]["output"] == json.loads(first.stdout)["cells"][0]["output"]
