@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from playground.commands.common import command_parser, fail, load_settings_or_fail
-from playground.render.compare import model_verdict
+from playground.render.compare import change_figures, change_place, model_verdict
 
 DIFF_CHARS = 600  # of each changed cell's diff in the text report
 
@@ -88,14 +88,6 @@ def cost_per_cell(settings: Any, store: Any, run_id: Any) -> dict[str, float | N
     }
 
 
-def _delta(value: Any, unit: str = "", money: bool = False) -> str:
-    if value is None:
-        return "–"
-    if money:
-        return f"{value:+.6f} $".replace("+-", "-")
-    return f"{value:+.0f}{unit}"
-
-
 def _spans_text(spans: list[Any], markdown: bool) -> str:
     out = []
     for s in spans:
@@ -111,7 +103,6 @@ def _spans_text(spans: list[Any], markdown: bool) -> str:
 
 
 def print_report(doc: dict[str, Any], changes: list[Any], markdown: bool) -> None:
-    from playground.core.evals.report import fmt_temp
 
     out = sys.stdout
     h = "## " if markdown else ""
@@ -141,19 +132,10 @@ def print_report(doc: dict[str, Any], changes: list[Any], markdown: bool) -> Non
     changed = [c for c in changes if c.inserted or c.deleted or c.verdict in ("fixed", "broke")]
     out.write(f"\n{'### ' if markdown else ''}{len(changed)} of {len(changes)} cells changed\n")
     for c in changed:
-        key = c.key
-        where = (f"case {key['case']} · " if "case" in key else "") + (
-            f"{key['model']} t={fmt_temp(key['temperature'])} #{key['sample']}"
-        )
+        where = change_place(c.key)
         verdict = {"fixed": " · FIXED", "broke": " · BROKE"}.get(c.verdict or "", "")
-        j = c.to_json(spans=False)
-        figures = (
-            f"+{c.inserted}/-{c.deleted} words · tokens {_delta(j['delta_output_tokens'])} · "
-            f"cost {_delta(j['delta_cost_usd'], money=True)} · "
-            f"latency {_delta(j['delta_latency_ms'], ' ms')}"
-        )
         out.write(f"\n{'- **' if markdown else ''}{where}{verdict}{'**' if markdown else ''}\n")
-        out.write(f"  {figures}\n  {_spans_text(c.spans, markdown)}\n")
+        out.write(f"  {change_figures(c)}\n  {_spans_text(c.spans, markdown)}\n")
 
 
 def _fmt(value: Any) -> str:

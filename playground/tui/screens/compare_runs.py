@@ -14,35 +14,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from playground.render.compare import model_verdict
+from playground.render.compare import change_figures, change_place, model_verdict
 from playground.tui.widgets.diff_view import DiffView
-
-
-def _delta(value: Any, unit: str = "", money: bool = False) -> str:
-    if value is None:
-        return "–"
-    if money:
-        return f"{value:+.6f} $".replace("+-", "-")
-    return f"{value:+.0f}{unit}"
 
 
 def cell_line(change: Any) -> str:
     """'case 2 · gpt-a t=0 #1 · BROKE · +3/-5 words · tokens +2 · cost – · latency -40 ms'."""
-    from playground.core.evals.report import fmt_temp
-
-    key = change.key
-    where = (f"case {key['case']} · " if "case" in key else "") + (
-        f"{key['model']} t={fmt_temp(key['temperature'])} #{key['sample']}"
-    )
     verdict = {"fixed": " · FIXED", "broke": " · BROKE", "same": ""}.get(change.verdict or "", "")
     if change.verdict == "same":
         verdict = " · ✓ still passes" if change.b.get("passed") else " · ✗ still fails"
-    j = change.to_json(spans=False)
-    return (
-        f"{where}{verdict} · +{change.inserted}/-{change.deleted} words · "
-        f"tokens {_delta(j['delta_output_tokens'])} · cost {_delta(j['delta_cost_usd'], money=True)}"
-        f" · latency {_delta(j['delta_latency_ms'], ' ms')}"
-    )
+    return f"{change_place(change.key)}{verdict} · {change_figures(change)}"
 
 
 def totals_lines(doc: dict[str, Any]) -> list[str]:
