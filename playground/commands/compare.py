@@ -82,10 +82,7 @@ def cost_per_cell(settings: Any, store: Any, run_id: Any) -> dict[str, float | N
         estimate = estimate_plan(settings, plan, store)
     except Exception:  # a run whose template no longer renders: no cost figure
         return {}
-    return {
-        model: (c.expected_cost_usd if c.expected_cost_usd is not None else c.max_cost_usd)
-        for model, c in estimate.by_model().items()
-    }
+    return estimate.cell_cost_by_model()
 
 
 def _spans_text(spans: list[Any], markdown: bool) -> str:

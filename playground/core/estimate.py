@@ -129,6 +129,13 @@ class PlanEstimate:
             out.setdefault(cell.model, cell)
         return out
 
+    def cell_cost_by_model(self) -> dict[str, float | None]:
+        """What one more cell of each model costs: expected, else the worst case."""
+        return {
+            model: c.expected_cost_usd if c.expected_cost_usd is not None else c.max_cost_usd
+            for model, c in self.by_model().items()
+        }
+
     def to_json(self) -> dict[str, Any]:
         """The ``playground estimate --json`` document."""
         return {

@@ -435,10 +435,7 @@ class CaseRuns:
             )
         except Exception:  # no figure rather than no view
             return {}
-        return {
-            model: c.expected_cost_usd if c.expected_cost_usd is not None else c.max_cost_usd
-            for model, c in estimate.by_model().items()
-        }
+        return estimate.cell_cost_by_model()
 
     async def more_samples(self, board: EvalBoard, more: int) -> None:
         """Run the cases again with enough repeats for ``more`` more paired samples (the
