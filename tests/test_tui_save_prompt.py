@@ -124,9 +124,10 @@ async def test_ctrl_s_without_an_open_file_names_a_new_prompt_then_saves_its_ver
     app = make_app(settings, store=open_store(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         main = app.screen
-        await type_text(pilot, "Name a {{animal}}")
+        await type_text(pilot, "Name a {{animal}} {{mood}}")
         await wait_for(pilot, lambda: main.query("#var-animal"))
         main.query_one("#var-animal").value = "otter"
+        await wait_for(pilot, lambda: main.form.variables.values().get("animal") == "otter")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "SavePromptScreen")
         dialog = app.screen
@@ -155,6 +156,32 @@ async def test_ctrl_s_without_an_open_file_names_a_new_prompt_then_saves_its_ver
         "models": ["echo"],
         "temperatures": [0.0, 0.7],
     }
-    assert v1["input"]["default"] == {"animal": "otter"}
+    assert v1["input"]["default"] == {"animal": "otter"}  # an empty field is no default
     assert v2["playground.provenance"]["note"] == "louder"
     assert v2["playground.provenance"]["from"] == "animals v1"
+
+
+async def test_an_old_version_opened_and_edited_is_saved_after_the_newest(workspace: Path) -> None:
+    from playground.config import load_settings
+    from playground.library import load_prompt
+
+    settings = load_settings(cwd=workspace)
+    path = workspace / "prompts" / "facts" / "v1.prompt"
+    app = make_app(
+        settings,
+        store=open_store(workspace),
+        prompt_file=path,
+        prompt=load_prompt(path, settings.prompts_dir()),
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.sub_title == "facts v1"
+        await type_text(pilot, "Now ")
+        await press_ctrl_s(pilot, app)
+        assert "will create prompts/facts.prompt v3" in str(
+            app.screen.query_one("#promote-version").render()
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.sub_title == "facts v3")
+    v3 = front(workspace / "prompts" / "facts" / "v3.prompt")
+    assert v3["config"]["temperature"] == 0.5  # v1's, the one opened
+    assert v3["playground.provenance"]["from"] == "facts v1"

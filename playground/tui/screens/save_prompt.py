@@ -76,8 +76,14 @@ class SavePromptScreen(PromoteScreen):
             "top_p": plan.top_p,
             "seed": plan.seed,
             "stop": list(plan.stop) or list(getattr(self.opened, "stop", None) or []),
-            "variables": dict(plan.variables),
+            "variables": self.defaults(),
         }
+
+    def defaults(self) -> dict[str, Any]:
+        """The variables' values as the file's defaults; an empty field is no default (the
+        caller must give it) unless the file already had one."""
+        had = getattr(self.opened, "variables", None) or {}
+        return {k: v for k, v in self.plan.variables.items() if v != "" or k in had}
 
     def provenance(self) -> dict[str, Any]:
         label = getattr(self.opened, "label", None)
