@@ -37,6 +37,7 @@ class UIState:
     markdown: bool = False  # answers rendered as Markdown (M), not exactly as received
     # the config's [defaults] (models, temperatures, max_tokens) these choices were made under
     defaults: dict[str, Any] | None = None
+    split: int | None = None  # the form's share of the screen in %, set with Ctrl+Up/Down
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UIState:
@@ -53,6 +54,8 @@ class UIState:
             state.draft = {k: str(v) for k, v in data["draft"].items() if k in ("system", "user")}
         if isinstance(data.get("markdown"), bool):
             state.markdown = data["markdown"]
+        if isinstance(data.get("split"), int) and 0 < data["split"] < 100:
+            state.split = data["split"]
         if isinstance(data.get("params"), dict):
             state.params = {str(k): str(v) for k, v in data["params"].items()}
         if isinstance(data.get("defaults"), dict):

@@ -134,9 +134,8 @@ class ResultGrid(ScrollableContainer):
             grid.styles.width = "100%"
         for pager in self.query("#grid-pager"):
             pager.set_class(self._per_page > 0, "-shown")
-        need = rows * repeats * MIN_CELL_HEIGHT
         room = height - (1 if self._per_page else 0)  # the pager line
-        grid.styles.height = need if need > room > 0 else "100%"
+        grid.styles.height = _scrolled_height(rows * repeats, room) or "100%"
         self._say_page(0)
 
     def page_to(self, cell: ResultCell) -> None:
@@ -185,3 +184,12 @@ class ResultGrid(ScrollableContainer):
         for cell in list(self.cells.values()):
             if cell.dirty:
                 await cell.flush()
+
+
+def _scrolled_height(rows: int, room: int) -> int | None:
+    """The grid's height when its rows do not fit (None: they fit, fill the room). Each row
+    gets an equal share of a screenful of whole rows, so the rows in view show their borders."""
+    if rows * MIN_CELL_HEIGHT <= room or room <= 0:
+        return None
+    per_screen = max(1, room // MIN_CELL_HEIGHT)
+    return rows * max(MIN_CELL_HEIGHT, room // per_screen)

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
+from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
@@ -19,6 +21,7 @@ from playground.tui.api_keys import NO_KEYS_HINT, any_key
 from playground.tui.screens.main.controller import RunController
 from playground.tui.screens.main.evals import CaseRuns
 from playground.tui.screens.main.form import PlanError, PromptForm
+from playground.tui.screens.main.split import beside, form_cols, form_rows, moved
 from playground.tui.widgets.editor import PromptEditor
 from playground.tui.widgets.estimate_bar import EstimateBar
 from playground.tui.widgets.eval_panel import EvalPanel
@@ -46,6 +49,8 @@ class MainScreen(Screen[None]):
         Binding("f2", "focus_prompt", "Prompt", show=False),
         Binding("f3", "focus_grid", "Results"),
         Binding("ctrl+s", "save_prompt", "Save", show=False),
+        Binding("ctrl+down", "split(1)", "Editor larger", show=False),
+        Binding("ctrl+up", "split(-1)", "Editor smaller", show=False),
     ]
 
     app: PlaygroundApp
@@ -58,6 +63,7 @@ class MainScreen(Screen[None]):
         self._first_start = False  # no remembered selection when the app opened
         self._form: PromptForm | None = None
         self._last_cell: ResultCell | None = None  # where F3 goes back to
+        self._refits = 0  # fits in a row after a change of the form's size
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -66,6 +72,7 @@ class MainScreen(Screen[None]):
         # classes set before the children mount: changing them after restyles the whole tree
         self.set_class(app.size.width >= 140, "-wide")
         self.set_class(app.size.height < 30, "-short")
+        self.set_class(beside(app.size.width), "-beside")
         no_keys = not any_key(app.settings)
         yield Header(icon="▶")
         yield Static(
@@ -73,17 +80,20 @@ class MainScreen(Screen[None]):
         )
         draft = {} if app.prompt_file or app.prompt else app.state.draft
         self._form = PromptForm(draft=draft, id="top")
-        yield self._form
-        yield EstimateBar(id="estimate")
-        yield RunSummary(id="run-summary")
-        yield ResultGrid(id="results")
-        yield EvalPanel(id="eval-panel")
+        with Container(id="body"):  # the form above the results, or left of them when wide
+            yield self._form
+            with Vertical(id="output"):
+                yield EstimateBar(id="estimate")
+                yield RunSummary(id="run-summary")
+                yield ResultGrid(id="results")
+                yield EvalPanel(id="eval-panel")
         yield Footer()
 
     def on_mount(self) -> None:
         if self.app.prompt_file is not None or self.app.prompt is not None:
             self._open_prompt_file()
         self.editor.user_area.focus()
+        self.fit_split()
         # the template engine, httpx and the store load after the first frame
         self.call_after_refresh(self._after_first_frame)
 
@@ -97,6 +107,49 @@ class MainScreen(Screen[None]):
     def on_resize(self) -> None:
         self.set_class(self.size.width >= 140, "-wide")
         self.set_class(self.size.height < 30, "-short")
+        self.set_class(beside(self.size.width), "-beside")
+        self.fit_split()
+        self.call_after_refresh(self.fit_split)
+
+    # -- the split between the form and the results -----------------------------------------
+    def fit_split(self) -> None:
+        """Size the form: the user's split when they set one, else to its content (a short
+        prompt leaves the results the room). Only a change restyles the screen."""
+        form, (width, height) = self._form, self.app.size
+        if form is None or not width or not height:
+            return
+        split = self.app.state.split
+        if self.has_class("-beside"):
+            lines = (
+                line for area in self.editor.query(TextArea) for line in area.document.lines
+            )
+            want = max(map(cell_len, lines), default=0) + 6  # border, padding, scrollbar, rule
+            size: tuple[Any, Any] = (form_cols(width, want, split), "1fr")
+        else:
+            user = self.editor.user_area
+            laid_out = form.size.height - user.size.height
+            want = laid_out + max(3, user.wrapped_document.height) if laid_out > 0 else 0
+            size = ("1fr", form_rows(height, want, split))
+        if (form.styles.width, form.styles.height) != tuple(map(_scalar, size)):
+            form.styles.width, form.styles.height = size
+            if self._refits < 3:  # what the rest of the form takes moves with it: once more
+                self._refits += 1
+                self.call_after_refresh(self.fit_split)
+                return
+        self._refits = 0
+
+    def action_split(self, step: int) -> None:
+        """Ctrl+Down / Ctrl+Up: the form larger or smaller by a step, remembered."""
+        form, (width, height) = self.form, self.app.size
+        size, total = (form.size.width, width) if beside(width) else (form.size.height, height)
+        self.app.remember(split=moved(self.app.state.split, size, total, step))
+        self.remove_class("-grid-only")
+        self.fit_split()
+
+    def action_reset_split(self) -> None:
+        """Back to sizing the form to its content."""
+        self.app.remember(split=None)
+        self.fit_split()
 
     def _after_first_frame(self) -> None:
         self._probe_models()
@@ -200,6 +253,7 @@ class MainScreen(Screen[None]):
     # -- the form tells -----------------------------------------------------------------------
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.grid.hold_for_typing()  # this key's echo first, then the streamed text
+        self.call_after_refresh(self.fit_split)  # a line more or less: the form follows
 
     def on_prompt_form_edited(self, event: PromptForm.Edited) -> None:
         if event.by_user:
@@ -207,6 +261,7 @@ class MainScreen(Screen[None]):
         self._update_subtitle()
 
     def on_prompt_form_estimated(self, event: PromptForm.Estimated) -> None:
+        self.fit_split()  # the variables' rows follow the text after the debounce
         self.estimate_bar.show_estimate(event.estimate, self.app.settings.defaults.budget_usd)
 
     def on_prompt_form_problem(self, event: PromptForm.Problem) -> None:
@@ -775,6 +830,21 @@ class MainScreen(Screen[None]):
             self.action_save_prompt,
         )
         yield SystemCommand(
+            "Editor larger",
+            "Give the prompt and the matrix more of the screen, remembered (ctrl+down)",
+            lambda: self.action_split(1),
+        )
+        yield SystemCommand(
+            "Editor smaller",
+            "Give the results more of the screen, remembered (ctrl+up)",
+            lambda: self.action_split(-1),
+        )
+        yield SystemCommand(
+            "Reset split",
+            "Size the editor to the prompt again (a short prompt leaves the results the room)",
+            self.action_reset_split,
+        )
+        yield SystemCommand(
             "Export run as Markdown",
             "The open run (or the last one) as a Markdown document, like playground export",
             lambda: self.action_export_run("md"),
@@ -829,6 +899,13 @@ class MainScreen(Screen[None]):
                 f"{help}: {label}",
                 lambda a=action, c=cell: c.post_message(ResultCell.ActionRequested(c, a)),
             )
+
+
+def _scalar(value: Any) -> Any:
+    """A size as the styles hold it (to compare before setting: setting restyles)."""
+    from textual.css.scalar import Scalar
+
+    return Scalar.parse(value) if isinstance(value, str) else Scalar.from_number(value)
 
 
 def _is_cell(widget: object) -> TypeGuard[ResultCell]:
