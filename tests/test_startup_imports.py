@@ -28,6 +28,7 @@ NOT_BEFORE_FIRST_FRAME = (
     "playground.core.model",
     "playground.core.template",
     "playground.store",
+    "textual.widgets._collapsible",  # the history pane's, built when a prompt wants history
 )
 
 FIRST_FRAME = """

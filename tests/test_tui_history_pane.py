@@ -67,8 +67,23 @@ async def test_a_prompt_without_history_keeps_the_pane_out_of_the_way(tmp_path: 
     app = _app(tmp_path, '---\nmodel: echo\n---\n{{role "user"}}Hi\n')
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        assert not app.screen.query_one(HistoryPane).display
+        assert not [pane for pane in app.screen.query(HistoryPane) if pane.display]
         assert app.screen.build_plan().history == []
+
+
+async def test_a_reopened_plan_with_history_shows_its_turns(tmp_path: Path) -> None:
+    """The pane is built when a plan brings history (it is not mounted for the first frame)."""
+    app = _app(tmp_path, '---\nmodel: echo\n---\n{{role "user"}}Hi\n')
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        plan = app.screen.build_plan()
+        plan.history = PAST
+        app.screen.form.restore(plan)
+        await wait_for(pilot, lambda: bool(app.screen.query(HistoryPane)))
+        pane = app.screen.query_one(HistoryPane)
+        await wait_for(pilot, lambda: pane.display and pane.title == "History (2 turns)")
+        assert pane.collapsed  # shown, not opened: the turns are a line away
+        assert app.screen.build_plan().history == PAST
 
 
 def test_turns_and_json_read_the_same() -> None:

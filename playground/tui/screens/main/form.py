@@ -22,7 +22,6 @@ from textual.worker import get_current_worker
 
 from playground.tui.api_keys import any_key
 from playground.tui.widgets.editor import PromptEditor
-from playground.tui.widgets.history_pane import HistoryError, HistoryPane, uses_history
 from playground.tui.widgets.model_picker import ModelPicker, catalog_from_settings
 from playground.tui.widgets.params import ParamsError, ParamsPanel
 from playground.tui.widgets.temperatures import (
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
     from playground.core.estimate import PlanEstimate as Estimate
     from playground.core.plan import RunPlan
     from playground.tui.app import PlaygroundApp
+    from playground.tui.widgets.history_pane import HistoryPane
 
 DEBOUNCE_S = 0.15
 
@@ -92,6 +92,7 @@ class PromptForm(Horizontal):
         self.last_estimate: Estimate | None = None
         self._vars_edited = False  # a variable was changed since the last load
         self._timer: Timer | None = None
+        self._history: HistoryPane | None = None
         self._editor = PromptEditor(draft.get("system", ""), draft.get("user", ""), id="editor")
 
     def compose(self) -> ComposeResult:
@@ -100,7 +101,7 @@ class PromptForm(Horizontal):
         with Vertical(id="editor-col"):
             yield self._editor
             yield VariablesPanel(state.variables, id="variables")
-            yield HistoryPane(id="history-pane")
+            # the history pane is built when a prompt or a plan wants it (see history_pane)
         with Vertical(id="side"):
             yield Label("Models", classes="section")
             default_models = list(settings.defaults.models) if any_key(settings) else ["echo"]
@@ -129,6 +130,17 @@ class PromptForm(Horizontal):
     @property
     def picker(self) -> ModelPicker:
         return self.query_one(ModelPicker)
+
+    @property
+    def history_pane(self) -> HistoryPane:
+        """The history pane, mounted the first time a prompt or a plan wants it: hidden until
+        then, it is kept out of the first frame (its TextArea and Collapsible cost start-up)."""
+        if self._history is None:
+            from playground.tui.widgets.history_pane import HistoryPane
+
+            self._history = HistoryPane(id="history-pane")
+            self.query_one("#editor-col").mount(self._history, after="#variables")
+        return self._history
 
     @property
     def variables(self) -> VariablesPanel:
@@ -177,10 +189,13 @@ class PromptForm(Horizontal):
             seed=params.seed,
             repeats=params.repeats,
         )
-        try:
-            plan.history = self.query_one(HistoryPane).messages()
-        except HistoryError as exc:
-            raise PlanError(str(exc)) from None
+        if self._history is not None:
+            from playground.tui.widgets.history_pane import HistoryError
+
+            try:
+                plan.history = self._history.messages()
+            except HistoryError as exc:
+                raise PlanError(str(exc)) from None
         plan.use_cache = self.use_cache
         if info is not None:
             plan.prompt_name = info.name
@@ -203,7 +218,8 @@ class PromptForm(Horizontal):
         self.load_texts(plan.template.system, plan.template.user)
         self.variables.set_values({k: field_text(v) for k, v in (plan.variables or {}).items()})
         self.picker.set_selected(list(plan.models))
-        self.query_one(HistoryPane).set_messages(list(plan.history))
+        if plan.history or self._history is not None:
+            self.history_pane.set_messages(list(plan.history))
         self.temperatures.value = format_temperatures(list(plan.temperatures))
         self.params.set_values(
             {
@@ -222,8 +238,10 @@ class PromptForm(Horizontal):
         self.prompt_info = prompt
         template = prompt.template
         self.load_texts(template.system, template.user)
+        from playground.tui.widgets.history_pane import uses_history
+
         if uses_history(getattr(prompt, "raw", "")):
-            self.query_one(HistoryPane).reveal(open_it=True)
+            self.history_pane.reveal(open_it=True)
         defaults = {k: field_text(v) for k, v in (getattr(prompt, "variables", None) or {}).items()}
         if defaults:
             panel = self.variables
