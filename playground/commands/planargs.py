@@ -100,25 +100,20 @@ def read_stdin() -> str:
 
 
 def parse_vars(items: list[str]) -> dict[str, str]:
+    from playground.core.varfile import VarFileError, read_var_value
+
     out: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--var {checked_text('--var', item)!r}: expected NAME=VALUE")
         flag = f"--var {checked_text('--var', name.strip())}"
-        if value.startswith("@@"):
-            value = value[1:]
-        elif value.startswith("@"):
-            path = checked_text(flag, value[1:])
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    value = fh.read()
-            except OSError as exc:
-                raise UsageError(f"{flag}: cannot read {path}: {exc.strerror}") from None
-            except UnicodeDecodeError as exc:
-                raise UsageError(
-                    f"{flag}: {path} is not valid UTF-8 text (offset {exc.start})"
-                ) from None
+        if value.startswith("@") and not value.startswith("@@"):
+            checked_text(flag, value[1:])
+        try:
+            value = read_var_value(value)
+        except VarFileError as exc:
+            raise UsageError(f"{flag}: {exc}") from None
         out[name.strip()] = checked_text(flag, value)
     return out
 

@@ -29,7 +29,7 @@ from playground.tui.widgets.temperatures import (
     TemperatureInput,
     format_temperatures,
 )
-from playground.tui.widgets.variables import VariablesPanel
+from playground.tui.widgets.variables import VariableError, VariablesPanel
 
 if TYPE_CHECKING:
     from playground.core.estimate import PlanEstimate as Estimate
@@ -170,7 +170,10 @@ class PromptForm(Horizontal):
         except (TemperatureError, ParamsError) as exc:
             raise PlanError(str(exc)) from None
         template = PromptTemplate.from_parts(self.editor.system, self.editor.user)
-        variables: dict[str, Any] = dict(self.variables.values())
+        try:
+            variables: dict[str, Any] = self.variables.resolved(self.files_base())
+        except VariableError as exc:
+            raise PlanError(str(exc)) from None
         types: dict[str, str] = {}
         info = self.prompt_info
         if info is not None and getattr(info, "schema", None):
@@ -205,6 +208,14 @@ class PromptForm(Horizontal):
         except TemplateError as exc:
             raise PlanError(str(exc)) from None
         return plan
+
+    def files_base(self) -> str:
+        """Where a variable's relative ``@path`` is read from: the workspace (the folder with
+        playground.toml), else the folder the app started in."""
+        import os
+
+        workspace = self.app.settings.workspace
+        return str(workspace) if workspace is not None else os.getcwd()
 
     # -- plan -> form -------------------------------------------------------------------------
     def load_texts(self, system: str, user: str) -> None:
