@@ -133,3 +133,50 @@ def side(spans: list[Span], which: Literal["left", "right"]) -> str:
     """Rebuild one side from word-diff spans (the right exactly; the left up to spacing)."""
     drop = "insert" if which == "left" else "delete"
     return "".join(s.text for s in spans if s.op != drop)
+
+
+Row = tuple[list[Span] | None, list[Span] | None]
+
+
+def side_by_side(left: str, right: str, *, words: bool = True) -> list[Row]:
+    """Both texts line by line, aligned by difflib's line opcodes: (left spans, right spans)
+    per row, None where a side has no line. Lines that changed are paired up and, with
+    ``words``, compared word by word (the left keeps deletes, the right inserts); each side's
+    text is exactly its own, spacing included."""
+    la, lb = left.splitlines(), right.splitlines()
+    rows: list[Row] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, la, lb, autojunk=False).get_opcodes():
+        if tag == "equal":
+            rows += [
+                ([Span("equal", a)], [Span("equal", b)])
+                for a, b in zip(la[i1:i2], lb[j1:j2], strict=True)
+            ]
+            continue
+        a_lines, b_lines = la[i1:i2], lb[j1:j2]
+        for k in range(max(len(a_lines), len(b_lines))):
+            a = a_lines[k] if k < len(a_lines) else None
+            b = b_lines[k] if k < len(b_lines) else None
+            if a is not None and b is not None and words:
+                rows.append(_word_pair(a, b))
+            else:
+                rows.append(
+                    (
+                        None if a is None else [Span("delete", a)],
+                        None if b is None else [Span("insert", b)],
+                    )
+                )
+    return rows
+
+
+def _word_pair(a: str, b: str) -> Row:
+    """One changed line and its counterpart, word by word, each side with its own text."""
+    ta, tb = tokenize(a), tokenize(b)
+    ka, kb = [_key(t) for t in ta], [_key(t) for t in tb]
+    matcher = SequenceMatcher(None, ka, kb, autojunk=_pairs(ka, kb) > EXACT_LIMIT)
+    left: list[Span] = []
+    right: list[Span] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        kept = tag == "equal"
+        left.append(Span("equal" if kept else "delete", "".join(ta[i1:i2])))
+        right.append(Span("equal" if kept else "insert", "".join(tb[j1:j2])))
+    return _merge(left) or [Span("equal", "")], _merge(right) or [Span("equal", "")]

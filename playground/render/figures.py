@@ -72,6 +72,14 @@ def cell_label(cell: Cell, repeats: int | None = None, *, width: int | None = No
     return f"{model}{suffix}"
 
 
+def result_label(result: CellResult) -> str:
+    """A result's cell_label, and the fallback model that answered when one did."""
+    label = cell_label(result.cell)
+    if result.fallback_used:
+        label += f" (answered by {result.fallback_used})"
+    return label
+
+
 def figures(r: CellResult, *, status: bool = False, rating: dict | None = None) -> str:
     """The one-line stats a cell closes with: timings, tokens, speed, cost, and what differs
     from what was asked (cache, the temperature sent, a fallback, an unusual finish).

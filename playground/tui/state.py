@@ -38,6 +38,7 @@ class UIState:
     # the config's [defaults] (models, temperatures, max_tokens) these choices were made under
     defaults: dict[str, Any] | None = None
     split: int | None = None  # the form's share of the screen in %, set with Ctrl+Up/Down
+    diff_sides: bool = False  # the diff shows the two answers side by side (b), not inline
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UIState:
@@ -56,6 +57,8 @@ class UIState:
             state.markdown = data["markdown"]
         if isinstance(data.get("split"), int) and 0 < data["split"] < 100:
             state.split = data["split"]
+        if isinstance(data.get("diff_sides"), bool):
+            state.diff_sides = data["diff_sides"]
         if isinstance(data.get("params"), dict):
             state.params = {str(k): str(v) for k, v in data["params"].items()}
         if isinstance(data.get("defaults"), dict):

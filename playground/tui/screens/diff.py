@@ -1,4 +1,5 @@
-"""Two cells' answers compared word by word (or line by line), deletions red, additions green."""
+"""Two cells' answers compared word by word (or line by line), deletions red, additions green;
+inline, or side by side in two columns (``b``, remembered)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from playground.core.model import CellResult
-from playground.tui.widgets.diff_view import DiffView
-
-
-def cell_label(result: CellResult) -> str:
-    """'openai:gpt-4.1-mini · t=0.7' (+ sample and fallback when they matter)."""
-    cell = result.cell
-    temp = "t=default" if cell.temperature is None else f"t={cell.temperature:g}"
-    label = f"{cell.model} · {temp}"
-    if cell.sample > 1:
-        label += f" · #{cell.sample}"
-    if result.fallback_used:
-        label += f" (answered by {result.fallback_used})"
-    return label
+from playground.render.figures import result_label
+from playground.tui.widgets.diff_view import DiffView, SideBySideView
 
 
 class DiffScreen(Screen[None]):
@@ -61,12 +51,16 @@ class DiffScreen(Screen[None]):
     DiffScreen #diff-body:focus {
         border: round $primary;
     }
+    DiffScreen #diff-sides { display: none; }
+    DiffScreen.-sides #diff-sides { display: block; }
+    DiffScreen.-sides #diff-view { display: none; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         Binding("w", "toggle_mode", "Word/line"),
         Binding("s", "swap", "Swap sides"),
+        Binding("b", "toggle_sides", "Side by side"),
     ]
 
     def __init__(self, left: CellResult, right: CellResult) -> None:
@@ -81,9 +75,13 @@ class DiffScreen(Screen[None]):
         yield Static(id="diff-summary", markup=False)
         with VerticalScroll(id="diff-body"):
             yield DiffView(self.left.output, self.right.output, id="diff-view")
+            yield SideBySideView(self.left.output, self.right.output, id="diff-sides")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_class(
+            bool(getattr(self.app, "state", None) and self.app.state.diff_sides), "-sides"
+        )
         self._refresh_heads()
         self.query_one("#diff-body").focus()
 
@@ -91,9 +89,13 @@ class DiffScreen(Screen[None]):
     def view(self) -> DiffView:
         return self.query_one("#diff-view", DiffView)
 
+    @property
+    def sides(self) -> SideBySideView:
+        return self.query_one("#diff-sides", SideBySideView)
+
     def _refresh_heads(self) -> None:
-        self.query_one("#diff-left", Static).update(Content(f"− {cell_label(self.left)}"))
-        self.query_one("#diff-right", Static).update(Content(f"+ {cell_label(self.right)}"))
+        self.query_one("#diff-left", Static).update(Content(f"− {result_label(self.left)}"))
+        self.query_one("#diff-right", Static).update(Content(f"+ {result_label(self.right)}"))
         view = self.view
         st = view.stats
         unit = "word" if view.mode == "word" else "line"
@@ -108,12 +110,21 @@ class DiffScreen(Screen[None]):
 
     def action_toggle_mode(self) -> None:
         self.view.toggle_mode()
+        self.sides.set_texts(self.left.output, self.right.output, words=self.view.mode == "word")
         self._refresh_heads()
 
     def action_swap(self) -> None:
         self.left, self.right = self.right, self.left
         self.view.set_texts(self.left.output, self.right.output)
+        self.sides.set_texts(self.left.output, self.right.output)
         self._refresh_heads()
+
+    def action_toggle_sides(self) -> None:
+        """Inline (one text, changes interleaved) or side by side (two columns); remembered."""
+        self.toggle_class("-sides")
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            remember(diff_sides=self.has_class("-sides"))
 
     def action_close(self) -> None:
         self.dismiss(None)

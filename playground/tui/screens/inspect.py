@@ -17,7 +17,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane, TextArea
 
 from playground.core.model import CellResult
 from playground.core.secrets import redact, redact_text
-from playground.tui.screens.diff import cell_label
+from playground.render.figures import result_label
 
 
 def request_text(result: CellResult) -> str:
@@ -130,7 +130,7 @@ class InspectScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            Content(f"Inspect: {cell_label(self.result)}"), id="inspect-title", markup=False
+            Content(f"Inspect: {result_label(self.result)}"), id="inspect-title", markup=False
         )
         with TabbedContent(id="inspect-tabs"):
             for pane_id, title in (

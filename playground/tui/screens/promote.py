@@ -21,7 +21,7 @@ from playground.config import Settings
 from playground.core.model import CellResult
 from playground.core.plan import RunPlan
 from playground.core.template import PromptTemplate
-from playground.tui.screens.diff import cell_label
+from playground.render.figures import result_label
 from playground.tui.widgets.diff_view import UnifiedDiffView
 
 PREVIEW_DELAY = 0.12
@@ -161,7 +161,7 @@ class PromoteScreen(ModalScreen[str | None]):
         yield Footer()
 
     def box_title(self) -> str:
-        return f"Promote: {cell_label(self.result)}"
+        return f"Promote: {result_label(self.result)}"
 
     def on_mount(self) -> None:
         self.query_one("#promote-name", Input).focus()

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from playground.core.model import CellResult
-from playground.tui.screens.diff import cell_label
+from playground.render.figures import result_label
 
 GOOD, BAD = 1, -1
 THUMBS, STARS = "thumbs", "stars"  # the store's rating scales
@@ -131,7 +131,7 @@ class RateScreen(ModalScreen[Rating | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="rate-box") as box:
-            box.border_title = f"Rate: {cell_label(self.result)}"
+            box.border_title = f"Rate: {result_label(self.result)}"
             yield Static(
                 "+ good  − bad  1–5 stars · note optional · Enter saves",
                 classes="rate-help",

@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from playground.core.diff import DiffStats, Span, line_diff, stats, word_diff
+from playground.core.diff import DiffStats, Row, Span, line_diff, side_by_side, stats, word_diff
 
 Mode = Literal["word", "line"]
 
@@ -118,6 +118,120 @@ class DiffView(Widget):
             return Content.assemble(*self._word_parts(styles))
         lines = [Content.styled(_MARK[s.op] + s.text, styles[s.op]) for s in self.spans]
         return Content("\n").join(lines)
+
+
+class SideBySideView(Widget):
+    """Both answers in two columns, line against line (difflib's alignment); what the left
+    lost is marked red on the left, what the right gained green on the right. Long lines fold
+    within their column, so every character of both answers is on screen somewhere."""
+
+    DEFAULT_CSS = """
+    SideBySideView {
+        height: auto;
+        padding: 0 1;
+    }
+    SideBySideView > .diff--insert {
+        color: $text-success;
+        background: $success 20%;
+    }
+    SideBySideView > .diff--delete {
+        color: $text-error;
+        background: $error 20%;
+    }
+    SideBySideView > .diff--equal {
+    }
+    SideBySideView > .diff--filler {
+        color: $text-disabled;
+        background: $panel 40%;
+    }
+    SideBySideView > .diff--rule {
+        color: $text-muted;
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "diff--insert",
+        "diff--delete",
+        "diff--equal",
+        "diff--filler",
+        "diff--rule",
+    }
+    RULE = " │ "
+
+    def __init__(self, left: str, right: str, *, words: bool = True, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.left, self.right, self.words = left, right, words
+        self._rows: list[Row] | None = None
+        self._lines: tuple[int, list[Content]] | None = None  # (width, lines) drawn last
+
+    @property
+    def rows(self) -> list[Row]:
+        """The aligned rows (computed once per pair of texts and mode)."""
+        if self._rows is None:
+            self._rows = side_by_side(self.left, self.right, words=self.words)
+        return self._rows
+
+    def set_texts(self, left: str, right: str, *, words: bool | None = None) -> None:
+        self.left, self.right = left, right
+        if words is not None:
+            self.words = words
+        self._rows = self._lines = None
+        self.refresh(layout=True)
+
+    def column_lines(self, width: int) -> list[tuple[list[Content], list[Content]]]:
+        """Each row folded into its two columns of ``width`` cells (a missing side: None)."""
+        styles = {op: self.get_visual_style(cls) for op, cls in _CLASS.items()}
+        folded = []
+        for pair in self.rows:
+            sides = []
+            for spans in pair:
+                if spans is None:
+                    sides.append([])
+                    continue
+                text = Content.assemble(*_marked(spans, styles))
+                sides.append(text.wrap(width) if text.cell_length else [Content("")])
+            folded.append((sides[0], sides[1]))
+        return folded
+
+    def _draw(self, width: int) -> list[Content]:
+        if self._lines is not None and self._lines[0] == width:
+            return self._lines[1]
+        column = max(4, (width - len(self.RULE)) // 2)
+        filler = Content.styled("╱" * column, self.get_visual_style("diff--filler"))
+        rule = Content.styled(self.RULE, self.get_visual_style("diff--rule"))
+        lines: list[Content] = []
+        for (row_left, row_right), pair in zip(self.column_lines(column), self.rows, strict=True):
+            for k in range(max(len(row_left), len(row_right), 1)):
+                cells = []
+                for side, spans in ((row_left, pair[0]), (row_right, pair[1])):
+                    if spans is None:
+                        cells.append(filler)
+                    elif k < len(side):
+                        cells.append(side[k].extend_right(column - side[k].cell_length))
+                    else:
+                        cells.append(Content(" " * column))
+                lines.append(Content.assemble(cells[0], rule, cells[1]))
+        self._lines = (width, lines)
+        return lines
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return len(self._draw(width)) if self.left or self.right else 1
+
+    def render(self) -> Content:
+        if not self.left and not self.right:
+            return Content("(both outputs are empty)")
+        return Content("\n").join(self._draw(self.content_size.width))
+
+
+def _marked(spans: list[Span], styles: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Spans as styled parts; a changed word is marked without the space before it."""
+    parts: list[tuple[str, Any]] = []
+    for span in spans:
+        word = span.text.lstrip() if span.op != "equal" else span.text
+        if len(word) < len(span.text):
+            parts.append((span.text[: len(span.text) - len(word)], styles["equal"]))
+        parts.append((word, styles[span.op]))
+    return parts
 
 
 class UnifiedDiffView(Widget):
