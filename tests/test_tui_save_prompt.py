@@ -185,3 +185,17 @@ async def test_an_old_version_opened_and_edited_is_saved_after_the_newest(worksp
     v3 = front(workspace / "prompts" / "facts" / "v3.prompt")
     assert v3["config"]["temperature"] == 0.5  # v1's, the one opened
     assert v3["playground.provenance"]["from"] == "facts v1"
+
+
+async def test_ctrl_s_with_nothing_written_says_what_to_do(tmp_path: Path) -> None:
+    from playground.config import load_settings
+
+    (tmp_path / "playground.toml").write_text("", encoding="utf-8")
+    app = make_app(load_settings(cwd=tmp_path), store=open_store(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.screen
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: said(app))
+        assert said(app) == ["nothing to save yet: write the prompt, then Ctrl+S names it"]
+        assert app.screen is main
+    assert not (tmp_path / "prompts").exists()

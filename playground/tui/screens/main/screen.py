@@ -722,6 +722,9 @@ class MainScreen(Screen[None]):
         from playground.library import load_prompt
         from playground.tui.screens.save_prompt import SavePromptScreen
 
+        if self.form.prompt_info is None and not self.editor.user.strip():
+            self.notify("nothing to save yet: write the prompt, then Ctrl+S names it", timeout=4)
+            return
         try:
             plan = self.form.build_plan()
         except PlanError as exc:
