@@ -147,8 +147,10 @@ class PlaygroundApp(App[None]):
         return MainScreen()
 
     def on_load(self) -> None:
-        # no collections until the first frame is out (~15 ms of a 250 ms start here); what
-        # start-up leaves is collected once, then frozen, in _calm_gc
+        # no collections until the first frame is out: re-measured Dec 2 (bench_tui.py, A/B,
+        # medians of 9), without this the first frame costs ~35 ms more CPU (1.43x the minimal
+        # app's instead of 1.29x); what start-up leaves is collected once, then frozen, in
+        # _calm_gc
         gc.disable()
 
     def on_mount(self) -> None:
