@@ -320,7 +320,7 @@ def submit_eval(settings: Any, store: Any, args: argparse.Namespace, plan: Any, 
     from playground.core.runner import Runner
     from playground.core.template import TemplateError
     from playground.library import coerce_variables
-    from playground.store.evals import EvalRecorder
+    from playground.store.eval_recording import EvalRecorder
 
     recorder = EvalRecorder(store)
 

@@ -215,7 +215,7 @@ def run_eval(
     quiet_perturb: bool = False,
 ) -> Outcome:
     from playground.core.evals.report import Tally
-    from playground.store.evals import EvalRecorder
+    from playground.store.eval_recording import EvalRecorder
 
     recorder = EvalRecorder(store)
     keys = [(m, t) for m in plan.models for t in plan.temperatures]
@@ -592,7 +592,8 @@ def _print_json(
 ) -> None:
     """The DESIGN shape, results streamed from the store (a 10,000-case eval is printed
     without holding it all in memory)."""
-    from playground.store.evals import iter_results, prompt_hash
+    from playground.store.eval_recording import prompt_hash
+    from playground.store.evals import iter_results
 
     out = sys.stdout
     head: dict[str, Any] = {

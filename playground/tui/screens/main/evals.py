@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from playground.core.evals.engine import CaseResult, EvalEngine
     from playground.core.evals.variations import Variation
     from playground.core.plan import RunPlan
-    from playground.store.evals import EvalRecorder
+    from playground.store.eval_recording import EvalRecorder
     from playground.tui.screens.main.screen import MainScreen
     from playground.tui.widgets.cell import ResultCell
     from playground.tui.widgets.eval_panel import EvalPanel
@@ -121,7 +121,7 @@ class CaseRuns:
         from playground.core.evals.cases import TestsFileError
         from playground.core.evals.engine import EvalEngine
         from playground.core.runner import Runner
-        from playground.store.evals import EvalRecorder
+        from playground.store.eval_recording import EvalRecorder
 
         screen, app = self.screen, self.screen.app
         self.cancel()
