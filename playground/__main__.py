@@ -1,3 +1,3 @@
-from playground.cli import main
+from playground.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())
