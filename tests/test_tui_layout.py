@@ -138,3 +138,10 @@ async def test_at_80x24_under_the_no_keys_notice_each_cell_shows_its_bottom_bord
         await pilot.press("down")
         assert app.focused is second
         await wait_for(pilot, lambda: grid.region.contains_region(second.region))
+        # a split moved by hand keeps the focused cell whole, and the results a whole cell
+        await pilot.press("ctrl+up")
+        await wait_for(pilot, lambda: grid.region.height > 8)
+        await wait_for(pilot, lambda: grid.region.contains_region(second.region))
+        await pilot.press("ctrl+down", "ctrl+down", "ctrl+down")
+        await wait_for(pilot, lambda: app.state.split is not None and grid.region.height == 8)
+        await wait_for(pilot, lambda: grid.region.contains_region(second.region))

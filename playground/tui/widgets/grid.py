@@ -135,7 +135,13 @@ class ResultGrid(ScrollableContainer):
         for pager in self.query("#grid-pager"):
             pager.set_class(self._per_page > 0, "-shown")
         room = height - (1 if self._per_page else 0)  # the pager line
-        grid.styles.height = _scrolled_height(rows * repeats, room) or "100%"
+        scrolled = _scrolled_height(rows * repeats, room)
+        grid.styles.height = scrolled or "100%"
+        if scrolled:  # rows of a new height: the focused one (else the top one) back in view
+            row_height = scrolled // (rows * repeats)
+            focused = self._where.get(self.screen.focused)  # type: ignore[arg-type]
+            row = focused[1] if focused else int(self.scroll_y) // max(1, row_height)
+            self.call_after_refresh(self.scroll_to, y=row * row_height, animate=False)
         self._say_page(0)
 
     def page_to(self, cell: ResultCell) -> None:

@@ -129,7 +129,8 @@ class MainScreen(Screen[None]):
             user = self.editor.user_area
             laid_out = form.size.height - user.size.height
             want = laid_out + max(3, user.wrapped_document.height) if laid_out > 0 else 0
-            size = ("1fr", form_rows(height, want, split))
+            shared = form.size.height + self.grid.size.height if form.display else 0
+            size = ("1fr", form_rows(height, want, split, shared))
         if (form.styles.width, form.styles.height) != tuple(map(_scalar, size)):
             form.styles.width, form.styles.height = size
             if self._refits < 3:  # what the rest of the form takes moves with it: once more

@@ -24,13 +24,18 @@ def beside(width: int) -> bool:
     return width >= BESIDE_MIN_WIDTH
 
 
-def form_rows(height: int, want: int, split: int | None) -> int:
+def form_rows(height: int, want: int, split: int | None, shared: int = 0) -> int:
     """The form's height, above the results: the user's split, else what its content wants
-    within bounds (never more than 45% of the screen, nor more than 24 rows)."""
+    within bounds (never more than 45% of the screen, nor more than 24 rows). ``shared``, the
+    rows the form and the results have between them now, keeps the results a whole cell."""
     if split is not None:
-        return _clamp(round(height * split / 100), 6, height - RESULTS_LEAST)
-    least = ROWS_SHORT if height < 30 else ROWS_LEAST
-    return _clamp(want, least, max(least, min(ROWS_MOST, int(height * 0.45))))
+        rows = _clamp(round(height * split / 100), 6, height - RESULTS_LEAST)
+    else:
+        least = ROWS_SHORT if height < 30 else ROWS_LEAST
+        rows = _clamp(want, least, max(least, min(ROWS_MOST, int(height * 0.45))))
+    if shared > RESULTS_LEAST:
+        rows = min(rows, max(6, shared - RESULTS_LEAST))
+    return rows
 
 
 def form_cols(width: int, want: int, split: int | None) -> int:
