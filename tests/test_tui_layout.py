@@ -61,7 +61,7 @@ async def test_the_split_moves_with_the_keys_and_is_restored_after_a_restart(
         assert smaller < start
         assert app.screen.editor.user == "Say hello"  # the keys did not type into the prompt
         chosen = app.state.split
-    assert chosen is not None
+    assert list(chosen) == ["rows"]  # above the results: a share of the height
 
     again = make_app(settings, store=open_store(tmp_path))  # a restart: the state file
     async with again.run_test(size=(100, 30)) as pilot:
@@ -71,7 +71,7 @@ async def test_the_split_moves_with_the_keys_and_is_restored_after_a_restart(
         await type_text(pilot, "Reset split")
         await pilot.press("enter")
         assert await settled(pilot, lambda: form_rows(again)) == start
-        assert again.state.split is None
+        assert again.state.split == {}
 
 
 async def test_a_long_prompt_grows_the_form_within_bounds(
@@ -111,6 +111,10 @@ async def test_at_200x50_a_short_prompt_leaves_the_results_most_of_the_width(
             assert grid.contains_region(cell.region)  # all four cells whole
         await pilot.press(*["ctrl+down"] * 6)  # 25% -> 55%
         assert await settled(pilot, lambda: form.region.width) > 100  # the user's split wins
+        assert app.state.split == {"cols": 55}
+        await pilot.resize_terminal(100, 40)  # narrower: the form above, its own split
+        assert await settled(pilot, lambda: form.region.width) == 100
+        assert form.region.height < 40 * 0.45
 
 
 async def test_at_80x24_under_the_no_keys_notice_each_cell_shows_its_bottom_border(
@@ -143,5 +147,5 @@ async def test_at_80x24_under_the_no_keys_notice_each_cell_shows_its_bottom_bord
         await wait_for(pilot, lambda: grid.region.height > 8)
         await wait_for(pilot, lambda: grid.region.contains_region(second.region))
         await pilot.press("ctrl+down", "ctrl+down", "ctrl+down")
-        await wait_for(pilot, lambda: app.state.split is not None and grid.region.height == 8)
+        await wait_for(pilot, lambda: "rows" in app.state.split and grid.region.height == 8)
         await wait_for(pilot, lambda: grid.region.contains_region(second.region))

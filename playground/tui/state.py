@@ -37,7 +37,9 @@ class UIState:
     markdown: bool = False  # answers rendered as Markdown (M), not exactly as received
     # the config's [defaults] (models, temperatures, max_tokens) these choices were made under
     defaults: dict[str, Any] | None = None
-    split: int | None = None  # the form's share of the screen in %, set with Ctrl+Up/Down
+    # the form's share of the screen in %, set with Ctrl+Up/Down: "rows" above the results,
+    # "cols" beside them (a wide terminal)
+    split: dict[str, int] = field(default_factory=dict)
     diff_sides: bool = False  # the diff shows the two answers side by side (b), not inline
 
     @classmethod
@@ -55,8 +57,12 @@ class UIState:
             state.draft = {k: str(v) for k, v in data["draft"].items() if k in ("system", "user")}
         if isinstance(data.get("markdown"), bool):
             state.markdown = data["markdown"]
-        if isinstance(data.get("split"), int) and 0 < data["split"] < 100:
-            state.split = data["split"]
+        if isinstance(data.get("split"), dict):
+            state.split = {
+                k: v
+                for k, v in data["split"].items()
+                if k in ("rows", "cols") and isinstance(v, int) and 0 < v < 100
+            }
         if isinstance(data.get("diff_sides"), bool):
             state.diff_sides = data["diff_sides"]
         if isinstance(data.get("params"), dict):

@@ -118,14 +118,16 @@ class MainScreen(Screen[None]):
         form, (width, height) = self._form, self.app.size
         if form is None or not width or not height:
             return
-        split = self.app.state.split
+        splits = self.app.state.split
         if self.has_class("-beside"):
+            split = splits.get("cols")
             lines = (
                 line for area in self.editor.query(TextArea) for line in area.document.lines
             )
             want = max(map(cell_len, lines), default=0) + 6  # border, padding, scrollbar, rule
             size: tuple[Any, Any] = (form_cols(width, want, split), "1fr")
         else:
+            split = splits.get("rows")
             user = self.editor.user_area
             laid_out = form.size.height - user.size.height
             want = laid_out + max(3, user.wrapped_document.height) if laid_out > 0 else 0
@@ -142,14 +144,17 @@ class MainScreen(Screen[None]):
     def action_split(self, step: int) -> None:
         """Ctrl+Down / Ctrl+Up: the form larger or smaller by a step, remembered."""
         form, (width, height) = self.form, self.app.size
-        size, total = (form.size.width, width) if beside(width) else (form.size.height, height)
-        self.app.remember(split=moved(self.app.state.split, size, total, step))
+        axis, size, total = (
+            ("cols", form.size.width, width) if beside(width) else ("rows", form.size.height, height)
+        )
+        splits = self.app.state.split
+        self.app.remember(split={**splits, axis: moved(splits.get(axis), size, total, step)})
         self.remove_class("-grid-only")
         self.fit_split()
 
     def action_reset_split(self) -> None:
         """Back to sizing the form to its content."""
-        self.app.remember(split=None)
+        self.app.remember(split={})
         self.fit_split()
 
     def _after_first_frame(self) -> None:
