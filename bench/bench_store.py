@@ -15,6 +15,10 @@ Prints:
 The 100k database is built once (about a minute) and kept in the temp folder. Usage:
 
     python bench/bench_store.py [--responses 100000] [--rounds 7] [--chunks 400] [--only 1,2,3]
+    python bench/bench_store.py --only 3 --profile   # part 3's recorded runs under cProfile
+
+``--profile`` times part 3's runs with the store under cProfile, on the event loop's thread and
+the store's writer thread (thread CPU time, so the waits do not count), and prints the top 15.
 """
 
 from __future__ import annotations
@@ -182,6 +186,69 @@ def bench_cli(db: Path, reps: int = 21) -> None:
     )
 
 
+def profile_stream(rounds: int, chunks: int) -> None:
+    """Part 3's runs with the store, under cProfile on both threads that do its work."""
+    import cProfile
+    import pstats
+
+    from bench_runner import ServerProcess, make_settings
+
+    from playground.core.plan import RunPlan
+    from playground.core.runner import Runner
+    from playground.core.template import PromptTemplate
+    from playground.store.writer import Writer
+
+    profiles: list[cProfile.Profile] = []
+    writer_main = Writer._main
+
+    def profiled_main(self: Writer) -> None:
+        profile = cProfile.Profile(time.thread_time)
+        profiles.append(profile)
+        profile.runcall(writer_main, self)
+
+    Writer._main = profiled_main  # type: ignore[method-assign]
+    server = ServerProcess(chunks, 0.0)
+    settings = make_settings(server.port)
+    store = Store.open(Path(tempfile.mkdtemp(prefix="bench-store-")) / "profile.db")
+    store.new_session("bench")
+    loop_profile = cProfile.Profile(time.thread_time)
+
+    async def one(take: int) -> None:
+        plan = RunPlan(
+            PromptTemplate.from_parts("", f"Tell me a story, take {take}"),
+            models=["lo-openai:a", "lo-anthropic:b", "lo-gemini:c", "lo-ollama:d"],
+            temperatures=[0.0, 0.8],
+            repeats=3,
+        )
+        runner = Runner(settings, recorder=store)
+        handle = runner.start(plan)
+        async for _ in handle.events():
+            pass
+        await runner.aclose()
+
+    async def main() -> None:
+        await one(-1)  # warm-up: imports, first connections, token tables
+        loop_profile.enable()
+        for take in range(rounds):
+            await one(take)
+        loop_profile.disable()
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()  # the writer thread ends: its profile is complete
+        server.close()
+        Writer._main = writer_main  # type: ignore[method-assign]
+    stats = pstats.Stats(loop_profile)
+    for profile in profiles:
+        stats.add(profile)
+    print(f"\n3. profile: {rounds} runs of 24 cells × {chunks} chunks with the store")
+    print("   (thread CPU time; the event loop's thread and the store's writer thread)")
+    stats.sort_stats("tottime").print_stats(15)
+    print("   the store's own entries (its modules, SQLite, redaction, compression):")
+    stats.print_stats(r"playground/store/|sqlite3|secrets|zstandard|stamps", 12)
+
+
 def bench_stream(rounds: int, chunks: int) -> None:
     from bench_runner import ServerProcess, make_settings
 
@@ -329,6 +396,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=400)
     parser.add_argument("--only", default="1,2,3")
     parser.add_argument("--quick", action="store_true", help="20k responses, 5 and 3 rounds")
+    parser.add_argument("--profile", action="store_true", help="part 3 under cProfile instead")
     args = parser.parse_args()
     if args.quick:
         args.responses, args.rounds = 20_000, 3
@@ -340,7 +408,9 @@ def main() -> None:
         bench_search(db)
     if "2" in only:
         bench_cli(db, 5 if args.quick else 21)
-    if "3" in only:
+    if "3" in only and args.profile:
+        profile_stream(args.rounds, args.chunks)
+    elif "3" in only:
         bench_stream(args.rounds, args.chunks)
 
 

@@ -19,6 +19,7 @@ from playground.core.plan import RunPlan
 from playground.core.runner import Runner
 from playground.core.template import PromptTemplate
 from playground.store import Store, StoreError, plan_from_run
+from playground.store.rawpack import unpack
 
 
 @pytest.fixture
@@ -46,6 +47,15 @@ async def run(settings: Settings, store: Store, plan: RunPlan) -> Any:
         return await runner.run(plan)
     finally:
         await runner.aclose()
+
+
+def database_bytes(db: Path) -> bytes:
+    """The database files' bytes, plus the raw responses they hold compressed, decompressed
+    (a key must be in neither)."""
+    blob = b"".join(p.read_bytes() for p in db.parent.iterdir() if p.name.startswith(db.name))
+    packed = peek(db, "SELECT raw_response_zst FROM responses WHERE raw_response_zst NOT NULL")
+    assert packed, "no raw response recorded"
+    return blob + b"".join(unpack(z).encode() for (z,) in packed)
 
 
 def peek(db: Path, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
@@ -189,9 +199,7 @@ async def test_no_api_key_reaches_the_database_file(
     # the server did send keys back: hidden in the results run prints, as in the database
     assert any("[redacted]" in r.output for r in handle.results)
     store.close()
-    blob = b"".join(
-        p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("playground.db")
-    )
+    blob = database_bytes(Path(store.path))
     assert b"thanks" in blob and b"[redacted]" in blob
     for key in keys:
         assert key.encode() not in blob
@@ -228,10 +236,8 @@ async def test_keys_in_variables_errors_and_urls_reach_neither_the_db_nor_the_re
     assert "cannot connect to http://[redacted]@127.0.0.1:9/v1" in (down.error or "")
     assert password not in str(down.request)
     store.close()
-    blob = b"".join(
-        p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("playground.db")
-    )
-    assert b"Incorrect API key provided" in blob and b"Call with" in blob
+    blob = database_bytes(Path(store.path))
+    assert b"Incorrect API key provided: [redacted]" in blob and b"Call with" in blob
     for secret in (key, password, "tok-pasted-into-a-variable"):
         assert secret.encode() not in blob, secret
 

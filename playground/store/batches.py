@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from playground.core.secrets import redact_output, redact_text
+from playground.store.rawpack import pack
 from playground.store.stamps import iso, parse_iso
 
 COLLECTED = "collected"
@@ -189,7 +190,7 @@ RESULT_COLUMNS = (
     "cache_write_tokens",
     "usage_source",
     "cost_usd",
-    "raw_response",
+    "raw_response_zst",
     "ended_at",
 )
 
@@ -206,7 +207,8 @@ def apply_results(store: Any, job: JobRecord, results: list[tuple[str, dict[str,
         values["output"] = redact_output(values["output"] or "", secrets)
         values["reasoning"] = redact_output(values["reasoning"] or "", secrets)
         values["error"] = redact_text(values["error"], secrets) if values["error"] else None
-        values["raw_response"] = redact_output(values["raw_response"] or "", secrets) or None
+        raw = values.pop("raw_response", None)
+        values["raw_response_zst"] = pack(redact_output(raw or "", secrets))
         values["ended_at"] = values["ended_at"] or iso()
         values["cached_input_tokens"] = values["cached_input_tokens"] or 0
         values["cache_write_tokens"] = values["cache_write_tokens"] or 0

@@ -267,6 +267,14 @@ def m008_batch_jobs(db: Any) -> None:
     db.execute("CREATE INDEX responses_batch ON responses(batch_id) WHERE batch_id IS NOT NULL")
 
 
+@migration
+def m009_raw_response_zst(db: Any) -> None:
+    """Raw responses are stored zstd-compressed (store/rawpack.py): a stream's events are the
+    same frame over and over, about 50 times smaller compressed, and writing them whole was
+    most of what recording a run cost. Older rows keep the plain ``raw_response``."""
+    db.execute("ALTER TABLE responses ADD COLUMN raw_response_zst BLOB")
+
+
 def applied(conn: sqlite3.Connection) -> list[str]:
     rows = conn.execute(f"SELECT name FROM [{MIGRATIONS_TABLE}] ORDER BY rowid").fetchall()
     return [r[0] for r in rows]

@@ -2,9 +2,10 @@
 
 ``start_run`` inserts the run and a pending row per cell (one short transaction, before
 anything is sent: the response ids go back to the runner). From then on ``on_event`` only
-notes what changed for the writer thread (store/writer.py), keyed by response id: a delta
-appends its text to the cell's list, a finished cell hands over its result. So ``kill -9``
-loses at most half a second of a stream, and the event loop never waits for the database. A
+notes what changed for the writer thread (store/writer.py), keyed by response id: a started
+cell hands over its live result (the writer reads its text so far at each look), a delta only
+raises the cell's "changed" flag, a finished cell hands over its result. So ``kill -9`` loses
+at most half a second of a stream, and the event loop never waits for the database. A
 run's cache questions are one query (``lookup_cache_many``). ``Store`` loads this module when
 its first run starts, so reading the database (``playground history``) stays quick.
 """
@@ -12,10 +13,10 @@ its first run starts, so reading the database (``playground history``) stays qui
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from playground.core.model import (
 )
 from playground.core.secrets import redact_output, redact_text
 from playground.store.opening import connect
+from playground.store.rawpack import pack
 from playground.store.stamps import iso
 from playground.store.writer import USAGE_FIELDS, Writer
 
@@ -66,8 +68,8 @@ class Recording:
         self.writer = Writer(lambda: connect(store.path))
         self.writer.on_busy = store._busy_changed
         self._hits: dict[str, int] = {}  # cache key -> the response that answered
-        # response id -> what streamed since the writer's last look (CellDelta, CellUsage)
-        self._pieces: dict[Any, list[Any]] = {}
+        # response id -> the streaming cell's "changed" flag (a one-slot deque the writer reads)
+        self._pieces: dict[Any, deque[Any]] = {}
         self._requests: dict[Any, Any] = {}  # response id -> the request recorded at start
         self._open: dict[int, set[Any]] = {}  # run id -> its response ids not yet ended
 
@@ -198,16 +200,18 @@ class Recording:
         self._open.setdefault(run_id, set()).update(ids)
         return ids
 
-    def stream_to(self, response_id: Any) -> list[Any] | None:
-        """The started cell's list for the writer thread: the runner appends its deltas and
-        usage reports there."""
+    def stream_to(self, response_id: Any) -> deque[Any] | None:
+        """The started cell's "changed" flag for the writer thread: the runner appends its
+        deltas and usage reports there (a one-slot deque: it keeps none of them; the writer
+        reads the text from the cell's live result)."""
         return self._pieces.get(response_id)
 
     def on_event(self, event: RunEvent, cache_key: str | None = None) -> None:
         """Note one event for the writer thread; returns at once. Raises (once) when a write
         failed for a reason other than a lock, so the runner reports it."""
-        # Per chunk, when the runner does not append to stream_to's list itself (a cached
-        # answer's one delta, another caller): one look-up and an append, read by the writer.
+        # Per chunk, when the runner does not append to stream_to's deque itself (a cached
+        # answer's one delta, another caller): one look-up and an append (the writer then
+        # reads the cell's live result).
         if isinstance(event, CellDelta | CellUsage):
             pieces = self._pieces.get(event.response_id)
             if pieces is not None:
@@ -246,7 +250,7 @@ class Recording:
         rid = r.id
         if rid is None:
             return
-        self._pieces[rid] = self.writer.stream(rid, self.secrets)
+        self._pieces[rid] = self.writer.stream(rid, r, self.secrets)
         request = r.request
         self._requests[rid] = request
         self.writer.note(
@@ -265,28 +269,31 @@ class Recording:
         self._pieces.pop(rid, None)
         for cells in self._open.values():
             cells.discard(rid)
-        result = copy.copy(r)  # as it ended: what the writer thread turns into columns
+        ended = {name: getattr(r, name) for name in FINAL_FIELDS}  # as it ended, for the writer
         at_start = self._requests.pop(rid, None)
         cached_from = self._hits.get(cache_key) if r.cached and cache_key else None
         ended_at = r.ended_at or time.time()
 
+        request, cached, started_at = r.request, r.cached, r.started_at
+
         def final() -> dict[str, Any]:
-            cols = {name: getattr(result, name) for name in FINAL_FIELDS}
-            cols["output"] = redact_output(result.output or "", self.secrets)
-            cols["reasoning"] = redact_output(result.reasoning or "", self.secrets)
-            cols["error"] = self._clean_meta(result.error) or None
+            cols = ended
+            secrets = self.secrets
+            cols["output"] = redact_output(cols["output"] or "", secrets)
+            cols["reasoning"] = redact_output(cols["reasoning"] or "", secrets)
+            cols["error"] = self._clean_meta(cols["error"]) or None
             # the raw response holds the model's text (the headers' secrets are hidden when it is
-            # taken): hidden as the output is, once, here
-            cols["raw_response"] = redact_output(result.raw_response or "", self.secrets) or None
-            if result.request is not None and result.request is not at_start:
+            # taken): hidden as the output is, once, here; stored compressed (store/rawpack.py)
+            cols["raw_response_zst"] = pack(redact_output(cols.pop("raw_response") or "", secrets))
+            if request is not None and request is not at_start:
                 # a fallback model answered: its request differs from the one at the start
-                cols["request"] = self._request_json(result.request)
-                cols["provider"] = result.request.get("provider")
-            cols["cached"] = int(bool(result.cached))
+                cols["request"] = self._request_json(request)
+                cols["provider"] = request.get("provider")
+            cols["cached"] = int(bool(cached))
             cols["cache_key"] = cache_key
-            if result.cached and cache_key:
+            if cached and cache_key:
                 cols["cached_from"] = cached_from
-            cols["started_at"] = iso(result.started_at) if result.started_at else None
+            cols["started_at"] = iso(started_at) if started_at else None
             cols["ended_at"] = iso(ended_at)
             return cols
 

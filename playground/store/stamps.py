@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import time
 
+_second: tuple[int, str] = (-1, "")  # the last second formatted: a run stamps many in one
+
 
 def iso(ts: float | None = None) -> str:
     """``ts`` (Unix time; now if None) as ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
+    global _second
     ts = time.time() if ts is None else ts
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(ts))}.{int(ts % 1 * 1000):03d}Z"
+    whole = int(ts // 1)
+    second = _second  # one read: another thread may format the next second meanwhile
+    if second[0] != whole:
+        second = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{second[1]}.{int(ts % 1 * 1000):03d}Z"
 
 
 def parse_iso(stamp: str | None) -> float | None:

@@ -33,6 +33,7 @@ from playground.store.stamps import iso, parse_iso
 # when a run starts or a run is loaded.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections import deque
     from collections.abc import Callable, Sequence
     from pathlib import Path
     from typing import Any
@@ -150,8 +151,8 @@ class Store:
         """More cells for a recorded run (an eval's later cases); their response ids."""
         return self._recorder().add_cells(run_id, cells, offset)
 
-    def stream_to(self, response_id: Any) -> list[Any] | None:
-        """A started cell's list for its per-chunk events (the writer thread reads it)."""
+    def stream_to(self, response_id: Any) -> deque[Any] | None:
+        """A started cell's flag for its per-chunk events (the writer reads the live result)."""
         return self._recording.stream_to(response_id) if self._recording else None
 
     async def settled(self) -> None:
@@ -394,6 +395,11 @@ def _response(row: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
     for name in ("output", "reasoning"):
         if row.get(name):
             row[name] = redact_output(row[name], secrets)
+    packed = row.pop("raw_response_zst", None)
+    if packed is not None:
+        from playground.store.rawpack import unpack
+
+        row["raw_response"] = unpack(packed)
     score = row.pop("rating_score", None)
     note = row.pop("rating_note", None)
     scale = row.pop("rating_scale", None)  # None: rated before scales were recorded

@@ -1,11 +1,16 @@
 """The store's writer thread: every recording write happens here, never on the event loop.
 
-The recorder notes what changed (cheap, from the loop): text pieces as they stream, columns
-when something happens, a finished cell, a finished run. This thread takes what was noted
-about every ``FLUSH_INTERVAL`` while cells stream (at once when a cell or run ends, or someone
-flushes), hides known keys in the text that arrived since its last look, and commits it all in
-one transaction on its own connection. A write that meets another process's lock is kept and
-tried again until it lands (``busy`` is true meanwhile, and ``on_busy`` is told); any other
+The recorder notes what changed (cheap, from the loop): that a live cell streamed (the runner
+appends its per-chunk events to a one-slot deque: a "changed" flag that holds nothing), columns
+when something happens, a finished cell, a finished run. This thread looks every
+``FLUSH_INTERVAL`` while cells stream, and soon after cells or runs end (``FINISH_DELAY`` after
+the last of cells ending one after another, at most ``FLUSH_INTERVAL`` after the first; at once
+when someone flushes, as a run's end does): for each live cell that changed it reads the text so
+far from the cell's live result (the runner's own string: no per-chunk work here) and hides
+known keys in what was added since its last look, and it commits everything in a few statements
+of one transaction on its own connection. So a ``kill -9`` loses at most ``FLUSH_INTERVAL`` of a
+stream, or of a finished cell. A write that meets another process's lock is kept and tried
+again until it lands (``busy`` is true meanwhile, and ``on_busy`` is told); any other
 failure is kept in ``error`` for the recorder to report.
 """
 
@@ -16,16 +21,19 @@ import contextlib
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from playground.core.model import CellDelta
 from playground.core.secrets import StreamRedactor
 
 FLUSH_INTERVAL = 0.5  # seconds: well inside the "at least once a second" promise
-FINISH_DELAY = 0.1  # cells ending together share one commit
+FINISH_DELAY = 0.1  # a cell or run ended: wait this long for the next one to end too...
+# ...but no longer than FLUSH_INTERVAL after the first: cells that end one after another share
+# one commit, and a finished cell still reaches the database within half a second
 BUSY_TIMEOUT_MS = 1000  # one attempt's wait for another process's lock, then "busy" and retry
 RETRY_MAX_S = 1.0
+MAX_VARIABLES = 999  # parameters in one statement: SQLite's smallest default limit
 # CellResult fields that are the usage columns of a live cell
 USAGE_FIELDS = (
     "input_tokens",
@@ -40,6 +48,65 @@ Rid = int | str  # a response id, as the run events carry it
 Thunk = Callable[[], Columns]
 
 
+class GrowingText:
+    """One text of a live cell (its output or reasoning) as the runner grows it: each look
+    hides keys only in what was added since the last one (StreamRedactor). A text that changed
+    other than at its end (the runner hides a key it echoed when the cell ends) starts over."""
+
+    __slots__ = ("redactor", "secrets", "seen")
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = secrets
+        self.seen = ""
+        self.redactor = StreamRedactor(secrets)
+
+    def take(self, text: str) -> str | None:
+        """The whole text so far, keys hidden; None when it has not changed since last time."""
+        seen = self.seen
+        if text == seen:  # (the same object, or lengths that differ: no compare)
+            return None
+        if text.startswith(seen):  # one compare in C, however long: no copy
+            self.redactor.feed(text[len(seen) :])
+        else:
+            self.redactor = StreamRedactor(self.secrets)
+            self.redactor.feed(text)
+        self.seen = text
+        return self.redactor.text()
+
+
+class LiveCell:
+    """What the writer keeps of a streaming cell: its live result (read, never written), the
+    runner's one-slot "changed" flag, its two texts and the usage it last wrote."""
+
+    __slots__ = ("changed", "output", "reasoning", "result", "usage")
+
+    def __init__(self, result: Any, secrets: list[str]) -> None:
+        self.result = result
+        self.changed: deque[Any] = deque(maxlen=1)
+        self.output = GrowingText(secrets)
+        self.reasoning = GrowingText(secrets)
+        self.usage: tuple[Any, ...] | None = None
+
+    def take(self) -> Columns | None:
+        """The columns that changed since the last look; None when the runner added nothing."""
+        if not self.changed:
+            return None
+        self.changed.clear()  # before reading: what the runner adds next raises it again
+        r = self.result
+        cols: Columns = {}
+        usage = tuple(getattr(r, name) for name in USAGE_FIELDS)
+        if usage != self.usage:
+            self.usage = usage
+            cols.update(zip(USAGE_FIELDS, usage, strict=True))
+        text = self.output.take(r.output or "")
+        if text is not None:
+            cols["output"] = text
+        text = self.reasoning.take(r.reasoning or "")
+        if text is not None:
+            cols["reasoning"] = text
+        return cols
+
+
 class Writer:
     """One thread and one connection that write what the recorder notes."""
 
@@ -49,12 +116,12 @@ class Writer:
         self._columns: dict[Rid, Columns] = {}  # response id -> columns to set
         self._finals: dict[Rid, Thunk] = {}  # response id -> its final columns, made here
         self._runs: dict[int, tuple[str, str]] = {}  # run id -> (status, finished_at)
-        self._pieces: dict[Rid, list[Any]] = {}  # live cells' unread deltas and usage
-        self._streams: dict[Rid, tuple[StreamRedactor, StreamRedactor]] = {}  # writer's own
+        self._live: dict[Rid, LiveCell] = {}  # streaming cells
         self._unwritten: tuple[dict[Rid, Columns], dict[int, tuple[str, str]]] | None = None
         self._taken = 0  # cycles that took what was noted; _written: cycles that landed
         self._written = 0
         self._urgent = False  # a cell or run ended, or someone flushes: write soon
+        self._hurried = (0.0, 0.0)  # when the first and the latest end since the last cycle came
         self._idle = False  # the thread sleeps until something is noted
         self._flushers = 0
         self._closing = False
@@ -64,15 +131,16 @@ class Writer:
         self.error: str | None = None  # a write that failed for another reason
 
     # -- noting (any thread; the event loop's calls return at once) ------------------------------
-    def stream(self, rid: Rid, secrets: list[str]) -> list[Any]:
-        """A live cell: the list its CellDelta and CellUsage events are appended to."""
-        pieces: list[Any] = []
+    def stream(self, rid: Rid, result: Any, secrets: list[str]) -> deque[Any]:
+        """A live cell whose ``result`` (a CellResult the loop grows) is read at each look:
+        the deque its CellDelta and CellUsage events are appended to (one slot: it only says
+        that something changed; the text is read from ``result``)."""
+        cell = LiveCell(result, secrets)
         with self._cond:
-            self._pieces[rid] = pieces
-            self._streams[rid] = (StreamRedactor(secrets), StreamRedactor(secrets))
+            self._live[rid] = cell
             self._wake_idle()
         self._start()
-        return pieces
+        return cell.changed
 
     def note(self, rid: Rid, **columns: Any) -> None:
         with self._cond:
@@ -132,9 +200,13 @@ class Writer:
     def _hurry(self) -> None:
         """Write soon (called holding the lock); a writer already hurrying is not woken again
         (each wake-up is a thread switch: cells ending together would cost one each)."""
+        now = time.monotonic()
         if not self._urgent:
             self._urgent = True
+            self._hurried = (now, now)
             self._cond.notify_all()
+        else:
+            self._hurried = (self._hurried[0], now)
 
     def _wake_idle(self) -> None:
         """A sleeping writer starts its FLUSH_INTERVAL ticks (called holding the lock)."""
@@ -163,7 +235,7 @@ class Writer:
                 with self._cond:
                     tick = None  # while anything is live or noted: a look every FLUSH_INTERVAL
                     while not (self._urgent or self._closing):
-                        self._idle = not (self._pieces or self._columns or self._unwritten)
+                        self._idle = not (self._live or self._columns or self._unwritten)
                         if self._idle:
                             self._cond.wait()  # until something is noted
                             continue
@@ -174,8 +246,9 @@ class Writer:
                         self._cond.wait(left)
                     self._idle = False
                     if self._urgent and not self._flushers:  # cells ending together: one commit
-                        end = time.monotonic() + FINISH_DELAY
                         while not (self._closing or self._flushers):
+                            first, latest = self._hurried
+                            end = min(latest + FINISH_DELAY, first + FLUSH_INTERVAL)
                             left = end - time.monotonic()
                             if left <= 0:
                                 break
@@ -187,9 +260,9 @@ class Writer:
                     columns, self._columns = self._columns, {}
                     finals, self._finals = self._finals, {}
                     runs, self._runs = self._runs, {}
-                    live = list(self._pieces.items())
                     for rid in finals:
-                        self._pieces.pop(rid, None)
+                        self._live.pop(rid, None)
+                    live = list(self._live.items())
                 try:
                     updates = self._made(live, columns, finals)
                 except Exception as exc:  # a bug: said, not a dead thread that writes nothing
@@ -222,52 +295,25 @@ class Writer:
 
     def _made(
         self,
-        live: list[tuple[Rid, list[Any]]],
+        live: list[tuple[Rid, LiveCell]],
         columns: dict[Rid, Columns],
         finals: dict[Rid, Thunk],
     ) -> dict[Rid, Columns]:
         """What one cycle writes: streamed text, noted columns, then finished cells' columns
         (JSON and redaction made here, off the loop)."""
-        updates = self._take_text(live)
+        updates: dict[Rid, Columns] = {}
+        for rid, cell in live:  # what streamed since the last look
+            cols = cell.take()
+            if cols:
+                updates[rid] = cols
         for rid, cols in columns.items():
             updates.setdefault(rid, {}).update(cols)
         for rid, final in finals.items():
-            self._streams.pop(rid, None)
             updates.setdefault(rid, {}).update(final())
         for cols in updates.values():
             for name, value in cols.items():
                 if callable(value):
                     cols[name] = value()
-        return updates
-
-    def _take_text(self, live: list[tuple[Rid, list[Any]]]) -> dict[Rid, Columns]:
-        """What streamed since the last look: the new text added to each live cell's redacted
-        text, and the usage the cell reports now."""
-        updates: dict[Rid, Columns] = {}
-        for rid, pieces in live:
-            if not pieces:
-                continue
-            taken = pieces[:]  # appends go on at the end meanwhile: they stay for next time
-            del pieces[: len(taken)]
-            output, reasoning = self._streams[rid]
-            text: list[str] = []
-            thought: list[str] = []
-            usage = None
-            for event in taken:
-                if type(event) is CellDelta:
-                    (thought if event.reasoning else text).append(event.text)
-                else:
-                    usage = event.result
-            cols: Columns = {}
-            if usage is not None:
-                cols.update({name: getattr(usage, name) for name in USAGE_FIELDS})
-            if text:
-                output.feed("".join(text))
-                cols["output"] = output.text()
-            if thought:
-                reasoning.feed("".join(thought))
-                cols["reasoning"] = reasoning.text()
-            updates[rid] = cols
         return updates
 
     def _commit(
@@ -279,19 +325,19 @@ class Writer:
         """One transaction; False when another process's lock kept it out (try again)."""
         if not updates and not runs:
             return True
+        groups: dict[tuple[str, ...], list[list[Any]]] = {}  # rows that set the same columns
+        for rid, cols in updates.items():
+            if cols:
+                groups.setdefault(tuple(cols), []).append([rid, *cols.values()])
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for rid, cols in updates.items():
-                if not cols:
-                    continue
-                conn.execute(
-                    f"UPDATE responses SET {', '.join(f'{n} = ?' for n in cols)} WHERE id = ?",
-                    [*cols.values(), rid],
-                )
-            for run_id, (status, finished_at) in runs.items():
-                conn.execute(
+            for names, rows in groups.items():
+                for sql, params in _updates(names, rows):
+                    conn.execute(sql, params)
+            if runs:
+                conn.executemany(
                     "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
-                    (status, finished_at, run_id),
+                    [(status, at, run_id) for run_id, (status, at) in runs.items()],
                 )
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -314,6 +360,29 @@ class Writer:
         if self.on_busy is not None:
             with contextlib.suppress(Exception):  # a display problem must not stop the writes
                 self.on_busy(busy)
+
+
+def _updates(names: tuple[str, ...], rows: list[list[Any]]) -> list[tuple[str, list[Any]]]:
+    """Statements that give ``rows`` ([id, *values of names]) their columns: one UPDATE ...
+    FROM VALUES for many rows (SQLite 3.33+), so a cycle is a few statements, not one per cell
+    (each statement lets the event loop's thread and this one trade the GIL)."""
+    sets = ", ".join(f"{name} = ?" for name in names)
+    if len(rows) == 1 or sqlite3.sqlite_version_info < (3, 33):
+        return [(f"UPDATE responses SET {sets} WHERE id = ?", [*row[1:], row[0]]) for row in rows]
+    sets = ", ".join(f"{name} = v.column{i}" for i, name in enumerate(names, start=2))
+    one = f"({', '.join('?' * (len(names) + 1))})"
+    per = max(1, MAX_VARIABLES // (len(names) + 1))
+    out = []
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        out.append(
+            (
+                f"UPDATE responses SET {sets} FROM (VALUES {', '.join([one] * len(chunk))}) AS v "
+                "WHERE responses.id = v.column1",
+                [value for row in chunk for value in row],
+            )
+        )
+    return out
 
 
 def _is_lock(exc: sqlite3.Error) -> bool:
