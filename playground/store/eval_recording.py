@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from typing import Any
 
 from playground.core.model import CellFinished, RunFinished
@@ -79,7 +80,7 @@ class EvalRecorder:
                 self.original_latency[id(result)] = self._hit_latency.pop(cache_key, None)
         self.store.on_event(event, cache_key)
 
-    def stream_to(self, response_id: Any) -> list[Any] | None:
+    def stream_to(self, response_id: Any) -> deque[Any] | None:
         return self.store.stream_to(response_id)
 
     async def settled(self) -> None:
