@@ -7,6 +7,7 @@ variables), so what runs here renders the same as the prompt files an applicatio
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -94,15 +95,39 @@ class PromptTemplate:
         return cls([Message("user", body)], dotprompt=True)
 
     @classmethod
-    def from_parts(cls, system: str = "", user: str = "") -> PromptTemplate:
-        if needs_dotprompt(system) or needs_dotprompt(user):  # Dotprompt markers typed in
+    def from_parts(
+        cls, system: str = "", user: str = "", turns: Sequence[tuple[str, str]] = ()
+    ) -> PromptTemplate:
+        """System, the first user message, and the turns after it (``(role, text)``: few-shot
+        examples, an assistant prefill last), as the editor holds them. A blank turn is one
+        still being written: left out."""
+        turns = [(role, text) for role, text in turns if text.strip()]
+        if any(needs_dotprompt(t) for t in (system, user, *(text for _, text in turns))):
             head = f'{{{{role "system"}}}}{system}{{{{role "user"}}}}' if system else ""
-            return cls.from_body(head + user)
+            tail = "".join(
+                f'{{{{role "{"model" if role == "assistant" else role}"}}}}{text}'
+                for role, text in turns
+            )
+            return cls.from_body(head + user + tail)
         msgs = []
         if system:
             msgs.append(Message("system", system))
-        msgs.append(Message("user", user))
+        if user or not turns:
+            msgs.append(Message("user", user))
+        msgs.extend(Message(role, text) for role, text in turns)
         return cls(msgs)
+
+    def parts(self) -> tuple[str, str, list[tuple[str, str]]]:
+        """What ``from_parts`` takes back: the leading system text, the first user message,
+        and every message after it as ``(role, text)``. A whole Dotprompt body stays one text."""
+        if self.dotprompt:
+            return "", "".join(m.content for m in self.messages), []
+        rest = list(self.messages)
+        system: list[str] = []
+        while rest and rest[0].role == "system":
+            system.append(rest.pop(0).content)
+        user = rest.pop(0).content if rest and rest[0].role == "user" else ""
+        return "\n\n".join(system), user, [(m.role, m.content) for m in rest]
 
     @property
     def system(self) -> str:

@@ -33,7 +33,8 @@ class UIState:
     variables: dict[str, str] = field(default_factory=dict)
     theme: str | None = None
     params: dict[str, str] = field(default_factory=dict)
-    draft: dict[str, str] = field(default_factory=dict)  # system and user, as last typed
+    # system and user as last typed, and "turns" after the user message: [{role, content}]
+    draft: dict[str, Any] = field(default_factory=dict)
     markdown: bool = False  # answers rendered as Markdown (M), not exactly as received
     # the config's [defaults] (models, temperatures, max_tokens) these choices were made under
     defaults: dict[str, Any] | None = None
@@ -54,7 +55,7 @@ class UIState:
         if isinstance(data.get("theme"), str):
             state.theme = data["theme"]
         if isinstance(data.get("draft"), dict):
-            state.draft = {k: str(v) for k, v in data["draft"].items() if k in ("system", "user")}
+            state.draft = _draft(data["draft"])
         if isinstance(data.get("markdown"), bool):
             state.markdown = data["markdown"]
         if isinstance(data.get("split"), dict):
@@ -70,6 +71,21 @@ class UIState:
         if isinstance(data.get("defaults"), dict):
             state.defaults = data["defaults"]
         return state
+
+
+def _draft(data: dict[str, Any]) -> dict[str, Any]:
+    """A remembered draft, what can be read of it (a draft from before turns has none)."""
+    draft: dict[str, Any] = {k: str(v) for k, v in data.items() if k in ("system", "user")}
+    turns = data.get("turns")
+    if isinstance(turns, list):
+        draft["turns"] = [
+            {"role": t["role"], "content": t["content"]}
+            for t in turns
+            if isinstance(t, dict)
+            and t.get("role") in ("user", "assistant", "system")
+            and isinstance(t.get("content"), str)
+        ]
+    return draft
 
 
 def state_path(settings: Any) -> Path:

@@ -36,14 +36,16 @@ class AnthropicProvider(Provider):
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+        messages = [
+            {"role": m.role, "content": m.content} for m in request.messages if m.role != "system"
+        ]
+        if messages and messages[-1]["role"] == "assistant":
+            # a prefill: the answer continues it, and the API refuses one ending in whitespace
+            messages[-1]["content"] = messages[-1]["content"].rstrip()
         body: dict[str, Any] = {
             "model": request.model,
             "max_tokens": request.max_tokens or 1024,
-            "messages": [
-                {"role": m.role, "content": m.content}
-                for m in request.messages
-                if m.role != "system"
-            ],
+            "messages": messages,
             "stream": True,
         }
         if system:

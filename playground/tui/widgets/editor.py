@@ -1,11 +1,16 @@
-"""The prompt editor: system and user messages, with cheap template highlighting."""
+"""The prompt editor: system and user messages, then any turns after the user message
+(few-shot examples, an assistant prefill), with cheap template highlighting."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message as TextualMessage
 from textual.widgets import Label, TextArea
 
 _VAR = re.compile(r"\{\{[^}]*\}\}")
@@ -53,16 +58,88 @@ class TemplateArea(TextArea):
                 highlights[row].append((0, None, "heading"))
 
 
+ROLE_LABELS = {"user": "User", "assistant": "Assistant", "system": "System", "tool": "Tool"}
+
+
+class TurnArea(TemplateArea):
+    """A turn's text: as tall as it is (a few lines, then it scrolls). Backspace in an empty
+    turn removes it."""
+
+    DEFAULT_CSS = """
+    TurnArea { height: auto; min-height: 1; max-height: 8; }
+    """
+
+    class RemoveRequested(TextualMessage):
+        """Backspace in the empty turn: take it away."""
+
+        def __init__(self, area: TurnArea) -> None:
+            super().__init__()
+            self.area = area
+
+    def action_delete_left(self) -> None:
+        if not self.text and self.selection.is_empty:
+            self.post_message(self.RemoveRequested(self))
+            return
+        super().action_delete_left()
+
+
+class Turn(Vertical):
+    """One turn after the first user message: its role over its text."""
+
+    DEFAULT_CSS = """
+    Turn { height: auto; }
+    Turn > Label { color: $text-muted; padding: 0 1; height: 1; }
+    """
+
+    def __init__(self, role: str, text: str, number: int) -> None:
+        super().__init__(classes="turn")
+        self.role = role
+        self.label = Label(ROLE_LABELS.get(role, role), classes="turn-label")
+        self.area = TurnArea(text, id=f"turn-{number}", placeholder=_placeholder(role))
+
+    def compose(self) -> ComposeResult:
+        yield self.label
+        yield self.area
+
+    def set_role(self, role: str, last: bool) -> None:
+        self.role = role
+        prefill = "  (prefill: the answer continues it)" if last and role == "assistant" else ""
+        self.label.update(ROLE_LABELS.get(role, role) + prefill)
+        self.area.placeholder = _placeholder(role)
+
+
+def _placeholder(role: str) -> str:
+    if role == "assistant":
+        return "an example answer, or the start of the answer (prefill) when last"
+    return "the next user message"
+
+
 class PromptEditor(Vertical):
-    """System above user; the user message takes the room."""
+    """System above user; the user message takes the room. Turns after it (few-shot
+    examples, a prefill) are added with Ctrl+T, each as tall as its text."""
 
     DEFAULT_CSS = """
     PromptEditor { height: 1fr; }
     PromptEditor > Label { color: $text-muted; padding: 0 1; height: 1; }
     PromptEditor > #system { height: 3; max-height: 25%; }
+    PromptEditor > #turns { height: auto; max-height: 60%; overflow-y: auto; }
+    PromptEditor > #turns.-empty { display: none; }
     """
 
-    def __init__(self, system: str = "", user: str = "", **kw: object) -> None:
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+t", "add_turn", "Add turn", show=False),
+    ]
+
+    class TurnsChanged(TextualMessage):
+        """A turn was added, removed or changed role."""
+
+    def __init__(
+        self,
+        system: str = "",
+        user: str = "",
+        turns: Sequence[tuple[str, str]] = (),
+        **kw: object,
+    ) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         # held, not queried: the texts stay readable while the screen unmounts (its draft is
         # saved then, after the children are gone)
@@ -70,12 +147,20 @@ class PromptEditor(Vertical):
         self._user_area = TemplateArea(
             user, id="user", placeholder="Write the prompt; {{name}} makes a variable"
         )
+        self._numbered = 0
+        self._turns: list[Turn] = [self._new_turn(role, text) for role, text in turns]
+        # scrolls when the turns do not fit, but takes no focus: Tab goes from turn to turn
+        self._turns_box = Vertical(*self._turns, id="turns", classes="-empty" * (not turns))
 
     def compose(self) -> ComposeResult:
         yield Label("System", id="system-label")
         yield self._system_area
         yield Label("User  (ctrl+r runs)", id="user-label")
         yield self._user_area
+        yield self._turns_box
+
+    def on_mount(self) -> None:
+        self._relabel()
 
     @property
     def system_area(self) -> TemplateArea:
@@ -93,10 +178,117 @@ class PromptEditor(Vertical):
     def user(self) -> str:
         return self.user_area.text
 
-    def set_texts(self, system: str, user: str) -> None:
-        """Replace both messages (loading a file or a past run) as one edit each, so Ctrl+Z
-        brings back what was there; the cursor goes to the end of the text."""
+    @property
+    def turns(self) -> list[tuple[str, str]]:
+        """The turns after the first user message, in order: ``(role, text)``."""
+        return [(t.role, t.area.text) for t in self._turns]
+
+    @property
+    def turn_areas(self) -> list[TurnArea]:
+        return [t.area for t in self._turns]
+
+    def rows_wanted(self) -> int:
+        """Rows the turns would take beyond those they have now (the form grows by these)."""
+        if not self._turns:
+            return 0
+        want = sum(1 + min(8, max(1, t.area.wrapped_document.height)) for t in self._turns)
+        squeezed = max(0, want - self._turns_box.size.height)
+        shown = sum(w.outer_size.height for w in self.children if w.display)
+        return squeezed + max(0, shown - self.size.height)  # and what overflows the editor
+
+    def texts(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+        """Everything typed, comparable: system, user and the turns."""
+        return self.system, self.user, tuple(self.turns)
+
+    def set_texts(self, system: str, user: str, turns: Sequence[tuple[str, str]] = ()) -> None:
+        """Replace the messages (loading a file or a past run); system and user as one edit
+        each, so Ctrl+Z brings back what was there; the cursor goes to the end of the text."""
         for area, text in ((self.system_area, system), (self.user_area, user)):
             if area.text != text:
                 area.replace(text, (0, 0), area.document.end)
             area.move_cursor(area.document.end)
+        if list(turns) != self.turns:
+            for turn in self._turns:
+                turn.remove()
+            self._turns = [self._new_turn(role, text) for role, text in turns]
+            if self._turns:
+                self._turns_box.mount_all(self._turns)
+            self._turns_changed(quiet=True)
+
+    # -- turns ------------------------------------------------------------------------------
+    def _new_turn(self, role: str, text: str) -> Turn:
+        self._numbered += 1
+        return Turn(role, text, self._numbered)
+
+    def focused_turn(self) -> Turn | None:
+        focused = self.screen.focused if self.is_attached else None
+        return next((t for t in self._turns if t.area is focused), None)
+
+    def add_turn(self, role: str | None = None, after: object = None) -> Turn:
+        """A turn after the focused message (or ``after``, the area the focus was in; after the
+        last turn when it is elsewhere); without a role, the other one than the message before
+        it (an answer after a user message, a user message after an answer). The new turn
+        takes the focus."""
+        focused = after or (self.screen.focused if self.is_attached else None)
+        here = next((t for t in self._turns if t.area is focused), None)
+        if here is not None:
+            at = self._turns.index(here) + 1
+        elif focused is self.user_area:
+            at = 0
+        else:
+            at = len(self._turns)
+        before = self._turns[at - 1].role if at else "user"
+        if role is None:
+            role = "user" if before == "assistant" else "assistant"
+        turn = self._new_turn(role, "")
+        self._turns.insert(at, turn)
+        if at + 1 < len(self._turns):
+            self._turns_box.mount(turn, before=self._turns[at + 1])
+        else:
+            self._turns_box.mount(turn)
+        self._turns_changed()
+        self.call_after_refresh(turn.area.focus)
+        return turn
+
+    def remove_turn(self, turn: Turn | None = None) -> bool:
+        """Take a turn away (the focused one by default); the focus goes to the message
+        before it. False when there is no such turn."""
+        turn = turn or self.focused_turn()
+        if turn is None or turn not in self._turns:
+            return False
+        at = self._turns.index(turn)
+        self._turns.remove(turn)
+        target = self._turns[at - 1].area if at else self.user_area
+        target.focus()
+        target.move_cursor(target.document.end)
+        turn.remove()
+        self._turns_changed()
+        return True
+
+    def switch_role(self, turn: Turn | None = None) -> bool:
+        """The focused turn becomes the other role (user <-> assistant)."""
+        turn = turn or self.focused_turn()
+        if turn is None:
+            return False
+        turn.set_role("user" if turn.role == "assistant" else "assistant", False)
+        self._turns_changed()
+        return True
+
+    def action_add_turn(self) -> None:
+        self.add_turn()
+
+    def on_turn_area_remove_requested(self, event: TurnArea.RemoveRequested) -> None:
+        event.stop()
+        turn = next((t for t in self._turns if t.area is event.area), None)
+        if turn is not None:
+            self.remove_turn(turn)
+
+    def _relabel(self) -> None:
+        for i, turn in enumerate(self._turns):
+            turn.set_role(turn.role, i == len(self._turns) - 1)
+        self._turns_box.set_class(not self._turns, "-empty")
+
+    def _turns_changed(self, quiet: bool = False) -> None:
+        self._relabel()
+        if not quiet:
+            self.post_message(self.TurnsChanged())

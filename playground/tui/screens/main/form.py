@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,20 @@ def field_text(value: Any) -> str:
     return str(value)
 
 
+def draft_of(system: str, user: str, turns: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """The editor's text as the UI state keeps it (``turns`` only when there are some, so a
+    draft without them keeps its old shape)."""
+    draft: dict[str, Any] = {"system": system, "user": user}
+    if turns:
+        draft["turns"] = [{"role": role, "content": text} for role, text in turns]
+    return draft
+
+
+def draft_turns(draft: dict[str, Any]) -> list[tuple[str, str]]:
+    """The turns of a remembered draft (none in a draft from before turns)."""
+    return [(t["role"], t["content"]) for t in draft.get("turns", ())]
+
+
 class PromptForm(Horizontal):
     """The editor and variables on the left, the matrix (models, temperatures, parameters)
     on the right."""
@@ -82,18 +97,20 @@ class PromptForm(Horizontal):
 
     app: PlaygroundApp
 
-    def __init__(self, *, draft: dict[str, str], **kw: Any) -> None:
+    def __init__(self, *, draft: dict[str, Any], **kw: Any) -> None:
         super().__init__(**kw)
         self.prompt_info: Any = None  # the PromptFile opened, if any
         self.viewing_run: Any = None  # a past run shown read-only: its choices are not remembered
-        self.baseline: tuple[str, str] | None = None  # the texts last loaded
+        self.baseline: tuple[Any, ...] | None = None  # the texts last loaded (editor.texts())
         self.modified = False
         self.use_cache = True
         self.last_estimate: Estimate | None = None
         self._vars_edited = False  # a variable was changed since the last load
         self._timer: Timer | None = None
         self._history: HistoryPane | None = None
-        self._editor = PromptEditor(draft.get("system", ""), draft.get("user", ""), id="editor")
+        self._editor = PromptEditor(
+            draft.get("system", ""), draft.get("user", ""), draft_turns(draft), id="editor"
+        )
 
     def compose(self) -> ComposeResult:
         settings = self.app.settings
@@ -169,7 +186,7 @@ class PromptForm(Horizontal):
             params = self.params.params()
         except (TemperatureError, ParamsError) as exc:
             raise PlanError(str(exc)) from None
-        template = PromptTemplate.from_parts(self.editor.system, self.editor.user)
+        template = PromptTemplate.from_parts(*self.editor.texts())
         try:
             variables: dict[str, Any] = self.variables.resolved(self.files_base())
         except VariableError as exc:
@@ -218,15 +235,15 @@ class PromptForm(Horizontal):
         return str(workspace) if workspace is not None else os.getcwd()
 
     # -- plan -> form -------------------------------------------------------------------------
-    def load_texts(self, system: str, user: str) -> None:
-        """Put texts in the editor without counting it as an edit."""
-        self.baseline = (system, user)
+    def load_texts(self, system: str, user: str, turns: Sequence[tuple[str, str]] = ()) -> None:
+        """Put texts (and turns) in the editor without counting it as an edit."""
+        self.baseline = (system, user, tuple(turns))
         self._vars_edited = False
-        self.editor.set_texts(system, user)
+        self.editor.set_texts(system, user, turns)
 
     def restore(self, plan: RunPlan) -> None:
         """Show a plan: its prompt, variables, models, temperatures and parameters."""
-        self.load_texts(plan.template.system, plan.template.user)
+        self.load_texts(*plan.template.parts())
         self.variables.set_values({k: field_text(v) for k, v in (plan.variables or {}).items()})
         self.picker.set_selected(list(plan.models))
         if plan.history or self._history is not None:
@@ -248,7 +265,7 @@ class PromptForm(Horizontal):
         """`playground PROMPT_FILE`: its messages, model, parameters and default variables."""
         self.prompt_info = prompt
         template = prompt.template
-        self.load_texts(template.system, template.user)
+        self.load_texts(*template.parts())
         from playground.tui.widgets.history_pane import uses_history
 
         if uses_history(getattr(prompt, "raw", "")):
@@ -274,8 +291,10 @@ class PromptForm(Horizontal):
         """The open prompt file got a new version; the editor's text, if it is what was
         saved, is no longer "modified"."""
         self.prompt_info = fresh
-        texts = (self.editor.system, self.editor.user)
-        if (plan.template.system, plan.template.user) == texts:
+        from playground.core.template import PromptTemplate
+
+        texts = self.editor.texts()
+        if PromptTemplate.from_parts(*texts).to_dict() == plan.template.to_dict():
             self.baseline = texts
             self._vars_edited = False
             self.modified = False
@@ -287,13 +306,20 @@ class PromptForm(Horizontal):
             "temperatures": self.temperatures.value,
             "variables": dict(self.variables.memory),
             "params": self.params.raw(),
-            "draft": {"system": self.editor.system, "user": self.editor.user},
+            "draft": draft_of(*self.editor.texts()),
         }
 
     # -- edits --------------------------------------------------------------------------------
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._edited()
+
+    def on_prompt_editor_turns_changed(self) -> None:
+        self.rescan_variables()
+        self._edited()
+
+    def _edited(self) -> None:
         self.schedule_update()
-        if (self.editor.system, self.editor.user) != self.baseline:
+        if self.editor.texts() != self.baseline:
             self.modified = True
             self.post_message(self.Edited(by_user=True))
         elif self.modified and not self._vars_edited:  # undone back to what was loaded
@@ -335,7 +361,7 @@ class PromptForm(Horizontal):
         from playground.core.template import template_variables
 
         names: dict[str, None] = {}
-        for text in (self.editor.system, self.editor.user):
+        for text in (self.editor.system, self.editor.user, *(t for _, t in self.editor.turns)):
             for name in template_variables(text):
                 names.setdefault(name, None)
         self.variables.set_names(list(names))

@@ -59,7 +59,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.runs: RunController[ResultCell] = RunController(lambda: self.app.runner)
         self.evals = CaseRuns(self)  # test cases: Ctrl+R grades them when there are some
-        self._replaced_draft: tuple[str, str] | None = None  # what a reopened run replaced
+        self._replaced_draft: tuple[Any, ...] | None = None  # what a reopened run replaced
         self._first_start = False  # no remembered selection when the app opened
         self._form: PromptForm | None = None
         self._last_cell: ResultCell | None = None  # where F3 goes back to
@@ -130,7 +130,11 @@ class MainScreen(Screen[None]):
             split = splits.get("rows")
             user = self.editor.user_area
             laid_out = form.size.height - user.size.height
-            want = laid_out + max(3, user.wrapped_document.height) if laid_out > 0 else 0
+            want = (
+                laid_out + max(3, user.wrapped_document.height) + self.editor.rows_wanted()
+                if laid_out > 0
+                else 0
+            )
             shared = form.size.height + self.grid.size.height if form.display else 0
             size = ("1fr", form_rows(height, want, split, shared))
         if (form.styles.width, form.styles.height) != tuple(map(_scalar, size)):
@@ -261,6 +265,9 @@ class MainScreen(Screen[None]):
         self.grid.hold_for_typing()  # this key's echo first, then the streamed text
         self.call_after_refresh(self.fit_split)  # a line more or less: the form follows
 
+    def on_prompt_editor_turns_changed(self) -> None:
+        self.call_after_refresh(self.fit_split)  # a turn more or less: the form follows
+
     def on_prompt_form_edited(self, event: PromptForm.Edited) -> None:
         if event.by_user:
             self._leave_past_run()
@@ -281,11 +288,12 @@ class MainScreen(Screen[None]):
             return
         if form.prompt_info is not None:
             return
-        if form.viewing_run is not None and self._replaced_draft is not None:
-            system, user = self._replaced_draft
-        else:
-            system, user = self.editor.system, self.editor.user
-        self.app.remember(draft={"system": system, "user": user})
+        from playground.tui.screens.main.form import draft_of
+
+        texts = self._replaced_draft
+        if form.viewing_run is None or texts is None:
+            texts = self.editor.texts()
+        self.app.remember(draft=draft_of(*texts))
 
     # -- the models the providers offer --------------------------------------------------------
     @work(exclusive=True, group="probe", exit_on_error=False)
@@ -623,12 +631,12 @@ class MainScreen(Screen[None]):
         self.evals.leave()
         await self.runs.cancel_all_and_wait()
         form = self.form
-        draft = (self.editor.system, self.editor.user)
+        draft = self.editor.texts()
         if form.viewing_run is None:  # the draft, not another past run
             self._replaced_draft = draft if any(draft) else None
         form.viewing_run = run_id  # before the form changes: this is not a new choice
         form.restore(plan)
-        if any(draft) and draft != (plan.template.system, plan.template.user):
+        if any(draft) and draft != self.editor.texts():
             self.notify("Your draft was replaced: Ctrl+Z in the editor brings it back.", timeout=6)
         cells = await self.grid.build(
             [r.cell for r in results], plan.repeats, markdown=self.app.state.markdown
@@ -827,6 +835,7 @@ class MainScreen(Screen[None]):
         yield SystemCommand(
             "Focus prompt", "Back to the user message (f2)", self.action_focus_prompt
         )
+        yield from self._turn_commands()
         yield SystemCommand(
             "Focus results",
             "To the results grid, the cell focused last (f3)",
@@ -908,6 +917,36 @@ class MainScreen(Screen[None]):
                 f"{help}: {label}",
                 lambda a=action, c=cell: c.post_message(ResultCell.ActionRequested(c, a)),
             )
+
+    def _turn_commands(self) -> Iterator[SystemCommand]:
+        """Conversation turns after the user message: add (where the focus is), remove and
+        switch the focused one."""
+        editor, focused = self.editor, self.focused
+        for role, help in (
+            ("assistant", "an example answer, or last, the start of the answer (prefill)"),
+            ("user", "the next user message of the conversation"),
+        ):
+            yield SystemCommand(
+                f"Add {role} turn",
+                f"After the focused message: {help} (ctrl+t adds the other role)",
+                lambda r=role: self._add_turn(r, focused),
+            )
+        turn = next((t for t in editor.turn_areas if t is focused), None)
+        if turn is not None:
+            yield SystemCommand(
+                "Remove turn",
+                "Take the focused turn away (backspace in an empty turn does too)",
+                lambda: editor.remove_turn(turn.parent),  # type: ignore[arg-type]
+            )
+            yield SystemCommand(
+                "Switch turn role",
+                "The focused turn becomes user or assistant",
+                lambda: editor.switch_role(turn.parent),  # type: ignore[arg-type]
+            )
+
+    def _add_turn(self, role: str, after: object) -> None:
+        self.remove_class("-grid-only")
+        self.editor.add_turn(role, after)
 
 
 def _scalar(value: Any) -> Any:
