@@ -7,7 +7,7 @@ and the TUI read these types without loading the engine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -256,9 +256,9 @@ class Recorder(Protocol):
         Raises when an earlier write failed for good, so the runner can report it."""
         ...
 
-    def stream_to(self, response_id: int | str | None) -> list[RunEvent] | None:
+    def stream_to(self, response_id: int | str | None) -> MutableSequence[RunEvent] | None:
         """Where a started cell's per-chunk events (CellDelta, CellUsage) go: the runner
-        appends them to this list, in order, instead of calling ``on_event`` (an append per
+        appends them to this sequence (a list, or a one-slot deque that keeps only the latest), in order, instead of calling ``on_event`` (an append per
         chunk, not a call); None: they go to ``on_event`` like the rest."""
         ...
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableSequence
 from typing import Any
 
 import httpx
@@ -183,7 +183,7 @@ class RunHandle:
         self._queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._keys: dict[int, str] = {}
-        self._sinks: dict[int, list[Any] | None] = {}  # cell -> Recorder.stream_to's list
+        self._sinks: dict[int, MutableSequence[Any] | None] = {}  # cell -> Recorder.stream_to's
         self._key_memo: dict[tuple[int, str, str], str] = {}  # (cell, provider, model) -> key
         self._prefetched: dict[str, dict[str, Any] | None] | None = None  # first models' hits
         self.usage = RunUsage(runner.settings, messages)
@@ -244,7 +244,7 @@ class RunHandle:
                 self.store_error = one_line(str(exc))
         self._queue.put_nowait(event)
 
-    def _emit_chunk(self, event: CellDelta | CellUsage, sink: list[Any] | None) -> None:
+    def _emit_chunk(self, event: CellDelta | CellUsage, sink: MutableSequence[Any] | None) -> None:
         """A per-chunk event: appended to the recorder's list for the cell when it gave one
         (Recorder.stream_to: an append, not a call, per chunk), then to the consumer."""
         if sink is None:

@@ -79,9 +79,8 @@ class DiffScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_class(
-            bool(getattr(self.app, "state", None) and self.app.state.diff_sides), "-sides"
-        )
+        state = getattr(self.app, "state", None)
+        self.set_class(bool(state and state.diff_sides), "-sides")
         self._refresh_heads()
         self.query_one("#diff-body").focus()
 

@@ -183,7 +183,7 @@ class SideBySideView(Widget):
         styles = {op: self.get_visual_style(cls) for op, cls in _CLASS.items()}
         folded = []
         for pair in self.rows:
-            sides = []
+            sides: list[list[Content]] = []
             for spans in pair:
                 if spans is None:
                     sides.append([])

@@ -139,7 +139,7 @@ class ResultGrid(ScrollableContainer):
         grid.styles.height = scrolled or "100%"
         if scrolled:  # rows of a new height: the focused one (else the top one) back in view
             row_height = scrolled // (rows * repeats)
-            focused = self._where.get(self.screen.focused)  # type: ignore[arg-type]
+            focused = self._where.get(self.screen.focused)  # type: ignore[call-overload]
             row = focused[1] if focused else int(self.scroll_y) // max(1, row_height)
             self.call_after_refresh(self.scroll_to, y=row * row_height, animate=False)
         self._say_page(0)
