@@ -199,3 +199,27 @@ async def test_ctrl_s_with_nothing_written_says_what_to_do(tmp_path: Path) -> No
         assert said(app) == ["nothing to save yet: write the prompt, then Ctrl+S names it"]
         assert app.screen is main
     assert not (tmp_path / "prompts").exists()
+
+
+async def test_ctrl_s_saves_the_conversation_turns_as_role_blocks(workspace: Path) -> None:
+    from playground.library.reference import render_reference
+
+    app = open_facts(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = app.screen.editor
+        editor.user_area.focus()
+        for text in ("1. They hold hands.", "And beavers?"):
+            await pilot.press("ctrl+t")
+            await wait_for(pilot, lambda: app.focused is editor.turn_areas[-1])
+            await type_text(pilot, text)
+        assert editor.turns == [("assistant", "1. They hold hands."), ("user", "And beavers?")]
+        await press_ctrl_s(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.sub_title == "facts v3")  # no longer "modified"
+    text = (workspace / "prompts" / "facts" / "v3.prompt").read_text()
+    assert [(m.role, m.content) for m in render_reference(text)] == [
+        ("system", "You are brief."),
+        ("user", "Three facts about otters."),
+        ("assistant", "1. They hold hands."),
+        ("user", "And beavers?"),
+    ]
