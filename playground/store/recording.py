@@ -250,16 +250,19 @@ class Recording:
         rid = r.id
         if rid is None:
             return
-        self._pieces[rid] = self.writer.stream(rid, r, self.secrets)
         request = r.request
         self._requests[rid] = request
-        self.writer.note(
+        self._pieces[rid] = self.writer.stream(
             rid,
-            status="running" if r.status in ("pending", "running") else r.status,
-            started_at=iso(r.started_at),
-            model_used=r.model_used,
-            request=None if request is None else (lambda: self._request_json(request)),
-            provider=(request or {}).get("provider"),
+            r,
+            self.secrets,
+            {
+                "status": "running" if r.status in ("pending", "running") else r.status,
+                "started_at": iso(r.started_at),
+                "model_used": r.model_used,
+                "request": None if request is None else (lambda: self._request_json(request)),
+                "provider": (request or {}).get("provider"),
+            },
         )
 
     def _finished(self, r: CellResult, cache_key: str | None) -> None:

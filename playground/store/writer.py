@@ -58,14 +58,14 @@ class GrowingText:
     def __init__(self, secrets: list[str]) -> None:
         self.secrets = secrets
         self.seen = ""
-        self.redactor = StreamRedactor(secrets)
+        self.redactor: StreamRedactor | None = None  # made at the first text (most have none)
 
     def take(self, text: str) -> str | None:
         """The whole text so far, keys hidden; None when it has not changed since last time."""
         seen = self.seen
         if text == seen:  # (the same object, or lengths that differ: no compare)
             return None
-        if text.startswith(seen):  # one compare in C, however long: no copy
+        if self.redactor is not None and text.startswith(seen):  # one compare in C: no copy
             self.redactor.feed(text[len(seen) :])
         else:
             self.redactor = StreamRedactor(self.secrets)
@@ -131,13 +131,15 @@ class Writer:
         self.error: str | None = None  # a write that failed for another reason
 
     # -- noting (any thread; the event loop's calls return at once) ------------------------------
-    def stream(self, rid: Rid, result: Any, secrets: list[str]) -> deque[Any]:
-        """A live cell whose ``result`` (a CellResult the loop grows) is read at each look:
-        the deque its CellDelta and CellUsage events are appended to (one slot: it only says
-        that something changed; the text is read from ``result``)."""
+    def stream(self, rid: Rid, result: Any, secrets: list[str], columns: Columns) -> deque[Any]:
+        """A live cell whose ``result`` (a CellResult the loop grows) is read at each look, and
+        the ``columns`` it starts with: the deque its CellDelta and CellUsage events are
+        appended to (one slot: it only says that something changed; the text is read from
+        ``result``)."""
         cell = LiveCell(result, secrets)
         with self._cond:
             self._live[rid] = cell
+            self._columns.setdefault(rid, {}).update(columns)
             self._wake_idle()
         self._start()
         return cell.changed
