@@ -71,7 +71,8 @@ async def reopen_the_only_run(pilot: Any, app: Any, cells: int) -> None:
 
     await pilot.press("ctrl+o")
     await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen")
-    await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+    # the table may not be composed yet on a loaded machine: wait for it too
+    await wait_for(pilot, lambda: any(t.row_count == 1 for t in app.screen.query(DataTable)))
     await pilot.press("enter")
     await wait_for(pilot, lambda: app.screen.viewing_run is not None and all_done(app, cells))
 
