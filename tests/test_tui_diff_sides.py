@@ -80,6 +80,10 @@ async def test_b_shows_both_answers_side_by_side_with_the_changed_words_marked()
 
         await pilot.press("s")  # swapped: the right answer is now on the left
         assert columns(sides)[0][0] == "Otters hold paws while they nap."
+        await pilot.press("w")  # line mode: a changed line is marked whole
+        content = sides.render()
+        styled = {content.plain[s.start : s.end].strip() for s in content.spans}
+        assert "Otters hold paws while they nap." in styled and "paws" not in styled
         await pilot.press("b")  # and back to inline
         assert screen.query_one(DiffView).display and not sides.display
 
