@@ -58,6 +58,8 @@ def child_judging(out: Path, seconds: float) -> None:
     from playground.config import load_settings
     from playground.tui.app import make_app
 
+    if os.environ.get("BENCH_PROBE"):
+        exec(Path(os.environ["BENCH_PROBE"]).read_text(), {"__name__": "probe"})  # timings
     app = make_app(load_settings(), prompt_file=Path("prompts/bench.prompt"))
     report: dict[str, object] = {}
 
@@ -100,7 +102,14 @@ def child_judging(out: Path, seconds: float) -> None:
         await pilot.pause(0.3)
         app.exit()
 
-    app.run(auto_pilot=drive)
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        cProfile.runctx(
+            "app.run(auto_pilot=drive)", globals(), locals(), os.environ["BENCH_PROFILE"]
+        )
+    else:
+        app.run(auto_pilot=drive)
     out.write_text(json.dumps(report))
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Markdown, Static, TextArea
@@ -50,6 +51,25 @@ class AnswerText(TextArea, can_focus=False):
         with self.prevent(TextArea.Changed):  # not an edit: the screen's editor hears those
             self.insert(text, self.document.end, maintain_selection_offset=True)
         self.history.clear()  # a stream is not an edit to undo: keep no copies of it
+        if self.is_anchored:  # following the end (a layout would do it; none runs now)
+            self.scroll_end(animate=False, immediate=True)
+
+    def _refresh_size(self) -> None:
+        """Text that grows changes only this area's scroll range, not the screen's layout.
+
+        TextArea sets ``virtual_size``, a reactive that lays out the whole screen (every
+        widget's region, then a repaint of whatever moved) on each append: 8 streaming cells
+        did that several times per frame. The area's box is fixed by the grid, so only its
+        scrollbar needs the new height (showing the scrollbar still lays out, once).
+        """
+        if not self.soft_wrap or not self.size:  # not laid out yet: TextArea's own way
+            super()._refresh_size()
+            return
+        size = Size(0, self.wrapped_document.height)
+        if size != self.virtual_size:
+            self.set_reactive(TextArea.virtual_size, size)
+            self._scroll_update(size)  # scrollbar: shown or not, its range, the scroll clamp
+            self.refresh()
 
     def show(self, text: str) -> None:
         """Replace the whole text (a past run, or a fresh start)."""
@@ -74,6 +94,7 @@ _STATUS_MARK = {
     "cancelled": "■",
     "interrupted": "■",
 }
+_STATUS_CLASSES = frozenset(f"-{s}" for s in _STATUS_MARK)
 
 
 class ResultCell(Vertical, can_focus=True):
@@ -256,9 +277,9 @@ class ResultCell(Vertical, can_focus=True):
             self.border_title = f"{mark} {label}".strip()
 
     def _set_status(self, status: str) -> None:
-        for s in _STATUS_MARK:
-            self.remove_class(f"-{s}")
-        self.add_class(f"-{status}")
+        classes = (self.classes - _STATUS_CLASSES) | {f"-{status}"}
+        if classes != self.classes:  # one restyle of the cell (each class change is one)
+            self.set_classes(classes)
         self.border_title = f"{_STATUS_MARK.get(status, '')} {self._label}"
         if self.has_focus:
             self.refresh_bindings()  # the footer offers what this state allows
@@ -338,9 +359,11 @@ class ResultCell(Vertical, can_focus=True):
 
     def set_notice(self, text: str) -> None:
         """A transient line (retrying, falling back); empty hides it."""
+        if text == self.notice:
+            return
         self.notice = text
         notice = self.query_one(".cell-notice", Static)
-        notice.update(text)
+        notice.update(text, layout=False)  # one line high: showing it is the layout
         notice.set_class(bool(text), "-shown")
 
     async def finish(self, result: CellResult) -> None:
@@ -357,15 +380,15 @@ class ResultCell(Vertical, can_focus=True):
                 body.anchor(False)
                 body.scroll_home(animate=False, immediate=True)
 
-    def _show_end(self, result: CellResult) -> None:
+    def _show_end(self, result: CellResult, notice: str = "") -> None:
         self.ended = True
         self.border_subtitle = ""
         self._set_status("batch" if self.waiting_in_batch else result.status)
         # why the first choice failed stays in view once a fallback model has answered
         fell_back = result.fallback_used and self.notice.startswith("falling back to")
-        self.set_notice(
-            self.notice.replace("falling back to", "fell back to", 1) if fell_back else ""
-        )
+        if fell_back and not notice:
+            notice = self.notice.replace("falling back to", "fell back to", 1)
+        self.set_notice(notice)
         error = self.query_one(".cell-error", Static)
         if result.error and result.status != "ok":
             error.update(f"✗ {result.error}" if result.status == "error" else f"■ {result.error}")
@@ -392,19 +415,28 @@ class ResultCell(Vertical, can_focus=True):
             line = cell_figures(self.result) or self.result.status
         if self.rating:
             line += f" · rated {self.rating}"
-        self.query_one(".cell-figures", Static).update(line)
+        figures = self.query_one(".cell-figures", Static)
+        if str(figures.content) != line:  # a Static's update lays out the whole screen
+            figures.update(line)
 
     async def show_result(
-        self, result: CellResult, *, readonly: bool = True, batch_state: str | None = None
+        self,
+        result: CellResult,
+        *,
+        readonly: bool = True,
+        batch_state: str | None = None,
+        notice: str = "",
     ) -> None:
         """Show a finished result at once (a past run from the store); a cell still waiting
-        in a batch job shows ◷ and the job's state."""
+        in a batch job shows ◷ and the job's state. ``notice``: the line above the figures
+        (an eval's case)."""
         self.result = result
         self.batch_state = batch_state
         self._shown = [result.output]
-        self.answer.show(result.output)
+        if self.answer.text != result.output:  # the same answer for another case: no reload
+            self.answer.show(result.output)
         self.answer.placeholder = "" if result.output or result.status != "ok" else "(no output)"
-        self._show_end(result)
+        self._show_end(result, notice)
         if self.markdown_on:
             await self._render_markdown()
         else:

@@ -76,10 +76,14 @@ class EstimateBar(Static):
         self.line = "estimating…"
 
     def show_estimate(self, estimate: PlanEstimate, budget: float | None) -> None:
-        self.line, self.over_budget = summarize(estimate, budget)
+        line, self.over_budget = summarize(estimate, budget)
         self.set_class(self.over_budget, "-over")
         self.remove_class("-error")
-        self.update(self.line)
+        if line != self.line:
+            self.line = line
+            # one line in the column's width: a new text needs a repaint, not a layout of
+            # the screen (which would land between two keystrokes)
+            self.update(line, layout=False)
 
     def show_problem(self, message: str) -> None:
         """The prompt cannot be estimated (bad temperature list, template syntax...)."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Grid, ScrollableContainer, Vertical
-from textual.timer import Timer
 from textual.widgets import Static
+
+from playground.tui.widgets.pacer import Pacer
 
 if TYPE_CHECKING:
     from playground.core.model import Cell
@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 
 MIN_COLUMN = 28
 MIN_CELL_HEIGHT = 8  # a border, five lines of answer, the figures
-FLUSH_HZ = 8  # queued text reaches the cells this often (all cells in one tick)
-KEY_QUIET_S = 0.06  # after a keystroke, hold the next flush this long (once)
 
 
 class ResultGrid(ScrollableContainer):
@@ -45,9 +43,7 @@ class ResultGrid(ScrollableContainer):
         self._shape = (0, 0, 1)
         self._per_page = 0  # columns shown at once when they do not all fit (0: they fit)
         self._column_width = MIN_COLUMN
-        self._timer: Timer | None = None
-        self._quiet_until = 0.0
-        self._held = False
+        self.pacer = Pacer(self)  # queued text and verdicts reach the cells on its clock
         self._told: tuple[int, int, int] | None = None  # the grid shape we said overflows
 
     def compose(self) -> ComposeResult:
@@ -169,24 +165,16 @@ class ResultGrid(ScrollableContainer):
 
     # -- the flush clock: deltas reach the cells a few times a second -----------------------
     def start_flushing(self) -> None:
-        if self._timer is None:
-            self._timer = self.set_interval(1 / FLUSH_HZ, self._flush)
+        self.pacer.add(self._flush)
 
     def stop_flushing(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self.pacer.discard(self._flush)
 
-    def hold_for_typing(self) -> None:
-        """A key was just typed: let its echo reach the screen before the next batch of
-        streamed text (held at most one tick, so streaming never stalls)."""
-        self._quiet_until = time.monotonic() + KEY_QUIET_S
+    def typed(self) -> None:
+        """A key was just typed: its echo reaches the screen before the streamed text."""
+        self.pacer.typed()
 
     async def _flush(self) -> None:
-        if not self._held and time.monotonic() < self._quiet_until:
-            self._held = True
-            return
-        self._held = False
         for cell in list(self.cells.values()):
             if cell.dirty:
                 await cell.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from playground.tui.widgets.cell import ResultCell
     from playground.tui.widgets.eval_panel import EvalPanel
 
-REFRESH_HZ = 8  # verdicts reach the cells and the summary this often (all in one tick)
+SLICE_S = 0.01  # one tick shows verdicts for this long at most (a first verdict restyles a
+# cell: 24 of them at once held a key's echo for a quarter of a second)
 
 
 class CaseRuns:
@@ -38,7 +40,6 @@ class CaseRuns:
         self.widgets: dict[int, ResultCell] = {}
         self._dirty: set[int] = set()
         self._shown: dict[int, Any] = {}  # grid cell -> the CaseResult it shows
-        self._timer: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the eval's, on its thread
         self._lock = threading.Lock()  # the board is filled there, read here
 
@@ -172,7 +173,8 @@ class CaseRuns:
             finally:
                 await runner.aclose()
 
-        self._timer = screen.set_interval(1 / REFRESH_HZ, self.refresh)
+        pacer = screen.grid.pacer  # verdicts reach the cells on the streamed text's clock
+        pacer.add(self.refresh)
         problem = None
         try:
             # on a thread of its own: calls, grading and the store's writes never hold up a key
@@ -182,7 +184,7 @@ class CaseRuns:
         finally:
             self.engine = None
             self._loop = None
-            self._timer.stop()
+            pacer.discard(self.refresh)
             board.finished = True
             await self.refresh()
         if recorder is not None:
@@ -234,7 +236,13 @@ class CaseRuns:
             return
         with self._lock:
             dirty, self._dirty = self._dirty, set()
-        for index in dirty:
+        started = time.monotonic()
+        pending = sorted(dirty)
+        for n, index in enumerate(pending):
+            if not board.finished and time.monotonic() - started > SLICE_S:
+                with self._lock:  # the rest on the next tick: a key waits for one slice
+                    self._dirty.update(pending[n:])
+                break
             await self.show_cell(index)
             await asyncio.sleep(0)  # a key typed meanwhile is echoed between two cells
         if dirty or board.finished:
@@ -261,17 +269,19 @@ class CaseRuns:
         if self._shown.get(index) is not current:
             self._shown[index] = current
             if current.result is not None:
-                await widget.show_result(current.result, readonly=False)
-        if widget.notice != line:  # a Static's update lays out the screen: only on a change
-            widget.set_notice(line)
+                await widget.show_result(current.result, readonly=False, notice=line)
+        widget.set_notice(line)  # only a change is drawn
         # after the result: showing one clears the border's subtitle
         subtitle = badge(passed, total)
         if not board.finished and total < board.total_cases:
             subtitle += f" · {total}/{board.total_cases}…"
         if widget.border_subtitle != subtitle:
             widget.border_subtitle = subtitle
-        widget.set_class(total > 0 and passed == total, "-eval-pass")
-        widget.set_class(passed < total, "-eval-fail")
+        verdict = {"-eval-pass"} if total > 0 and passed == total else set()
+        verdict |= {"-eval-fail"} if passed < total else set()
+        classes = (widget.classes - {"-eval-pass", "-eval-fail"}) | verdict
+        if classes != widget.classes:  # one restyle, not one per class
+            widget.set_classes(classes)
 
     def _refresh_summary(self) -> None:
         from playground.tui.widgets.eval_panel import summary_text

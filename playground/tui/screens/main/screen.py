@@ -262,7 +262,7 @@ class MainScreen(Screen[None]):
 
     # -- the form tells -----------------------------------------------------------------------
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        self.grid.hold_for_typing()  # this key's echo first, then the streamed text
+        self.grid.typed()  # this key's echo first, then the streamed text
         self.call_after_refresh(self.fit_split)  # a line more or less: the form follows
 
     def on_prompt_editor_turns_changed(self) -> None:
