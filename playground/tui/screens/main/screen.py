@@ -125,6 +125,7 @@ class MainScreen(Screen[None]):
                 line for area in self.editor.query(TextArea) for line in area.document.lines
             )
             want = max(map(cell_len, lines), default=0) + 6  # border, padding, scrollbar, rule
+            want = -(-want // 8) * 8  # in steps: each new width lays out (and re-wraps) every cell
             size: tuple[Any, Any] = (form_cols(width, want, split), "1fr")
         else:
             split = splits.get("rows")
@@ -263,7 +264,10 @@ class MainScreen(Screen[None]):
     # -- the form tells -----------------------------------------------------------------------
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self.grid.typed()  # this key's echo first, then the streamed text
-        self.call_after_refresh(self.fit_split)  # a line more or less: the form follows
+        if not self.has_class("-beside"):  # a line more or less: the form follows
+            self.call_after_refresh(self.fit_split)
+        # beside the results the form's width follows the longest line once typing pauses
+        # (on_prompt_form_estimated): per key, each new width laid out every cell again
 
     def on_prompt_editor_turns_changed(self) -> None:
         self.call_after_refresh(self.fit_split)  # a turn more or less: the form follows
