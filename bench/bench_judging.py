@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_tui import ROOT, base_env, child_bare, measure_echo, run_in_pty
+from bench_tui import child_bare, cpu, measure_echo, p95, probe, run_app, side_by_side
 
 CASES = 40
 MODELS = ["lo-openai:m1", "lo-anthropic:m2", "lo-gemini:m3", "lo-ollama:m4"]
@@ -58,14 +54,9 @@ def child_judging(out: Path, seconds: float) -> None:
     from playground.config import load_settings
     from playground.tui.app import make_app
 
-    if os.environ.get("BENCH_PROBE"):
-        exec(Path(os.environ["BENCH_PROBE"]).read_text(), {"__name__": "probe"})  # timings
+    probe()
     app = make_app(load_settings(), prompt_file=Path("prompts/bench.prompt"))
     report: dict[str, object] = {}
-
-    def cpu() -> float:
-        r = resource.getrusage(resource.RUSAGE_SELF)
-        return r.ru_utime + r.ru_stime
 
     async def drive(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = app.screen
@@ -92,7 +83,7 @@ def child_judging(out: Path, seconds: float) -> None:
             cells=len(screen.evals.widgets),
             keys=len(latencies),
             echo_ms_median=statistics.median(latencies),
-            echo_ms_p95=sorted(latencies)[int(len(latencies) * 0.95) - 1],
+            echo_ms_p95=p95(latencies),
             echo_ms_max=max(latencies),
             cases_graded_while_typing=(board.cases_done if board else 0) - before,
             still_grading=bool(board is not None and not board.finished),
@@ -102,64 +93,20 @@ def child_judging(out: Path, seconds: float) -> None:
         await pilot.pause(0.3)
         app.exit()
 
-    if os.environ.get("BENCH_PROFILE"):
-        import cProfile
-
-        cProfile.runctx(
-            "app.run(auto_pilot=drive)", globals(), locals(), os.environ["BENCH_PROFILE"]
-        )
-    else:
-        app.run(auto_pilot=drive)
+    run_app(app, drive)
     out.write_text(json.dumps(report))
 
 
 def judging(seconds: float) -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "tests" / "loopback"),
-                "--chunks",
-                "20",
-                "--duration",
-                "0.2",
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            port = int(server.stdout.readline().split()[1])  # type: ignore[union-attr]
-            sys.path.insert(0, str(ROOT / "tests"))
-            from loopback import LoopbackServer
-
-            srv = LoopbackServer("127.0.0.1", port)  # not started: only its config helpers
-            (workdir / "playground.toml").write_text(
-                srv.config_toml(max_concurrency=8), encoding="utf-8"
-            )
-            (workdir / "prompts").mkdir()
-            (workdir / "prompts" / "bench.prompt").write_text(PROMPT, encoding="utf-8")
-            (workdir / "prompts" / "bench.tests.yaml").write_text(tests_yaml(), encoding="utf-8")
-            env = base_env(workdir) | LoopbackServer.env()
-            bare = workdir / "bare.json"
-            run_in_pty(
-                [sys.executable, __file__, "--child-bare", str(bare), str(seconds)],
-                env,
-                workdir,
-                timeout=seconds + 60,
-            )
-            out = workdir / "judging.json"
-            run_in_pty(
-                [sys.executable, __file__, "--child-judging", str(out), str(seconds)],
-                env,
-                workdir,
-                timeout=seconds + 90,
-            )
-            return json.loads(out.read_text()) | {"bare": json.loads(bare.read_text())}
-        finally:
-            server.stdin.close()  # type: ignore[union-attr]
-            server.wait(timeout=10)
+    return side_by_side(
+        __file__,
+        "--child-judging",
+        seconds,
+        chunks=20,
+        duration=0.2,
+        files={"prompts/bench.prompt": PROMPT, "prompts/bench.tests.yaml": tests_yaml()},
+        timeout=90,
+    )
 
 
 def main() -> int:
@@ -167,7 +114,6 @@ def main() -> int:
         child_bare(Path(sys.argv[2]), float(sys.argv[3]))
         return 0
     if len(sys.argv) > 1 and sys.argv[1] == "--child-judging":
-        os.chdir(Path.cwd())
         child_judging(Path(sys.argv[2]), float(sys.argv[3]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -193,29 +193,51 @@ def child_bare(out: Path, seconds: float) -> None:
         await pilot.pause(0.3)
         latencies, _ = await measure_echo(app, area, seconds)
         report["echo_ms_median"] = statistics.median(latencies)
-        report["echo_ms_p95"] = sorted(latencies)[int(len(latencies) * 0.95) - 1]
+        report["echo_ms_p95"] = p95(latencies)
         app.exit()
 
     app.run(auto_pilot=drive)
     out.write_text(json.dumps(report))
 
 
+def p95(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.95) - 1]
+
+
+def cpu() -> float:
+    """This process's CPU seconds (user + system)."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+def probe() -> None:
+    """BENCH_PROBE=FILE: run a file of timing hooks in the child before the app is built."""
+    if os.environ.get("BENCH_PROBE"):
+        exec(Path(os.environ["BENCH_PROBE"]).read_text(), {"__name__": "probe"})
+
+
+def run_app(app, drive) -> None:  # type: ignore[no-untyped-def]
+    """Run the app with its pilot; BENCH_PROFILE=FILE: under cProfile, the stats there."""
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.runcall(app.run, auto_pilot=drive)
+        profiler.dump_stats(os.environ["BENCH_PROFILE"])
+    else:
+        app.run(auto_pilot=drive)
+
+
 def child_stream(out: Path, seconds: float) -> None:
     import asyncio
-    import resource
 
     from playground.config import load_settings
     from playground.tui.app import make_app
 
-    if os.environ.get("BENCH_PROBE"):
-        exec(Path(os.environ["BENCH_PROBE"]).read_text(), {"__name__": "probe"})  # timings
+    probe()
     app = make_app(load_settings())
     frames = _hook_first_frame(app, Path(str(out) + ".first"), exit_after=False)
     report: dict[str, object] = {}
-
-    def cpu() -> float:
-        r = resource.getrusage(resource.RUSAGE_SELF)
-        return r.ru_utime + r.ru_stime
 
     async def type_keys(seconds: float) -> tuple[list[float], list[float]]:
         return await measure_echo(app, app.screen.editor.user_area, seconds)
@@ -234,7 +256,7 @@ def child_stream(out: Path, seconds: float) -> None:
         await pilot.pause(0.3)
         idle = await type_keys(1.5)
         report["idle_echo_ms_median"] = statistics.median(idle[0])
-        report["idle_echo_ms_p95"] = sorted(idle[0])[int(len(idle[0]) * 0.95) - 1]
+        report["idle_echo_ms_p95"] = p95(idle[0])
         await pilot.press("ctrl+r")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -254,11 +276,11 @@ def child_stream(out: Path, seconds: float) -> None:
             "max": max(gaps) * 1000 if gaps else None,
             "frames": len(gaps),
         }
-        report["processing_p95"] = sorted(processing)[int(len(processing) * 0.95) - 1]
+        report["processing_p95"] = p95(processing)
         report.update(
             keys=len(latencies),
             echo_ms_median=statistics.median(latencies),
-            echo_ms_p95=sorted(latencies)[int(len(latencies) * 0.95) - 1],
+            echo_ms_p95=p95(latencies),
             echo_ms_max=max(latencies),
             key_processing_ms_median=statistics.median(processing),
             cpu_percent=100 * used / wall,
@@ -269,14 +291,7 @@ def child_stream(out: Path, seconds: float) -> None:
         await pilot.pause(0.2)
         app.exit()
 
-    if os.environ.get("BENCH_PROFILE"):
-        import cProfile
-
-        cProfile.runctx(
-            "app.run(auto_pilot=drive)", globals(), locals(), os.environ["BENCH_PROFILE"]
-        )
-    else:
-        app.run(auto_pilot=drive)
+    run_app(app, drive)
     out.write_text(json.dumps(report))
 
 
@@ -348,7 +363,20 @@ def startup(runs: int) -> dict[str, tuple[float, float]]:
     return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in kinds}
 
 
-def streaming(seconds: float) -> dict[str, object]:
+def side_by_side(
+    script: str,
+    child: str,
+    seconds: float,
+    *,
+    chunks: int,
+    duration: float,
+    files: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> dict[str, object]:
+    """The floor and the app typed the same way in one run: a loopback server in its own
+    process (``chunks`` per answer over ``duration`` s), the workspace's playground.toml (and
+    ``files``), then ``script --child-bare`` and ``script CHILD`` each in its own pty. Returns
+    the child's report with the floor's under "bare"."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         server = subprocess.Popen(
@@ -356,9 +384,9 @@ def streaming(seconds: float) -> dict[str, object]:
                 sys.executable,
                 str(ROOT / "tests" / "loopback"),
                 "--chunks",
-                "1000",
+                str(chunks),
                 "--duration",
-                "20",
+                str(duration),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -373,25 +401,28 @@ def streaming(seconds: float) -> dict[str, object]:
             (workdir / "playground.toml").write_text(
                 srv.config_toml(max_concurrency=8), encoding="utf-8"
             )
+            for name, text in (files or {}).items():
+                (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+                (workdir / name).write_text(text, encoding="utf-8")
             env = base_env(workdir) | LoopbackServer.env()
-            bare = workdir / "bare.json"
-            run_in_pty(
-                [sys.executable, __file__, "--child-bare", str(bare), str(seconds)],
-                env,
-                workdir,
-                timeout=seconds + 60,
-            )
-            out = workdir / "stream.json"
-            run_in_pty(
-                [sys.executable, __file__, "--child-stream", str(out), str(seconds)],
-                env,
-                workdir,
-                timeout=seconds + 60,
-            )
-            return json.loads(out.read_text()) | {"bare": json.loads(bare.read_text())}
+            reports = {}
+            for flag in ("--child-bare", child):
+                out = reports[flag] = workdir / f"{flag.strip('-')}.json"
+                run_in_pty(
+                    [sys.executable, script, flag, str(out), str(seconds)],
+                    env,
+                    workdir,
+                    timeout=seconds + timeout,
+                )
+            report = json.loads(reports[child].read_text())
+            return report | {"bare": json.loads(reports["--child-bare"].read_text())}
         finally:
             server.stdin.close()  # type: ignore[union-attr]
             server.wait(timeout=10)
+
+
+def streaming(seconds: float) -> dict[str, object]:
+    return side_by_side(__file__, "--child-stream", seconds, chunks=1000, duration=20)
 
 
 def main() -> int:
