@@ -22,6 +22,7 @@ Job = Callable[[], Awaitable[None]]
 HZ = 8  # the updates reach the screen this often while nobody types
 TYPING_S = 0.3  # a key this recent: the updates wait for the next echo
 MAX_WAIT_S = 0.3  # ... but never longer than this
+MIN_GAP_S = 0.09  # and not again this soon after the last updates
 
 
 class Pacer:
@@ -50,9 +51,10 @@ class Pacer:
             self._timer = None
 
     def typed(self) -> None:
-        """A key was typed: the updates wait until its echo is on screen."""
-        self._last_key = time.monotonic()
-        if self._jobs and not self._after_echo:
+        """A key was typed: the updates wait until its echo is on screen (not more often
+        than ``MIN_GAP_S``: a burst of keys does not redraw the cells after each one)."""
+        self._last_key = now = time.monotonic()
+        if self._jobs and not self._after_echo and now - self._last_run >= MIN_GAP_S:
             self._after_echo = True
             self._owner.call_after_refresh(self._after_refresh)
 
