@@ -29,6 +29,11 @@ NOT_BEFORE_FIRST_FRAME = (
     "playground.core.template",
     "playground.store",
     "textual.widgets._collapsible",  # the history pane's, built when a prompt wants history
+    # hidden until used, mounted then: the run summary, the eval panel and the eval's modules
+    "playground.tui.widgets.run_summary",
+    "playground.tui.widgets.eval_panel",
+    "playground.tui.screens.main.evals",
+    "playground.tui.screens.main.eval_board",
 )
 
 FIRST_FRAME = """

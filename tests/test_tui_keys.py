@@ -190,11 +190,13 @@ async def test_the_summary_line_says_how_the_run_went(
     loopback.enqueue(Reply(status=400, error_message="model bad does not exist"), model="bad")
     app = make_app(settings, store=open_store(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
-        summary = app.screen.query_one("#run-summary")
-        assert not summary.display  # nothing ran yet
+        # nothing ran yet: no summary line (it mounts with the first run)
+        assert not [w for w in app.screen.query("#run-summary") if w.display]
         await type_text(pilot, "go")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: all_done(app, 2))
+        await wait_for(pilot, lambda: app.screen.query("#run-summary"))
+        summary = app.screen.query_one("#run-summary")
         await wait_for(pilot, lambda: summary.line)
         results = [c.result for c in cells_of(app)]
         tokens_in = sum(r.input_tokens or 0 for r in results)

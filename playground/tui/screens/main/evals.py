@@ -91,9 +91,9 @@ class CaseRuns:
     # -- running --------------------------------------------------------------------------
     @property
     def panel(self) -> EvalPanel:
-        from playground.tui.widgets.eval_panel import EvalPanel
-
-        return self.screen.query_one(EvalPanel)
+        panel = self.screen.eval_panel()
+        assert panel is not None
+        return panel
 
     @property
     def running(self) -> bool:
@@ -113,7 +113,9 @@ class CaseRuns:
         self.cancel()
         self.board = None
         self.widgets = {}
-        self.panel.remove_class("-shown")
+        panel = self.screen.eval_panel(mount=False)  # never mounted: nothing to hide
+        if panel is not None:
+            panel.remove_class("-shown")
 
     async def run(
         self, plan: RunPlan, suite: TestSuite, variations: list[Variation] | None = None

@@ -19,22 +19,22 @@ from textual.widgets import Footer, Header, Static, TextArea
 from playground.render.figures import format_cost
 from playground.tui.api_keys import NO_KEYS_HINT, any_key
 from playground.tui.screens.main.controller import RunController
-from playground.tui.screens.main.evals import CaseRuns
 from playground.tui.screens.main.form import PlanError, PromptForm
 from playground.tui.screens.main.split import beside, form_cols, form_rows, moved
 from playground.tui.widgets.editor import PromptEditor
 from playground.tui.widgets.estimate_bar import EstimateBar
-from playground.tui.widgets.eval_panel import EvalPanel
 from playground.tui.widgets.grid import ResultGrid
 from playground.tui.widgets.model_picker import ModelPicker
-from playground.tui.widgets.run_summary import RunSummary
 
 if TYPE_CHECKING:
     from playground.core.model import CellResult
     from playground.core.plan import RunPlan
     from playground.core.runner import RunHandle
     from playground.tui.app import PlaygroundApp
+    from playground.tui.screens.main.evals import CaseRuns
     from playground.tui.widgets.cell import ResultCell
+    from playground.tui.widgets.eval_panel import EvalPanel
+    from playground.tui.widgets.run_summary import RunSummary
 
 
 class MainScreen(Screen[None]):
@@ -58,7 +58,7 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.runs: RunController[ResultCell] = RunController(lambda: self.app.runner)
-        self.evals = CaseRuns(self)  # test cases: Ctrl+R grades them when there are some
+        self._evals: CaseRuns | None = None
         self._replaced_draft: tuple[Any, ...] | None = None  # what a reopened run replaced
         self._first_start = False  # no remembered selection when the app opened
         self._form: PromptForm | None = None
@@ -69,10 +69,11 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         app = self.app
         self._first_start = app.state.models is None
-        # classes set before the children mount: changing them after restyles the whole tree
-        self.set_class(app.size.width >= 140, "-wide")
-        self.set_class(app.size.height < 30, "-short")
-        self.set_class(beside(app.size.width), "-beside")
+        # classes set before the children mount: changing them after restyles the whole tree;
+        # not restyled now either: the screen is styled with its children when it shows
+        self.set_class(app.size.width >= 140, "-wide", update=False)
+        self.set_class(app.size.height < 30, "-short", update=False)
+        self.set_class(beside(app.size.width), "-beside", update=False)
         no_keys = not any_key(app.settings)
         yield Header(icon="▶")
         yield Static(
@@ -84,9 +85,9 @@ class MainScreen(Screen[None]):
             yield self._form
             with Vertical(id="output"):
                 yield EstimateBar(id="estimate")
-                yield RunSummary(id="run-summary")
+                # the run summary (above the grid) and the eval panel (below) are hidden until
+                # used: they mount then (run_summary, eval_panel), not in the first frame
                 yield ResultGrid(id="results")
-                yield EvalPanel(id="eval-panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -189,6 +190,42 @@ class MainScreen(Screen[None]):
     @property
     def estimate_bar(self) -> EstimateBar:
         return self.query_one(EstimateBar)
+
+    @property
+    def evals(self) -> CaseRuns:
+        """Test cases: Ctrl+R grades them when there are some (made, and its modules
+        imported, at first use: the first frame does without them)."""
+        if self._evals is None:
+            from playground.tui.screens.main.evals import CaseRuns
+
+            self._evals = CaseRuns(self)
+        return self._evals
+
+    @property
+    def run_summary(self) -> RunSummary:
+        """The run's summary line above the grid, mounted at its first use."""
+        from playground.tui.widgets.run_summary import RunSummary
+
+        found = self.query(RunSummary)
+        if found:
+            return found.first()
+        summary = RunSummary(id="run-summary")
+        self.query_one("#output").mount(summary, before=self.grid)
+        return summary
+
+    def eval_panel(self, *, mount: bool = True) -> EvalPanel | None:
+        """The eval's panel below the grid, mounted at its first use (None if not yet and
+        ``mount`` is false)."""
+        from playground.tui.widgets.eval_panel import EvalPanel
+
+        found = self.query(EvalPanel)
+        if found:
+            return found.first()
+        if not mount:
+            return None
+        panel = EvalPanel(id="eval-panel")
+        self.query_one("#output").mount(panel, after=self.grid)
+        return panel
 
     @property
     def viewing_run(self) -> Any:
@@ -364,7 +401,7 @@ class MainScreen(Screen[None]):
             return
         self._leave_past_run()
         self._update_subtitle()
-        self.query_one(RunSummary).show([])  # said again when this run ends
+        self.run_summary.show([])  # said again when this run ends
         cells = await self.grid.build(handle.cells, plan.repeats, markdown=self.app.state.markdown)
         self.runs.adopt(handle, cells, plan)
         await self._consume(handle, cells)
@@ -372,7 +409,7 @@ class MainScreen(Screen[None]):
     def show_summary(self) -> None:
         """The run's summary line: cells ok/failed, total cost, tokens, wall time."""
         if self.is_attached:
-            self.query_one(RunSummary).show(c.result for c in self.grid.cells.values())
+            self.run_summary.show(c.result for c in self.grid.cells.values())
 
     async def _consume(self, handle: RunHandle, cells: dict[int, ResultCell]) -> None:
         grid = self.grid
