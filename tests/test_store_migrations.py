@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback import LoopbackServer, Reply
 
+from playground.core.plan import RunPlan
+from playground.core.runner import Runner
+from playground.core.template import PromptTemplate
 from playground.store import Store, StoreError
 from playground.store.migrations import MIGRATIONS, migrate
 from playground.store.opening import connect
@@ -97,6 +101,41 @@ def test_a_database_at_each_earlier_version_is_upgraded_with_its_data(
     assert store.get_response(1)["rating"] == {"score": 5, "note": "cute", "scale": "stars"}
     plan = store.plan_from_run(store.get_run(1))
     assert plan.render()[0].content == "Tell me about otters" and plan.max_tokens == 64
+    store.close()
+
+
+async def test_raw_responses_are_stored_compressed_and_older_plain_ones_still_read(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    """m009: a raw response recorded now is kept zstd-compressed (a stream is the same frame
+    over and over); one recorded before, plain in ``raw_response``, reads back as it was."""
+    db = tmp_path / "old.db"
+    conn = connect(db)
+    migrate(conn, upto="m008_batch_jobs")
+    conn.execute(
+        "INSERT INTO sessions (id, created_at, source, pid, host) "
+        "VALUES (1, '2026-01-01T00:00:00.000Z', 'cli', 999999999, 'elsewhere')"
+    )
+    conn.execute("INSERT INTO runs (id, session_id, created_at, status) VALUES (1, 1, 'x', 'done')")
+    conn.execute(
+        "INSERT INTO responses (id, run_id, cell_index, status, output, raw_response) "
+        "VALUES (1, 1, 0, 'ok', 'hi', 'HTTP/1.1 200 OK\n\ndata: hi')"
+    )
+    conn.close()
+    store = Store.open(db)
+    assert store.get_response(1)["raw_response"] == "HTTP/1.1 200 OK\n\ndata: hi"
+
+    loopback.default = Reply(text=" ".join(f"word{i}" for i in range(200)), chunks=200)
+    runner = Runner(loopback.settings(), recorder=store)
+    plan = RunPlan(PromptTemplate.from_parts("", "Count."), models=["lo-openai:m"])
+    (result,) = (await runner.run(plan)).results
+    await runner.aclose()
+    assert result.raw_response.startswith("HTTP/1.1 200") and "data: [DONE]" in result.raw_response
+    ((plain, packed),) = store.conn.execute(
+        "SELECT raw_response, raw_response_zst FROM responses WHERE id = ?", (result.id,)
+    ).fetchall()
+    assert plain is None and len(packed) * 10 < len(result.raw_response)
+    assert store.get_response(result.id)["raw_response"] == result.raw_response
     store.close()
 
 
