@@ -149,18 +149,30 @@ class PromptEditor(Vertical):
         )
         self._numbered = 0
         self._turns: list[Turn] = [self._new_turn(role, text) for role, text in turns]
-        # scrolls when the turns do not fit, but takes no focus: Tab goes from turn to turn
-        self._turns_box = Vertical(*self._turns, id="turns", classes="-empty" * (not turns))
+        # scrolls when the turns do not fit, but takes no focus: Tab goes from turn to turn;
+        # mounted with the first turn (a start without turns does without it)
+        self._turns_box: Vertical | None = (
+            Vertical(*self._turns, id="turns") if self._turns else None
+        )
 
     def compose(self) -> ComposeResult:
         yield Label("System", id="system-label")
         yield self._system_area
         yield Label("User  (ctrl+r runs)", id="user-label")
         yield self._user_area
-        yield self._turns_box
+        if self._turns_box is not None:
+            yield self._turns_box
 
     def on_mount(self) -> None:
         self._relabel()
+
+    @property
+    def turns_box(self) -> Vertical:
+        """The turns' box under the user message, mounted when the first turn comes."""
+        if self._turns_box is None:
+            self._turns_box = Vertical(id="turns")
+            self.mount(self._turns_box, after=self._user_area)
+        return self._turns_box
 
     @property
     def system_area(self) -> TemplateArea:
@@ -192,7 +204,7 @@ class PromptEditor(Vertical):
         if not self._turns:
             return 0
         want = sum(1 + min(8, max(1, t.area.wrapped_document.height)) for t in self._turns)
-        squeezed = max(0, want - self._turns_box.size.height)
+        squeezed = max(0, want - self.turns_box.size.height)
         shown = sum(w.outer_size.height for w in self.children if w.display)
         return squeezed + max(0, shown - self.size.height)  # and what overflows the editor
 
@@ -212,7 +224,7 @@ class PromptEditor(Vertical):
                 turn.remove()
             self._turns = [self._new_turn(role, text) for role, text in turns]
             if self._turns:
-                self._turns_box.mount_all(self._turns)
+                self.turns_box.mount_all(self._turns)
             self._turns_changed(quiet=True)
 
     # -- turns ------------------------------------------------------------------------------
@@ -243,9 +255,9 @@ class PromptEditor(Vertical):
         turn = self._new_turn(role, "")
         self._turns.insert(at, turn)
         if at + 1 < len(self._turns):
-            self._turns_box.mount(turn, before=self._turns[at + 1])
+            self.turns_box.mount(turn, before=self._turns[at + 1])
         else:
-            self._turns_box.mount(turn)
+            self.turns_box.mount(turn)
         self._turns_changed()
         self.call_after_refresh(turn.area.focus)
         return turn
@@ -286,7 +298,8 @@ class PromptEditor(Vertical):
     def _relabel(self) -> None:
         for i, turn in enumerate(self._turns):
             turn.set_role(turn.role, i == len(self._turns) - 1)
-        self._turns_box.set_class(not self._turns, "-empty")
+        if self._turns_box is not None:
+            self._turns_box.set_class(not self._turns, "-empty")
 
     def _turns_changed(self, quiet: bool = False) -> None:
         self._relabel()

@@ -84,6 +84,7 @@ class VariablesPanel(Vertical):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.names: list[str] = []
         self.memory: dict[str, str] = dict(values or {})
+        self.add_class("-empty", update=False)  # styled so when it mounts: no restyle then
 
     def compose(self) -> ComposeResult:
         return []
