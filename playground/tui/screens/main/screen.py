@@ -113,15 +113,19 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self.fit_split)
 
     # -- the split between the form and the results -----------------------------------------
-    def fit_split(self) -> None:
+    def fit_split(self, typed: bool = False) -> None:
         """Size the form: the user's split when they set one, else to its content (a short
-        prompt leaves the results the room). Only a change restyles the screen."""
+        prompt leaves the results the room). Only a change restyles the screen. Beside the
+        results the width follows the text when the screen opens, resizes or loads a run, not
+        while typing (``typed``): each new width lays out and re-wraps every cell."""
         form, (width, height) = self._form, self.app.size
         if form is None or not width or not height:
             return
         splits = self.app.state.split
         if self.has_class("-beside"):
             split = splits.get("cols")
+            if typed:
+                return
             lines = (
                 line for area in self.editor.query(TextArea) for line in area.document.lines
             )
@@ -315,7 +319,7 @@ class MainScreen(Screen[None]):
         self._update_subtitle()
 
     def on_prompt_form_estimated(self, event: PromptForm.Estimated) -> None:
-        self.fit_split()  # the variables' rows follow the text after the debounce
+        self.fit_split(typed=True)  # the variables' rows follow the text after the debounce
         self.estimate_bar.show_estimate(event.estimate, self.app.settings.defaults.budget_usd)
 
     def on_prompt_form_problem(self, event: PromptForm.Problem) -> None:
@@ -692,6 +696,7 @@ class MainScreen(Screen[None]):
                 if rating:
                     widget.set_rating(rating["score"], rating.get("note"), rating.get("scale"))
         form.modified = False
+        self.fit_split()  # the run's prompt: the form sized to it
         self._update_subtitle()
         self.show_summary()
         self.set_notice(
