@@ -280,6 +280,21 @@ def bench_stream(rounds: int, chunks: int) -> None:
         async def settled(self) -> None:
             return None
 
+    writer_cpu: list[float] = []  # the store's writer thread, seconds a recorded run
+
+    def writer_ns() -> int | None:
+        """CPU time of the store's writer thread so far (Linux's schedstat: ns on a CPU), not
+        exposed to what the rest of a shared machine does to the whole-process figure."""
+        recording = store._recording
+        thread = recording.writer._thread if recording is not None else None
+        if thread is None or thread.native_id is None:
+            return None
+        try:
+            with open(f"/proc/self/task/{thread.native_id}/schedstat") as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     async def one(recorder: object) -> tuple[float, float, int]:
         plan = RunPlan(
             PromptTemplate.from_parts("", f"Tell me a story, take {next(counter)}"),
@@ -289,6 +304,7 @@ def bench_stream(rounds: int, chunks: int) -> None:
         )
         runner = Runner(settings, recorder=recorder)
         gc.collect()  # the previous round's garbage is not this round's cost
+        thread_ns = writer_ns() if recorder is store else None
         cpu, wall = time.process_time(), time.perf_counter()
         handle = runner.start(plan)
 
@@ -298,6 +314,8 @@ def bench_stream(rounds: int, chunks: int) -> None:
 
         await asyncio.wait_for(drain(), 60)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if thread_ns is not None and (after := writer_ns()) is not None:
+            writer_cpu.append((after - thread_ns) / 1e9)
         await runner.aclose()
         assert all(r.status == "ok" for r in handle.results), [r.error for r in handle.results]
         return cpu, wall, sum(len(r.output) for r in handle.results)
@@ -361,6 +379,12 @@ def bench_stream(rounds: int, chunks: int) -> None:
             100 * (s[0] - w[0]) / w[0] for s, w in zip(with_store, without, strict=True)
         )
         print(f"   median of the rounds' own differences: {paired:+.1f}%")
+        if writer_cpu:
+            thread = statistics.median(writer_cpu)
+            print(
+                f"   the writer thread: {thread * 1000:.1f} ms a run, {100 * thread / a:.1f}% of"
+                " the run without the store"
+            )
         # less exposed to a shared machine: the CPU spent inside the store's own calls
         timed = Store.open(tmp / "timed.db")
         timed.new_session("bench")
