@@ -101,7 +101,8 @@ async def test_a_missing_file_is_said_by_its_field_and_nothing_is_sent(
         panel = screen.form.variables
         await wait_for(pilot, lambda: "cannot read nowhere.txt" in panel.error_of("notes"))
         error = screen.query_one(".var-error")
-        assert error.display and error.region.height == 1  # one line, under the field
+        # one line, under the field (once the screen has laid the line out)
+        await wait_for(pilot, lambda: error.display and error.region.height == 1)
         await wait_for(
             pilot, lambda: "variable notes: cannot read nowhere.txt" in screen.estimate_bar.line
         )
