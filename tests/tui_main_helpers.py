@@ -50,6 +50,8 @@ async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 5.
 
 
 async def type_text(pilot: Any, text: str) -> None:
+    """Type as a user would, once a widget has the focus (a key before that reaches nothing)."""
+    await wait_for(pilot, lambda: pilot.app.focused is not None)
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
 
 
