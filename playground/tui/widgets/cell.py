@@ -17,6 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown, Static, TextArea
 
 from playground.render.figures import cell_label, figures, rating_label
+from playground.tui.widgets.relayout import update_static
 
 if TYPE_CHECKING:
     from playground.core.model import Cell, CellResult
@@ -299,7 +300,7 @@ class ResultCell(Vertical, can_focus=True):
         self.query_one(".cell-error", Static).remove_class("-shown")
         self.query_one(".cell-reasoning", Static).remove_class("-shown")
         self.set_notice("")
-        self.query_one(".cell-figures", Static).update("waiting for the first token…")
+        update_static(self.query_one(".cell-figures", Static), "waiting for the first token…")
         self.answer.placeholder = ""
         self.answer.show("")
         self.answer.anchor(False)
@@ -313,11 +314,11 @@ class ResultCell(Vertical, can_focus=True):
     def set_queued(self, reason: str) -> None:
         """Waiting for a concurrency slot: nothing sent yet, so no clock is running."""
         self._set_status("queued")
-        self.query_one(".cell-figures", Static).update(reason)
+        update_static(self.query_one(".cell-figures", Static), reason)
 
     def set_sending(self) -> None:
         self._set_status("running")
-        self.query_one(".cell-figures", Static).update("waiting for the first token…")
+        update_static(self.query_one(".cell-figures", Static), "waiting for the first token…")
 
     def feed(self, text: str, reasoning: bool = False) -> None:
         """Queue a delta; the grid flushes queued text a few times a second."""
@@ -343,7 +344,7 @@ class ResultCell(Vertical, can_focus=True):
             self._shown.append(text)
             if not self._has_text:
                 self._has_text = True
-                self.query_one(".cell-figures", Static).update("")
+                update_static(self.query_one(".cell-figures", Static), "")
             self.answer.append(text)
             if self.markdown_on:
                 await self.query_one(".cell-md", Markdown).append(text)
@@ -391,11 +392,12 @@ class ResultCell(Vertical, can_focus=True):
         self.set_notice(notice)
         error = self.query_one(".cell-error", Static)
         if result.error and result.status != "ok":
-            error.update(f"✗ {result.error}" if result.status == "error" else f"■ {result.error}")
+            mark = "✗" if result.status == "error" else "■"
+            update_static(error, f"{mark} {result.error}")  # the next case's error: a repaint
             error.add_class("-shown")
         else:
             error.remove_class("-shown")
-        self._update_figures()
+        self._update_figures(shrink=not notice)  # an eval's case: the line never shrinks
 
     @property
     def waiting_in_batch(self) -> bool:
@@ -405,7 +407,7 @@ class ResultCell(Vertical, can_focus=True):
             and bool(self.result.batch_id)
         )
 
-    def _update_figures(self) -> None:
+    def _update_figures(self, *, shrink: bool = True) -> None:
         if self.result is None:
             return
         if self.waiting_in_batch:
@@ -416,8 +418,8 @@ class ResultCell(Vertical, can_focus=True):
         if self.rating:
             line += f" · rated {self.rating}"
         figures = self.query_one(".cell-figures", Static)
-        if str(figures.content) != line:  # a Static's update lays out the whole screen
-            figures.update(line)
+        if str(figures.content) != line:
+            update_static(figures, line, shrink=shrink)  # a layout only if it folds anew
 
     async def show_result(
         self,

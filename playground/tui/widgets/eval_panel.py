@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widgets import Static
 
+from playground.tui.widgets.relayout import update_static
+
 if TYPE_CHECKING:
     from playground.core.evals.engine import CaseResult
 
@@ -115,7 +117,7 @@ class EvalPanel(Static):
         if self.case:
             out.append("\n")
             out.append_text(self.case)
-        self.update(out)
+        update_static(self, out)  # a new count or case of the same height: a repaint
 
     @property
     def plain(self) -> str:

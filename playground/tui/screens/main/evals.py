@@ -146,6 +146,8 @@ class CaseRuns:
         self._shown.clear()
         for widget in self.widgets.values():
             widget.set_queued(f"cases 0/{total}")
+            widget.set_notice(f"case 1/{total} …")  # the case line's room, before the first
+            # verdict: each cell's first one then changes no cell's height (no layout)
         self.panel.show_case(_text(""))
         self._refresh_summary()
         store = await asyncio.to_thread(lambda: app.store)
