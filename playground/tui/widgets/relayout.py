@@ -20,9 +20,10 @@ def update_static(static: Static, content: VisualType, *, shrink: bool = True) -
     if not width:  # hidden or not laid out yet: the layout that shows it measures it
         static.update(content)
         return
-    before = static.visual.get_height(static.styles, width)
+    # Textual's Widget passes its RenderStyles here too (typed RulesMap, read the same way)
+    before = static.visual.get_height(static.styles, width)  # type: ignore[arg-type]
     static.update(content, layout=False)
-    after = static.visual.get_height(static.styles, width)
+    after = static.visual.get_height(static.styles, width)  # type: ignore[arg-type]
     room = max(before, static.content_size.height)  # what it shows now (grown, not shrunk)
     if after > room or (shrink and after < before):
         static.refresh(layout=True)
