@@ -128,11 +128,16 @@ def child_startup(kind: str, out: Path) -> None:
     app.run()
 
 
+PER_LINE = 20  # typed Qs on one line before it is cleared (fits the narrowest editor)
+
+
 async def measure_echo(app, area, seconds: float) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
     """Type "Q" every 100 ms; the echo is the first write to the terminal holding all the Qs.
 
     (The prompt and the streamed text hold no Q, and the editor repaints its whole line, so
-    n Qs in a row in the output means the n-th key is on screen.)
+    n Qs in a row in the output means the n-th key is on screen.) The Qs go on a line of their
+    own, cleared every ``PER_LINE`` keys (outside the timing), so they never wrap: an editor
+    narrower than the run's Qs (the form beside the results) would split the needle.
     """
     import asyncio
 
@@ -149,10 +154,20 @@ async def measure_echo(app, area, seconds: float) -> tuple[list[float], list[flo
     driver.write = write
     latencies: list[float] = []
     processing: list[float] = []
-    typed = area.text.count("Q")
+
+    async def fresh_line() -> None:
+        area.load_text(area.text.replace("Q", "").rstrip("\n") + "\n")
+        area.move_cursor(area.document.end)
+        await asyncio.sleep(0.15)  # the cleared line drawn before the next key
+
+    typed = 0
+    await fresh_line()
     end = time.perf_counter() + seconds
     try:
         while time.perf_counter() < end:
+            if typed == PER_LINE:
+                typed = 0
+                await fresh_line()
             typed += 1
             needle = "Q" * typed
             writes.clear()
