@@ -60,9 +60,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from .config import TomlSettings
 
 KEY_ENV = {
     "lb-openai": "LB_OPENAI_KEY",
@@ -104,7 +105,7 @@ def _now_iso(ts: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts or time.time()))
 
 
-class BatchServer:
+class BatchServer(TomlSettings):
     """The server: start()/stop() or a context manager. Records are thread-safe enough for
     tests (appends under a lock)."""
 
@@ -193,22 +194,6 @@ class BatchServer:
             ]
         lines += ["[defaults]", f"max_retries = {max_retries}", "temperatures = [0.0]", ""]
         return "\n".join(lines) + extra
-
-    def write_config(self, path: str | Path, **opts: Any) -> Path:
-        target = Path(path)
-        if target.is_dir():
-            target = target / "playground.toml"
-        target.write_text(self.config_toml(**opts), encoding="utf-8")
-        return target
-
-    def settings(self, **opts: Any) -> Any:
-        import tempfile
-
-        from playground.config import load_settings
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = self.write_config(Path(tmp) / "playground.toml", **opts)
-            return load_settings(path, cwd=Path(tmp))
 
     # -- scripting ----------------------------------------------------------------------------
     def finish(self, job_id: str) -> None:

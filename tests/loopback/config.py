@@ -20,7 +20,31 @@ KINDS = {
 }
 
 
-class ConfigHelpers:
+class TomlSettings:
+    """A server's ``config_toml`` as a playground.toml on disk, or as loaded Settings."""
+
+    def config_toml(self, **opts: Any) -> str:
+        raise NotImplementedError
+
+    def write_config(self, path: str | Path, **opts: Any) -> Path:
+        target = Path(path)
+        if target.is_dir():
+            target = target / "playground.toml"
+        target.write_text(self.config_toml(**opts), encoding="utf-8")
+        return target
+
+    def settings(self, **opts: Any) -> Any:
+        """playground Settings with the server's providers (plus the built-ins)."""
+        import tempfile
+
+        from playground.config import load_settings
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = self.write_config(Path(tmp) / "playground.toml", **opts)
+            return load_settings(path, cwd=Path(tmp))
+
+
+class ConfigHelpers(TomlSettings):
     """The config side of LoopbackServer: needs only ``host`` and ``port``."""
 
     host: str
@@ -83,20 +107,3 @@ class ConfigHelpers:
             lines.append("[defaults]")
             lines += [f"{k} = {json.dumps(v)}" for k, v in set_.items()]
         return "\n".join(lines) + "\n" + extra
-
-    def write_config(self, path: str | Path, **opts: Any) -> Path:
-        target = Path(path)
-        if target.is_dir():
-            target = target / "playground.toml"
-        target.write_text(self.config_toml(**opts), encoding="utf-8")
-        return target
-
-    def settings(self, **opts: Any) -> Any:
-        """playground Settings with the four loopback providers (plus the built-ins)."""
-        import tempfile
-
-        from playground.config import load_settings
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = self.write_config(Path(tmp) / "playground.toml", **opts)
-            return load_settings(path, cwd=Path(tmp))
