@@ -118,7 +118,8 @@ def main() -> int:
     big = 3_000 if args.quick else args.cells
     small = 1_000
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "loopback" / "batch.py")],
+        [sys.executable, "-m", "loopback.batch"],  # a module: it imports its package's config
+        cwd=ROOT / "tests",
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
