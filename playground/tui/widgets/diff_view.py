@@ -16,31 +16,39 @@ _CLASS = {"insert": "diff--insert", "delete": "diff--delete", "equal": "diff--eq
 _MARK = {"insert": "+ ", "delete": "- ", "equal": "  "}
 
 
-class DiffView(Widget):
-    """Word mode interleaves both sides inline; line mode lists lines with +/- marks."""
+class DiffColours(Widget):
+    """What the diff views share: inserted text green, deleted red (the theme's success and
+    error), said once here; each view adds its own marks on top."""
 
     DEFAULT_CSS = """
-    DiffView {
+    DiffColours {
         height: auto;
         padding: 0 1;
     }
-    DiffView > .diff--insert {
+    DiffColours > .diff--insert {
         color: $text-success;
         background: $success 20%;
     }
-    DiffView > .diff--delete {
+    DiffColours > .diff--delete {
         color: $text-error;
         background: $error 20%;
-        text-style: strike;
     }
-    DiffView > .diff--equal {
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"diff--insert", "diff--delete", "diff--equal"}
+
+
+class DiffView(DiffColours):
+    """Word mode interleaves both sides inline; line mode lists lines with +/- marks."""
+
+    DEFAULT_CSS = """
+    DiffView > .diff--delete {
+        text-style: strike;
     }
     DiffView.-line > .diff--delete {
         text-style: none;
     }
     """
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"diff--insert", "diff--delete", "diff--equal"}
 
     mode: reactive[Mode] = reactive("word", layout=True)
 
@@ -120,26 +128,12 @@ class DiffView(Widget):
         return Content("\n").join(lines)
 
 
-class SideBySideView(Widget):
+class SideBySideView(DiffColours):
     """Both answers in two columns, line against line (difflib's alignment); what the left
     lost is marked red on the left, what the right gained green on the right. Long lines fold
     within their column, so every character of both answers is on screen somewhere."""
 
     DEFAULT_CSS = """
-    SideBySideView {
-        height: auto;
-        padding: 0 1;
-    }
-    SideBySideView > .diff--insert {
-        color: $text-success;
-        background: $success 20%;
-    }
-    SideBySideView > .diff--delete {
-        color: $text-error;
-        background: $error 20%;
-    }
-    SideBySideView > .diff--equal {
-    }
     SideBySideView > .diff--filler {
         color: $text-disabled;
         background: $panel 40%;
@@ -149,13 +143,7 @@ class SideBySideView(Widget):
     }
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "diff--insert",
-        "diff--delete",
-        "diff--equal",
-        "diff--filler",
-        "diff--rule",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"diff--filler", "diff--rule"}
     RULE = " │ "
 
     def __init__(self, left: str, right: str, *, words: bool = True, id: str | None = None) -> None:
@@ -234,35 +222,16 @@ def _marked(spans: list[Span], styles: dict[str, Any]) -> list[tuple[str, Any]]:
     return parts
 
 
-class UnifiedDiffView(Widget):
+class UnifiedDiffView(DiffColours):
     """A unified diff (``+``/``-`` lines), coloured like DiffView; for file-to-file previews."""
 
     DEFAULT_CSS = """
-    UnifiedDiffView {
-        height: auto;
-        padding: 0 1;
-    }
-    UnifiedDiffView > .diff--insert {
-        color: $text-success;
-        background: $success 20%;
-    }
-    UnifiedDiffView > .diff--delete {
-        color: $text-error;
-        background: $error 20%;
-    }
-    UnifiedDiffView > .diff--equal {
-    }
     UnifiedDiffView > .diff--hunk {
         color: $text-muted;
     }
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "diff--insert",
-        "diff--delete",
-        "diff--equal",
-        "diff--hunk",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"diff--hunk"}
 
     def __init__(
         self, text: str = "", *, id: str | None = None, classes: str | None = None
