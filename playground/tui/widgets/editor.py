@@ -11,14 +11,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
-from textual.widgets import Label, TextArea
+from textual.widgets import Label
+
+from playground.tui.widgets.prose_area import ProseArea
 
 _VAR = re.compile(r"\{\{[^}]*\}\}")
 _HEADING = re.compile(r"^#{1,6} ")
 
 
-class TemplateArea(TextArea):
-    """A TextArea that marks ``{{variables}}`` and Markdown headings with a regex.
+class TemplateArea(ProseArea):
+    """A ProseArea that marks ``{{variables}}`` and Markdown headings with a regex.
 
     No tree-sitter needed: prompts are short, so one pass over the text per edit is cheap.
     """
@@ -34,17 +36,6 @@ class TemplateArea(TextArea):
         &:focus { border: none; border-left: outer $primary; background-tint: $primary 6%; }
     }
     """
-
-    def __init__(self, text: str = "", *, id: str | None = None, placeholder: str = "") -> None:
-        super().__init__(
-            text,
-            id=id,
-            soft_wrap=True,
-            tab_behavior="focus",
-            show_line_numbers=False,
-            placeholder=placeholder,
-            highlight_cursor_line=False,
-        )
 
     def _build_highlight_map(self) -> None:
         self._line_cache.clear()
@@ -215,10 +206,8 @@ class PromptEditor(Vertical):
     def set_texts(self, system: str, user: str, turns: Sequence[tuple[str, str]] = ()) -> None:
         """Replace the messages (loading a file or a past run); system and user as one edit
         each, so Ctrl+Z brings back what was there; the cursor goes to the end of the text."""
-        for area, text in ((self.system_area, system), (self.user_area, user)):
-            if area.text != text:
-                area.replace(text, (0, 0), area.document.end)
-            area.move_cursor(area.document.end)
+        self.system_area.set_text(system)
+        self.user_area.set_text(user)
         if list(turns) != self.turns:
             for turn in self._turns:
                 turn.remove()

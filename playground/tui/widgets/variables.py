@@ -16,6 +16,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Label, Static, TextArea
 
+from playground.tui.widgets.prose_area import ProseArea
+
 
 def _widget_id(name: str) -> str:
     return "var-" + re.sub(r"[^A-Za-z0-9_-]", "_", name)
@@ -25,7 +27,7 @@ class VariableError(ValueError):
     """A variable's value cannot be used (its file cannot be read); one line."""
 
 
-class VarField(TextArea):
+class VarField(ProseArea):
     """A variable's value: one line until it has more, then as many as it holds (up to a
     few; it scrolls beyond). ``value`` reads and writes the text, as an Input's does."""
 
@@ -38,17 +40,7 @@ class VarField(TextArea):
     """
 
     def __init__(self, text: str, *, name: str, id: str, placeholder: str) -> None:
-        super().__init__(
-            text,
-            name=name,
-            id=id,
-            soft_wrap=True,
-            tab_behavior="focus",
-            show_line_numbers=False,
-            placeholder=placeholder,
-            highlight_cursor_line=False,
-            compact=True,
-        )
+        super().__init__(text, name=name, id=id, placeholder=placeholder, compact=True)
 
     @property
     def value(self) -> str:
@@ -56,9 +48,7 @@ class VarField(TextArea):
 
     @value.setter
     def value(self, text: str) -> None:
-        if text != self.text:
-            self.replace(text, (0, 0), self.document.end)
-        self.move_cursor(self.document.end)
+        self.set_text(text)
 
 
 class VariablesPanel(Vertical):
