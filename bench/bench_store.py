@@ -8,13 +8,17 @@ Prints:
    < 1.5×); median of 15, interleaved.
 3. CPU of streaming 24 cells at full speed (4 models × 2 temperatures × 3 samples, each
    ``--chunks`` pieces) from a loopback server in its own process, with the store as recorder
-   vs without (target < 5% more); median of ``--rounds``, in a shuffled order each round.
-   Also the median of each round's own with/without difference, and the CPU spent inside
-   the store's calls (timed directly, so less exposed to other load on the machine).
+   vs without (target < 5% more). Each round runs without and with the store back to back
+   (which goes first alternates, a null recorder before or after the pair); the figure is the
+   median over ``--rounds`` (25; 9 with ``--quick``) of each round's own with ÷ without of the
+   whole process's CPU time (every thread), printed with its quartiles, so a change of load
+   between rounds cancels out. Also printed: the ratio of the medians, where the difference is
+   (the event loop's thread, the writer thread, other threads), and the CPU spent inside the
+   store's calls (timed directly, less exposed to other load on the machine).
 
 The 100k database is built once (about a minute) and kept in the temp folder. Usage:
 
-    python bench/bench_store.py [--responses 100000] [--rounds 7] [--chunks 400] [--only 1,2,3]
+    python bench/bench_store.py [--responses 100000] [--rounds 25] [--chunks 400] [--only 1,2,3]
     python bench/bench_store.py --only 3 --profile   # part 3's recorded runs under cProfile
 
 ``--profile`` times part 3's runs with the store under cProfile, on the event loop's thread and
@@ -36,7 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -295,7 +299,14 @@ def bench_stream(rounds: int, chunks: int) -> None:
         except (OSError, ValueError, IndexError):
             return None
 
-    async def one(recorder: object) -> tuple[float, float, int]:
+    class Run(NamedTuple):
+        cpu: float  # the whole process (every thread), seconds
+        loop: float  # the event loop's thread alone
+        writer: float  # the store's writer thread (0 without the store)
+        wall: float
+        chars: int
+
+    async def one(recorder: object) -> Run:
         plan = RunPlan(
             PromptTemplate.from_parts("", f"Tell me a story, take {next(counter)}"),
             models=models,
@@ -305,7 +316,7 @@ def bench_stream(rounds: int, chunks: int) -> None:
         runner = Runner(settings, recorder=recorder)
         gc.collect()  # the previous round's garbage is not this round's cost
         thread_ns = writer_ns() if recorder is store else None
-        cpu, wall = time.process_time(), time.perf_counter()
+        cpu, loop, wall = time.process_time(), time.thread_time(), time.perf_counter()
         handle = runner.start(plan)
 
         async def drain() -> None:
@@ -313,12 +324,15 @@ def bench_stream(rounds: int, chunks: int) -> None:
                 pass
 
         await asyncio.wait_for(drain(), 60)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        cpu, loop = time.process_time() - cpu, time.thread_time() - loop
+        wall = time.perf_counter() - wall
+        thread = 0.0
         if thread_ns is not None and (after := writer_ns()) is not None:
-            writer_cpu.append((after - thread_ns) / 1e9)
+            thread = (after - thread_ns) / 1e9
+            writer_cpu.append(thread)
         await runner.aclose()
         assert all(r.status == "ok" for r in handle.results), [r.error for r in handle.results]
-        return cpu, wall, sum(len(r.output) for r in handle.results)
+        return Run(cpu, loop, thread, wall, sum(len(r.output) for r in handle.results))
 
     def instrument(target: Store) -> list[float]:
         """Sum the CPU of the store's own calls (outermost only; timer flushes included)."""
@@ -344,54 +358,63 @@ def bench_stream(rounds: int, chunks: int) -> None:
         return spent
 
     async def main() -> None:
-        await one(None)
-        await one(store)  # warm-up: imports, first connections, token tables
         null = NullRecorder()
-        with_store: list[tuple[float, float, int]] = []
-        without: list[tuple[float, float, int]] = []
-        with_null: list[tuple[float, float, int]] = []
-        order = [(None, without), (store, with_store), (null, with_null)]
-        rng = random.Random(3)
-        for _ in range(rounds):
-            rng.shuffle(order)  # no variant always runs first or after another
+        for recorder in (None, store, null):  # warm-up: imports, first connections, token tables
+            await one(recorder)
+        with_store: list[Run] = []
+        without: list[Run] = []
+        with_null: list[Run] = []
+        for i in range(rounds):
+            # with and without back to back, in turn first (ABAB…: neither always runs first,
+            # nor always after the null recorder); the pair shares the moment's load
+            order = [(null, with_null), (None, without), (store, with_store)]
+            if i % 2:
+                order.reverse()
             for recorder, results in order:
                 results.append(await one(recorder))
-        a = statistics.median(c for c, _, _ in without)
-        b = statistics.median(c for c, _, _ in with_store)
-        n = statistics.median(c for c, _, _ in with_null)
-        wa = statistics.median(w for _, w, _ in without)
-        wb = statistics.median(w for _, w, _ in with_store)
-        chars = without[0][2]
-        print(f"\n3. streaming 24 cells × {chunks} chunks ({chars:,} chars), median of {rounds}")
-        print(f"   without store     CPU {a * 1000:7.1f} ms   wall {wa * 1000:7.1f} ms")
+        med = statistics.median
+        # the figure: the median of each round's own ratio (CPU of the whole process, every
+        # thread), each pair measured back to back, so a change of load between rounds cancels
+        ratios = sorted(s.cpu / w.cpu for s, w in zip(with_store, without, strict=True))
+        ratio = med(ratios)
+        q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratio] * 3
+        a, b, n = (med(r.cpu for r in runs) for runs in (without, with_store, with_null))
+        wa, wb = med(r.wall for r in without), med(r.wall for r in with_store)
+        chars = without[0].chars
+        print(f"\n3. streaming 24 cells × {chunks} chunks ({chars:,} chars), {rounds} rounds")
+        print(f"   without store     CPU {a * 1000:7.1f} ms   wall {wa * 1000:7.1f} ms  (medians)")
         print(f"   with store        CPU {b * 1000:7.1f} ms   wall {wb * 1000:7.1f} ms")
         print(f"   null recorder     CPU {n * 1000:7.1f} ms   (the runner's dispatch alone)")
-        print(f"   recording costs {100 * (b - a) / a:+.1f}% CPU (target < 5%)")
+        print(
+            f"   recording costs {100 * (ratio - 1):+.1f}% CPU (target < 5%): the median of the"
+            f" rounds' own with ÷ without; quartiles {100 * (q1 - 1):+.1f}%, {100 * (q3 - 1):+.1f}%"
+        )
         report(
             f"store: recording 24 cells × {chunks} chunks, CPU ÷ without",
             "< 1.05×",
-            f"{100 * (b - a) / a:+.1f}%",
-            b / a < 1.05,
-            b / a,
+            f"{100 * (ratio - 1):+.1f}%",
+            ratio < 1.05,
+            ratio,
         )
-        # the machine may be shared: each round's own pair (same moment, same load) is fairer
-        paired = statistics.median(
-            100 * (s[0] - w[0]) / w[0] for s, w in zip(with_store, without, strict=True)
+        print(f"   ratio of the medians: {100 * (b - a) / a:+.1f}%")
+        # where the difference is: the loop's thread, the writer's thread, the rest (executor)
+        loop = med(s.loop - w.loop for s, w in zip(with_store, without, strict=True))
+        rest = med(
+            (s.cpu - s.loop - s.writer) - (w.cpu - w.loop)
+            for s, w in zip(with_store, without, strict=True)
         )
-        print(f"   median of the rounds' own differences: {paired:+.1f}%")
-        if writer_cpu:
-            thread = statistics.median(writer_cpu)
-            print(
-                f"   the writer thread: {thread * 1000:.1f} ms a run, {100 * thread / a:.1f}% of"
-                " the run without the store"
-            )
+        print(
+            f"   with − without, medians of the rounds' pairs: the event loop's thread"
+            f" {loop * 1000:+.1f} ms, the writer thread {med(writer_cpu) * 1000:.1f} ms,"
+            f" other threads {rest * 1000:+.1f} ms"
+        )
         # less exposed to a shared machine: the CPU spent inside the store's own calls
         timed = Store.open(tmp / "timed.db")
         timed.new_session("bench")
         spent = instrument(timed)
         await one(timed)  # warm-up
         totals = []
-        for _ in range(rounds):
+        for _ in range(min(rounds, 9)):
             spent[0] = 0.0
             await one(timed)
             totals.append(spent[0])
@@ -401,7 +424,7 @@ def bench_stream(rounds: int, chunks: int) -> None:
             f"   inside the store's calls: {own * 1000:.1f} ms a run, {100 * own / a:.1f}% of"
             " the run without it"
         )
-        lo_a, lo_b = min(c for c, _, _ in without), min(c for c, _, _ in with_store)
+        lo_a, lo_b = min(r.cpu for r in without), min(r.cpu for r in with_store)
         print(
             f"   fastest rounds: {lo_a * 1000:.1f} vs {lo_b * 1000:.1f} ms: {100 * (lo_b - lo_a) / lo_a:+.1f}%"
         )
@@ -416,14 +439,14 @@ def bench_stream(rounds: int, chunks: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--chunks", type=int, default=400)
     parser.add_argument("--only", default="1,2,3")
-    parser.add_argument("--quick", action="store_true", help="20k responses, 5 and 3 rounds")
+    parser.add_argument("--quick", action="store_true", help="20k responses, 5 and 9 rounds")
     parser.add_argument("--profile", action="store_true", help="part 3 under cProfile instead")
     args = parser.parse_args()
     if args.quick:
-        args.responses, args.rounds = 20_000, 3
+        args.responses, args.rounds = 20_000, 9
     only = set(args.only.split(","))
     db = Path(tempfile.gettempdir()) / f"playground-bench-store-{args.responses}.db"
     if only & {"1", "2"}:
