@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, MutableSequence
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -73,6 +73,9 @@ if TYPE_CHECKING:
     from playground.core.batch.submit import BatchSink
 
 
+WARM_INLINE_CHARS = 20_000  # a prompt this short is counted on the loop once tables are loaded
+
+
 class Runner:
     """Runs plans. One instance per app: it owns the HTTP client and the concurrency limits."""
 
@@ -97,6 +100,17 @@ class Runner:
         self._requests_sent: dict[str, int] = {}
         self._requests_open: dict[str, int] = {}
         self._paces: dict[str, ProviderPace] = {}
+        self._warm_models: set[str] = set()  # token tables and prices loaded (RunHandle._warmed)
+        self._secrets: tuple[tuple[str | None, ...], list[str]] | None = None
+
+    def secrets(self) -> list[str]:
+        """Keys a server may quote back in an error (``secret_values`` with the providers' key
+        variables), read from the environment once per set of providers, not once per run: an
+        eval starts a run per case, and reading the environment costs ~0.1 ms."""
+        names = tuple(cfg.api_key_env for cfg in self.settings.providers.values())
+        if self._secrets is None or self._secrets[0] != names:
+            self._secrets = (names, secret_values(names))
+        return self._secrets[1]
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -189,7 +203,7 @@ class RunHandle:
         self.usage = RunUsage(runner.settings, messages)
         self.store_error: str | None = None  # set when the recorder failed; the run goes on
         # keys a server may quote back in an error ("Incorrect API key provided: sk-…")
-        self._secrets = secret_values(cfg.api_key_env for cfg in runner.settings.providers.values())
+        self._secrets = runner.secrets()
         recorder = runner.recorder
         ids: list[Any] = list(range(1, len(self.cells) + 1))
         if recorder is not None:
@@ -198,7 +212,7 @@ class RunHandle:
             result.id = rid
         self._emit(RunStarted(self.run_id, self.session_id, tuple(self.cells)))
         loop = asyncio.get_running_loop()
-        self._warm: asyncio.Future[None] | None = None
+        self._warm: asyncio.Future[None] | Literal[False] | None = None  # False: nothing to wait
         # Cell tasks exist from the start, so cancel() right after start() reaches them all.
         for cell in self.cells:
             self._tasks[cell.index] = loop.create_task(self._run_cell(cell))
@@ -290,13 +304,26 @@ class RunHandle:
     async def _warmed(self) -> None:
         """Token counts and prices load big tables on first use (about a second, and parts
         of it hold the GIL): done once, in a thread, before the first request goes out, so
-        it never stalls a stream being timed. Later runs find them loaded."""
+        it never stalls a stream being timed. Later runs find them loaded, and one with a short
+        prompt skips the thread (an eval runs one per case)."""
         if self._warm is None:
-            models = [m for c in self.cells for m in (c.model, *self._fallbacks(c.model))]
-            self._warm = asyncio.get_running_loop().run_in_executor(
-                None, self.usage.warm_up, list(dict.fromkeys(models))
+            models = list(
+                dict.fromkeys(m for c in self.cells for m in (c.model, *self._fallbacks(c.model)))
             )
-        await asyncio.shield(self._warm)
+            loaded = self.runner._warm_models
+            if loaded.issuperset(models) and self.usage.chars() <= WARM_INLINE_CHARS:
+                # loaded by an earlier run, and a short prompt: counted when the cell ends,
+                # here on the loop, in less time than the hop to a thread (an eval's cases)
+                self._warm = False
+                return
+
+            def warm_up() -> None:
+                self.usage.warm_up(models)
+                loaded.update(models)
+
+            self._warm = asyncio.get_running_loop().run_in_executor(None, warm_up)
+        if self._warm is not False:
+            await asyncio.shield(self._warm)
 
     async def _run_cell(self, cell: Cell) -> None:
         result = self.results[cell.index]

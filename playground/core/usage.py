@@ -22,6 +22,10 @@ class RunUsage:
         self.messages = list(messages)
         self._estimates: dict[str, int] = {}
 
+    def chars(self) -> int:
+        """The prompt's length in characters (what counting it costs)."""
+        return sum(len(m.content) for m in self.messages)
+
     def input_estimate(self, model_id: str) -> int:
         """Our count of the prompt for this model; the same for every cell of a run."""
         count = self._estimates.get(model_id)
