@@ -7,10 +7,11 @@ never times, never prices: the runner does that, the same way for every wire pro
 from __future__ import annotations
 
 import email.utils
+import functools
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import httpx
@@ -35,9 +36,9 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
 
     def params(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("messages")
-        d.pop("model")
+        """The sampling parameters, all of them, in field order (``stop`` as a list). Read
+        field by field: ``asdict`` would deep-copy the messages only to drop them."""
+        d = {name: getattr(self, name) for name in _PARAM_FIELDS}
         d["stop"] = list(self.stop)
         return d
 
@@ -51,6 +52,9 @@ class ChatRequest:
                 continue
             out[wire] = list(value) if name == "stop" else value
         return out
+
+
+_PARAM_FIELDS = tuple(f.name for f in fields(ChatRequest) if f.name not in ("model", "messages"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +288,13 @@ def one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(url: str) -> httpx.URL:
+    """An endpoint parsed once, not once per request (httpx copies a URL it is given, cheaply,
+    where it parses a string: IDNA, quoting, an IP check)."""
+    return httpx.URL(url)
+
+
 async def post_stream(
     client: httpx.AsyncClient,
     url: str,
@@ -293,7 +304,7 @@ async def post_stream(
 ) -> AsyncIterator[bytes]:
     """POST and yield raw body bytes; an HTTP error status becomes a ProviderError.
     ``raw`` receives the status line and headers (str), then every body chunk (bytes)."""
-    async with client.stream("POST", url, json=body, headers=headers) as response:
+    async with client.stream("POST", _parsed(url), json=body, headers=headers) as response:
         if raw is not None:
             raw.append(status_and_headers(response))
         if response.status_code >= 400:
