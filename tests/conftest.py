@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from loopback import LoopbackServer
 from loopback.batch import BatchServer
+from tui_main_helpers import isolate
 
 from playground.core.template import PromptTemplate
 from playground.library import promote
@@ -40,6 +41,15 @@ def _user_dirs_in_tmp(
     home = tmp_path_factory.mktemp("xdg")
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(home / var.lower()))
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No real key, no real Ollama, cwd and session database inside tmp_path: what the app
+    would otherwise find on this machine stays out. The TUI test files use it for every test
+    (``pytestmark = pytest.mark.usefixtures("isolated")``); not autouse, since other tests
+    check the default database and config places."""
+    isolate(monkeypatch, tmp_path)
 
 
 @pytest.fixture

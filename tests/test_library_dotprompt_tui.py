@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_main_helpers import all_done, cells_of, isolate, open_store, wait_for
+from tui_main_helpers import all_done, cells_of, open_store, wait_for
 
 from playground.library.reference import render_reference
 from playground.tui.app import make_app
@@ -17,9 +17,7 @@ TEXT = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 @pytest.mark.parametrize("formal", [True, False])

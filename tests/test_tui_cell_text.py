@@ -8,24 +8,14 @@ from typing import Any
 import pytest
 from loopback import LoopbackServer, Reply
 from textual.geometry import Region
-from tui_main_helpers import (
-    all_done,
-    cells_of,
-    isolate,
-    loopback_settings,
-    open_store,
-    type_text,
-    wait_for,
-)
+from tui_main_helpers import all_done, cells_of, loopback_settings, open_store, type_text, wait_for
 
 from playground.tui.app import make_app
 
 EXACT = "<answer>42</answer>\n*stars* __init__.py\nline2\nline3"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def drawn(widget: Any) -> list[str]:

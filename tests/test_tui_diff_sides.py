@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from test_tui_screens import Host, result
 from textual.color import Color
-from tui_main_helpers import all_done, isolate, type_text, wait_for
+from tui_main_helpers import all_done, type_text, wait_for
 
 from playground.core.diff import side_by_side
 
@@ -112,12 +112,7 @@ async def test_long_lines_fold_so_every_character_of_both_answers_is_shown() -> 
         await wait_for(pilot, lambda: body.scroll_y == body.max_scroll_y > 0)
 
 
-@pytest.fixture
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
-
-
-@pytest.mark.usefixtures("_isolated")
+@pytest.mark.usefixtures("isolated")
 async def test_side_by_side_is_remembered_across_restarts(tmp_path: Path) -> None:
     from playground.config import load_settings
     from playground.tui.app import make_app

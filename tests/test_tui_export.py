@@ -8,22 +8,12 @@ from typing import Any
 
 import pytest
 from loopback import LoopbackServer, Reply
-from tui_main_helpers import (
-    all_done,
-    isolate,
-    loopback_settings,
-    open_store,
-    type_text,
-    wait_for,
-)
+from tui_main_helpers import all_done, loopback_settings, open_store, type_text, wait_for
 
 from playground.store.export import export_text
 from playground.tui.app import make_app
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 async def _export(pilot: Any, app: Any, command: str, answer: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_main_helpers import all_done, cells_of, isolate, open_store, wait_for
+from tui_main_helpers import all_done, cells_of, open_store, wait_for
 
 from playground.core.template import Message
 from playground.library.reference import render_reference
@@ -18,9 +18,7 @@ TEXT = '---\nmodel: echo\nconfig:\n  temperature: 0\n---\n{{role "system"}}Be br
 PAST = [Message("user", "What is an otter?\nA real one."), Message("assistant", "A mammal.")]
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def _app(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]

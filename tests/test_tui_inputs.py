@@ -10,22 +10,11 @@ from typing import Any
 import pytest
 from loopback import LoopbackServer
 from textual import events
-from tui_main_helpers import (
-    all_done,
-    cells_of,
-    isolate,
-    loopback_settings,
-    open_store,
-    type_text,
-    wait_for,
-)
+from tui_main_helpers import all_done, cells_of, loopback_settings, open_store, type_text, wait_for
 
 from playground.tui.app import make_app
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def chat_bodies(srv: LoopbackServer) -> list[dict[str, Any]]:

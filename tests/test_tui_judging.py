@@ -10,14 +10,11 @@ import pytest
 from judging_helpers import wait_graded, write_workspace
 from loopback import LoopbackServer, Reply
 from textual.widgets import Static
-from tui_main_helpers import cells_of, isolate, open_store, wait_for
+from tui_main_helpers import cells_of, open_store, wait_for
 
 from playground.tui.app import make_app
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def notice_of(cell) -> str:

@@ -8,14 +8,11 @@ from pathlib import Path
 import pytest
 from judging_helpers import answer_by_topic, topic_of, wait_graded, write_workspace
 from loopback import LoopbackServer, RecordedRequest, Reply
-from tui_main_helpers import cells_of, isolate, open_store, wait_for
+from tui_main_helpers import cells_of, open_store, wait_for
 
 from playground.tui.app import make_app
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 async def test_v_compares_with_the_previous_eval_of_the_prompt(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from judging_helpers import TESTS, wait_graded, write_workspace
 from loopback import LoopbackServer
-from tui_main_helpers import cells_of, isolate, open_store, wait_for
+from tui_main_helpers import cells_of, open_store, wait_for
 
 from playground.core.evals.assertions import Context, grade
 from playground.core.evals.cases import load_suite, parse_assertion
@@ -21,10 +21,7 @@ from playground.core.evals.pin import (
 )
 from playground.tui.app import make_app
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 LONG = "Bats are mammals that fly at night and eat insects, mostly moths."

@@ -10,22 +10,11 @@ from pathlib import Path
 import pytest
 from judging_helpers import answer_by_topic, wait_graded, write_workspace
 from loopback import LoopbackServer, RecordedRequest, Reply
-from tui_main_helpers import (
-    all_done,
-    cells_of,
-    isolate,
-    loopback_settings,
-    open_store,
-    type_text,
-    wait_for,
-)
+from tui_main_helpers import all_done, cells_of, loopback_settings, open_store, type_text, wait_for
 
 from playground.tui.app import make_app
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 async def test_a_groups_the_slot_and_shows_the_odd_one_out(

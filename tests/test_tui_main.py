@@ -11,7 +11,6 @@ from textual.widgets import Static
 from tui_main_helpers import (
     all_done,
     cells_of,
-    isolate,
     loopback_settings,
     open_store,
     reopen_the_only_run,
@@ -21,10 +20,7 @@ from tui_main_helpers import (
 
 from playground.tui.app import make_app
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def error_text(cell) -> str:

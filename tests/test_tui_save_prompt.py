@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tui_main_helpers import isolate, open_store, type_text, wait_for
+from tui_main_helpers import open_store, said, type_text, wait_for
 
 from playground.tui.app import make_app
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
-
-
-def said(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def front(path: Path) -> dict:

@@ -8,20 +8,14 @@ from pathlib import Path
 
 import pytest
 from loopback import LoopbackServer
-from tui_main_helpers import isolate, loopback_settings, open_store, type_text, wait_for
+from tui_main_helpers import loopback_settings, open_store, said, type_text, wait_for
 
 from playground.tui.app import make_app
 
 CHANGED = "playground.toml's defaults changed"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
-
-
-def said(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 async def test_changed_config_defaults_win_over_the_remembered_matrix_and_are_said_once(

@@ -15,32 +15,16 @@ from loopback import LoopbackServer, Reply
 from tui_main_helpers import (
     all_done,
     cells_of,
-    isolate,
     loopback_settings,
     open_store,
+    pin_timings,
     type_text,
     wait_for,
 )
 
 from playground.tui.app import make_app
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
-
-
-def pin_timings(app: Any) -> None:
-    """Fixed ttft/latency/wall so the figures and summary lines are the same on every
-    machine."""
-    for cell in cells_of(app):
-        if cell.result is not None:
-            cell.result.ttft_ms = 120.0
-            cell.result.latency_ms = 900.0
-            cell.result.started_at = 1_800_000_000.0
-            cell.result.ended_at = 1_800_000_000.9
-            cell._update_figures()
-    app.screen.show_summary()
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def steady(app: Any) -> None:

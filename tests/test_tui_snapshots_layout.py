@@ -10,25 +10,21 @@ from typing import Any
 
 import pytest
 from loopback import LoopbackServer
-from test_tui_screens import Host, result
-from test_tui_snapshots_main import no_secret_drawn, pin_timings
-from test_tui_snapshots_screens import LEFT, RIGHT
+from test_tui_snapshots_main import no_secret_drawn
+from test_tui_snapshots_screens import diff_host
 from tui_main_helpers import (
     all_done,
     exact_counts_shown,
-    isolate,
     loopback_settings,
     open_store,
+    pin_timings,
     type_text,
     wait_for,
 )
 
 from playground.tui.app import make_app
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 async def finished(pilot: Any, cells: int) -> None:
@@ -86,14 +82,6 @@ def test_main_80x24_no_keys_notice_after_a_run(snap_compare: Any, tmp_path: Path
         await finished(pilot, 2)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
-
-
-def diff_host() -> Host:
-    from playground.tui.screens.diff import DiffScreen
-
-    left = result("openai:gpt-4.1-mini", 0.0, LEFT)
-    right = result("anthropic:claude-haiku-4-5", 0.7, RIGHT)
-    return Host(lambda: DiffScreen(left, right))
 
 
 def test_diff_side_by_side_80x24(snap_compare: Any) -> None:

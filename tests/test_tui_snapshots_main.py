@@ -17,9 +17,9 @@ from tui_main_helpers import (
     all_done,
     cells_of,
     exact_counts_shown,
-    isolate,
     loopback_settings,
     open_store,
+    pin_timings,
     type_text,
     wait_for,
 )
@@ -30,28 +30,13 @@ SECRETS = [*LoopbackServer.env().values(), "sk-snapshot-secret"]
 SNAPSHOTS = Path(__file__).parent / "__snapshots__" / Path(__file__).stem
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    isolate(monkeypatch, tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def no_secret_drawn(app: Any) -> None:
     svg = app.export_screenshot()
     for secret in SECRETS:
         assert secret not in svg
-
-
-def pin_timings(app: Any) -> None:
-    """Fixed ttft/latency/wall so the figures and summary lines are the same on every
-    machine."""
-    for cell in cells_of(app):
-        if cell.result is not None:
-            cell.result.ttft_ms = 120.0
-            cell.result.latency_ms = 900.0 if cell.result.status == "ok" else 40.0
-            cell.result.started_at = 1_800_000_000.0
-            cell.result.ended_at = 1_800_000_000.0 + cell.result.latency_ms / 1000
-            cell._update_figures()
-    app.screen.show_summary()
 
 
 def test_first_start_without_keys(snap_compare: Any, tmp_path: Path, monkeypatch) -> None:

@@ -55,6 +55,11 @@ async def type_text(pilot: Any, text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
 
 
+def said(app: Any) -> list[str]:
+    """The notifications the app has shown, as text, oldest first."""
+    return [str(n.message) for n in app._notifications]
+
+
 def cells_of(app: Any) -> list[Any]:
     from playground.tui.widgets.cell import ResultCell
 
@@ -64,6 +69,19 @@ def cells_of(app: Any) -> list[Any]:
 def all_done(app: Any, n: int) -> bool:
     cells = cells_of(app)
     return len(cells) == n and all(c.ended for c in cells)
+
+
+def pin_timings(app: Any) -> None:
+    """Fixed ttft/latency/wall so the figures and summary lines are the same on every
+    machine."""
+    for cell in cells_of(app):
+        if cell.result is not None:
+            cell.result.ttft_ms = 120.0
+            cell.result.latency_ms = 900.0 if cell.result.status == "ok" else 40.0
+            cell.result.started_at = 1_800_000_000.0
+            cell.result.ended_at = 1_800_000_000.0 + cell.result.latency_ms / 1000
+            cell._update_figures()
+    app.screen.show_summary()
 
 
 async def reopen_the_only_run(pilot: Any, app: Any, cells: int) -> None:
