@@ -27,13 +27,24 @@ def cache_key(
         "provider": provider,
         "endpoint": endpoint,
         "model": model,
-        "messages": [asdict(m) for m in messages],
+        "messages": [_message_dict(m) for m in messages],
         "params": params,
         "sample": sample,
     }
-    return hashlib.sha256(
-        json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
+    return hashlib.sha256(_ENCODER.encode(payload).encode()).hexdigest()
+
+
+# json.dumps(payload, sort_keys=True, ensure_ascii=False), without making an encoder per call
+# (a run asks for a key per cell, on the event loop)
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
+def _message_dict(message: Message) -> dict[str, Any]:
+    """``asdict(message)`` for a message of plain strings (all of them), without its deep copy."""
+    role, content = message.role, message.content
+    if type(role) is str and type(content) is str and len(message.__dataclass_fields__) == 2:
+        return {"role": role, "content": content}
+    return asdict(message)
 
 
 # the fields a cache hit carries onto the new cell (its own timings and cost are its own)

@@ -54,6 +54,8 @@ FINAL_FIELDS = tuple(
     for f in fields(CellResult)
     if f.name not in ("cell", "id", "request", "cached", "started_at", "ended_at")
 )
+# json.dumps(value, ensure_ascii=False, default=str) without making an encoder per call
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, default=str)
 # what a cache hit holds: the fields it carries onto the new cell, and the original call's
 # own figures (an eval grades a cached answer's latency by the call that produced it)
 CACHE_COLUMNS = (*HIT_FIELDS, "cache_write_tokens", "ttft_ms", "latency_ms")
@@ -72,6 +74,8 @@ class Recording:
         self._pieces: dict[Any, deque[Any]] = {}
         self._requests: dict[Any, Any] = {}  # response id -> the request recorded at start
         self._open: dict[int, set[Any]] = {}  # run id -> its response ids not yet ended
+        # request JSON -> as stored, for the secrets it was cleaned with (writer thread only)
+        self._cleaned: tuple[list[str], dict[str, str]] = (self.secrets, {})
 
     @property
     def secrets(self) -> list[str]:
@@ -82,7 +86,16 @@ class Recording:
         return redact_text(text, self.secrets) if text else text
 
     def _request_json(self, request: dict[str, Any]) -> str | None:
-        return self._clean_meta(json.dumps(request, ensure_ascii=False, default=str))
+        """The request as stored (on the writer thread). A run's samples send the same request
+        (as do cells repeated later): key shapes are looked for once per distinct text."""
+        text = _JSON_TEXT.encode(request)
+        if self._cleaned[0] is not self.secrets or len(self._cleaned[1]) > 256:
+            self._cleaned = (self.secrets, {})
+        cleaned = self._cleaned[1]
+        out = cleaned.get(text)
+        if out is None:
+            out = cleaned[text] = self._clean_meta(text) or text
+        return out
 
     # -- Recorder ------------------------------------------------------------------------------
     def start_run(
@@ -104,7 +117,7 @@ class Recording:
             iso(),
             "running",
             clean(json.dumps(plan.template.to_dict(), ensure_ascii=False)),
-            clean(json.dumps(plan.variables, ensure_ascii=False, default=str)),
+            clean(_JSON_TEXT.encode(plan.variables)),
             json.dumps(plan.models),
             json.dumps(plan.temperatures),
             json.dumps(plan.params()),
