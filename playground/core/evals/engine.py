@@ -147,6 +147,8 @@ class EvalEngine:
             raise failure[0]
 
     async def run_case(self, case: Case) -> CaseRun:
+        if not self.variations:  # the usual case: no gather, so no task of its own
+            return CaseRun(case, await self._run_one(case, self.plan, None))
         jobs = [self._run_one(case, self.plan, None)]
         for variation in self.variations:
             jobs.append(self._run_one(case, self.plan, variation))
@@ -183,10 +185,11 @@ class EvalEngine:
         try:
             if self.cancelled:
                 handle.cancel()
-            async for _ in handle.events():
-                pass
+            await handle.wait()  # the events are the recorder's: no wake-up here for each
         finally:
             self._handles.discard(handle)
+        if len(handle.results) == 1:  # one cell: graded here, not in a task of its own
+            return [await self._grade(case, handle.results[0], plan.variables, variation)]
         graded = await asyncio.gather(
             *(self._grade(case, r, plan.variables, variation) for r in handle.results)
         )
