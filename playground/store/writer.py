@@ -308,14 +308,16 @@ class Writer:
             cols = cell.take()
             if cols:
                 updates[rid] = cols
+        lazy = []  # noted columns made here (a request's JSON), unless a final value replaces it
         for rid, cols in columns.items():
             updates.setdefault(rid, {}).update(cols)
+            lazy += [(rid, name) for name, value in cols.items() if callable(value)]
         for rid, final in finals.items():
             updates.setdefault(rid, {}).update(final())
-        for cols in updates.values():
-            for name, value in cols.items():
-                if callable(value):
-                    cols[name] = value()
+        for rid, name in lazy:
+            cols = updates[rid]
+            if callable(value := cols[name]):
+                cols[name] = value()
         return updates
 
     def _commit(
