@@ -34,6 +34,9 @@ NOT_BEFORE_FIRST_FRAME = (
     "playground.tui.widgets.eval_panel",
     "playground.tui.screens.main.evals",
     "playground.tui.screens.main.eval_board",
+    # the variables' fields, built with the prompt's first {{variable}}
+    "playground.tui.widgets.variables",
+    "playground.tui.widgets.params",  # mounted just after the first frame
 )
 
 FIRST_FRAME = """

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult
 from textual.containers import Grid, ScrollableContainer, Vertical
 from textual.widgets import Static
 
@@ -45,12 +44,20 @@ class ResultGrid(ScrollableContainer):
         self._column_width = MIN_COLUMN
         self.pacer = Pacer(self)  # queued text and verdicts reach the cells on its clock
         self._told: tuple[int, int, int] | None = None  # the grid shape we said overflows
+        self._built = False  # a run's cells were asked for: no hint then
 
-    def compose(self) -> ComposeResult:
-        yield Static(
-            "Ctrl+R runs the prompt: one column per model, one row per temperature.",
-            id="grid-hint",
-        )
+    def on_mount(self) -> None:
+        # the hint is one widget less to style and draw in the first frame: it comes after
+        self.call_after_refresh(self._hint)
+
+    def _hint(self) -> None:
+        if not self._built and not self.children:
+            self.mount(
+                Static(
+                    "Ctrl+R runs the prompt: one column per model, one row per temperature.",
+                    id="grid-hint",
+                )
+            )
 
     async def build(
         self, cells: list[Cell], repeats: int = 1, *, markdown: bool = False
@@ -60,6 +67,7 @@ class ResultGrid(ScrollableContainer):
 
         models = list(dict.fromkeys(c.model for c in cells))
         temps = list(dict.fromkeys(c.temperature for c in cells))
+        self._built = True
         await self.remove_children()
         grid = Grid(id="grid")
         grid.styles.grid_size_columns = max(1, len(models))

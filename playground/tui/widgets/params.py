@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widget import Widget
 from textual.widgets import Input, Label
 
 from playground.core.plan import param_problem
@@ -71,27 +71,20 @@ class ParamsPanel(Horizontal):
         self._initial = dict(values or {})
         self._filled = False
 
-    def on_mount(self) -> None:
-        # eight small widgets less to style before the first frame: the fields come just after
-        self.call_after_refresh(self.fill)
-
-    def fill(self) -> None:
-        """Mount the fields (once); until then the values live in ``_initial``."""
-        if self._filled:
-            return
+    def compose(self) -> ComposeResult:
+        """The fields; until they are composed the values live in ``_initial`` (the form
+        mounts this panel just after the first frame)."""
         self._filled = True
-        widgets: list[Widget] = [Label(label) for _key, label, _placeholder in _FIELDS]
-        widgets += [
-            Input(
+        for _key, label, _placeholder in _FIELDS:
+            yield Label(label)
+        for key, _label, placeholder in _FIELDS:
+            yield Input(
                 self._initial.get(key, ""),
                 placeholder=placeholder,
                 id=f"param-{key}",
                 name=key,
                 restrict=r"[0-9.\-]*",
             )
-            for key, _label, placeholder in _FIELDS
-        ]
-        self.mount_all(widgets)
 
     def raw(self) -> dict[str, str]:
         if not self._filled:

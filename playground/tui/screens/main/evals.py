@@ -395,7 +395,7 @@ class CaseRuns:
             self.screen.notify("no case on this cell: Ctrl+R runs the prompt's tests file")
             return
         form = self.screen.form
-        form.variables.set_values({k: field_text(v) for k, v in current.case.vars.items()})
+        form.set_variable_values({k: field_text(v) for k, v in current.case.vars.items()})
         form.on_variables_panel_changed()
         self.screen.editor.user_area.focus()
         self.screen.notify(f"case {current.case.number}'s variables are in the form", timeout=3)

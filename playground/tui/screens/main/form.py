@@ -24,19 +24,19 @@ from textual.worker import get_current_worker
 from playground.tui.api_keys import any_key
 from playground.tui.widgets.editor import PromptEditor
 from playground.tui.widgets.model_picker import ModelPicker, catalog_from_settings
-from playground.tui.widgets.params import ParamsError, ParamsPanel
 from playground.tui.widgets.temperatures import (
     TemperatureError,
     TemperatureInput,
     format_temperatures,
 )
-from playground.tui.widgets.variables import VariableError, VariablesPanel
 
 if TYPE_CHECKING:
     from playground.core.estimate import PlanEstimate as Estimate
     from playground.core.plan import RunPlan
     from playground.tui.app import PlaygroundApp
     from playground.tui.widgets.history_pane import HistoryPane
+    from playground.tui.widgets.params import ParamsPanel
+    from playground.tui.widgets.variables import VariablesPanel
 
 DEBOUNCE_S = 0.15
 
@@ -108,6 +108,11 @@ class PromptForm(Horizontal):
         self._vars_edited = False  # a variable was changed since the last load
         self._timer: Timer | None = None
         self._history: HistoryPane | None = None
+        # the variables' fields are built with the first {{variable}} (see variables); until
+        # then the values typed in earlier sessions wait here
+        self._variables: VariablesPanel | None = None
+        self._var_memory: dict[str, str] = {}
+        self._params: ParamsPanel | None = None  # mounted just after the first frame
         self._editor = PromptEditor(
             draft.get("system", ""), draft.get("user", ""), draft_turns(draft), id="editor"
         )
@@ -115,10 +120,11 @@ class PromptForm(Horizontal):
     def compose(self) -> ComposeResult:
         settings = self.app.settings
         state = self.app.state
+        self._var_memory = dict(state.variables)
         with Vertical(id="editor-col"):
             yield self._editor
-            yield VariablesPanel(state.variables, id="variables")
-            # the history pane is built when a prompt or a plan wants it (see history_pane)
+            # the variables panel and the history pane are built when first wanted (see
+            # variables, history_pane): hidden until then, they are kept out of the first frame
         with Vertical(id="side"):
             yield Label("Models", classes="section")
             default_models = list(settings.defaults.models) if any_key(settings) else ["echo"]
@@ -135,8 +141,14 @@ class PromptForm(Horizontal):
                 placeholder="empty: the provider's default (e.g. 0, 0.7, 1.2)",
                 id="temperatures",
             )
-            params = {"max_tokens": str(settings.defaults.max_tokens), **state.params}
-            yield ParamsPanel(params, id="params")
+            # the parameters (eight small fields) come just after the first frame
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_params)
+
+    def _mount_params(self) -> None:
+        if self.params.parent is None and self.is_attached:
+            self.query_one("#side").mount(self.params)
 
     # -- handles ------------------------------------------------------------------------------
     @property
@@ -156,12 +168,25 @@ class PromptForm(Horizontal):
             from playground.tui.widgets.history_pane import HistoryPane
 
             self._history = HistoryPane(id="history-pane")
-            self.query_one("#editor-col").mount(self._history, after="#variables")
+            after = "#variables" if self._variables is not None else "#editor"
+            self.query_one("#editor-col").mount(self._history, after=after)
         return self._history
 
     @property
     def variables(self) -> VariablesPanel:
-        return self.query_one(VariablesPanel)
+        """A field per ``{{variable}}``, mounted the first time the prompt has one (or a plan
+        or a file brings values): hidden while there are none, it stays out of the first frame."""
+        if self._variables is None:
+            from playground.tui.widgets.variables import VariablesPanel
+
+            self._variables = VariablesPanel(self._var_memory, id="variables")
+            self.query_one("#editor-col").mount(self._variables, after="#editor")
+        return self._variables
+
+    @property
+    def variable_memory(self) -> dict[str, str]:
+        """Every value typed, by name, also for names the prompt no longer has."""
+        return self._variables.memory if self._variables is not None else self._var_memory
 
     @property
     def temperatures(self) -> TemperatureInput:
@@ -169,13 +194,21 @@ class PromptForm(Horizontal):
 
     @property
     def params(self) -> ParamsPanel:
-        return self.query_one(ParamsPanel)
+        """The parameters (their values are readable and settable before they mount)."""
+        if self._params is None:
+            from playground.tui.widgets.params import ParamsPanel
+
+            settings, state = self.app.settings, self.app.state
+            values = {"max_tokens": str(settings.defaults.max_tokens), **state.params}
+            self._params = ParamsPanel(values, id="params")
+        return self._params
 
     # -- form -> plan -------------------------------------------------------------------------
     def build_plan(self) -> RunPlan:
         """The plan the form describes; raises PlanError with a one-line reason."""
         from playground.core.plan import RunPlan
         from playground.core.template import PromptTemplate, TemplateError
+        from playground.tui.widgets.params import ParamsError
 
         self.rescan_variables()  # the fields follow the text now, not after the debounce
         models = list(self.picker.selected)
@@ -187,10 +220,14 @@ class PromptForm(Horizontal):
         except (TemperatureError, ParamsError) as exc:
             raise PlanError(str(exc)) from None
         template = PromptTemplate.from_parts(*self.editor.texts())
-        try:
-            variables: dict[str, Any] = self.variables.resolved(self.files_base())
-        except VariableError as exc:
-            raise PlanError(str(exc)) from None
+        variables: dict[str, Any] = {}
+        if self._variables is not None:
+            from playground.tui.widgets.variables import VariableError
+
+            try:
+                variables = self._variables.resolved(self.files_base())
+            except VariableError as exc:
+                raise PlanError(str(exc)) from None
         types: dict[str, str] = {}
         info = self.prompt_info
         if info is not None and getattr(info, "schema", None):
@@ -244,7 +281,7 @@ class PromptForm(Horizontal):
     def restore(self, plan: RunPlan) -> None:
         """Show a plan: its prompt, variables, models, temperatures and parameters."""
         self.load_texts(*plan.template.parts())
-        self.variables.set_values({k: field_text(v) for k, v in (plan.variables or {}).items()})
+        self.set_variable_values({k: field_text(v) for k, v in (plan.variables or {}).items()})
         self.picker.set_selected(list(plan.models))
         if plan.history or self._history is not None:
             self.history_pane.set_messages(list(plan.history))
@@ -272,8 +309,8 @@ class PromptForm(Horizontal):
             self.history_pane.reveal(open_it=True)
         defaults = {k: field_text(v) for k, v in (getattr(prompt, "variables", None) or {}).items()}
         if defaults:
-            panel = self.variables
-            panel.set_values({**defaults, **{k: v for k, v in panel.memory.items() if v}})
+            memory = self.variable_memory
+            self.set_variable_values({**defaults, **{k: v for k, v in memory.items() if v}})
         if getattr(prompt, "model", None):
             self.picker.set_selected([prompt.model])
         if prompt.temperature is not None:
@@ -304,7 +341,7 @@ class PromptForm(Horizontal):
         return {
             "models": list(self.picker.selected),
             "temperatures": self.temperatures.value,
-            "variables": dict(self.variables.memory),
+            "variables": dict(self.variable_memory),
             "params": self.params.raw(),
             "draft": draft_of(*self.editor.texts()),
         }
@@ -364,7 +401,15 @@ class PromptForm(Horizontal):
         for text in (self.editor.system, self.editor.user, *(t for _, t in self.editor.turns)):
             for name in template_variables(text):
                 names.setdefault(name, None)
-        self.variables.set_names(list(names))
+        if names or self._variables is not None:
+            self.variables.set_names(list(names))
+
+    def set_variable_values(self, values: dict[str, str]) -> None:
+        """Values for the variables' fields (kept for later names too)."""
+        if self._variables is None:
+            self._var_memory.update(values)
+        else:
+            self._variables.set_values(values)
 
     def on_unmount(self) -> None:
         if self._timer is not None:
@@ -372,7 +417,7 @@ class PromptForm(Horizontal):
 
     def _update_now(self) -> None:
         self._timer = None
-        if not self.query(VariablesPanel):
+        if not self.query(ModelPicker):
             return  # closing: the fields are gone
         try:
             plan = self.build_plan()

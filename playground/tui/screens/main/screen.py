@@ -12,7 +12,7 @@ from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
@@ -81,7 +81,7 @@ class MainScreen(Screen[None]):
         )
         draft = {} if app.prompt_file or app.prompt else app.state.draft
         self._form = PromptForm(draft=draft, id="top")
-        with Container(id="body"):  # the form above the results, or left of them when wide
+        with Vertical(id="body"):  # the form above the results, or left of them when wide
             yield self._form
             with Vertical(id="output"):
                 yield EstimateBar(id="estimate")
