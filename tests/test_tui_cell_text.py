@@ -136,3 +136,52 @@ async def test_every_character_of_a_long_answer_can_be_reached(tmp_path: Path) -
         assert body.max_scroll_y > 0  # it did not fit: the keys reached the rest
         assert word in text  # folded over lines, never cut
         assert "row0 row1" in text and text.endswith("row79")
+
+
+async def test_a_streamed_answer_is_drawn_as_the_whole_text_would_be() -> None:
+    """Appends repaint only the rows they change: after every piece, what the streamed area
+    draws is what an area given the whole text at once draws (scrolled alike), row for row."""
+    import random
+
+    from textual.app import App, ComposeResult
+    from textual.containers import Horizontal
+
+    from playground.tui.widgets.cell import AnswerText
+
+    rng = random.Random(7)
+    words = ["otter", "river", "a" * 45, "\n", "\n\n", "  ", "swims.", "x", "éé", "tab\there"]
+    text = " ".join(rng.choice(words) for _ in range(160))
+    pieces, pos = [], 0
+    while pos < len(text):
+        step = rng.choice((1, 1, 2, 3, 7, 30))
+        pieces.append(text[pos : pos + step])
+        pos += step
+
+    class Two(App[None]):
+        CSS = "AnswerText { width: 24; height: 8; }"
+
+        def compose(self) -> ComposeResult:
+            with Horizontal():
+                yield AnswerText(id="streamed")
+                yield AnswerText(id="whole")
+
+    app = Two()
+    async with app.run_test(size=(60, 10)) as pilot:
+        streamed = app.query_one("#streamed", AnswerText)
+        whole = app.query_one("#whole", AnswerText)
+        await pilot.pause()
+        shown = ""
+        for n, piece in enumerate(pieces):
+            streamed.append(piece)
+            shown += piece
+            if n == 40:
+                streamed.anchor()  # from here on it follows the end, as a streaming cell does
+            if n % 3 and n != len(pieces) - 1:
+                continue  # several appends between frames, as in a tick
+            await pilot.pause()
+            whole.show(shown)
+            whole.scroll_to(y=streamed.scroll_y, animate=False, immediate=True)
+            await pilot.pause()
+            assert streamed.text == shown
+            assert drawn(streamed) == drawn(whole), f"after {n + 1} pieces"
+        assert streamed.scroll_y == streamed.max_scroll_y > 0

@@ -6,12 +6,12 @@ text area; Markdown rendering is a toggle (``m`` on the cell, ``M`` for every ce
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Markdown, Static, TextArea
@@ -47,13 +47,54 @@ class AnswerText(TextArea, can_focus=False):
             compact=True,
             **kw,
         )
+        self._appending = False
 
     def append(self, text: str) -> None:
+        """Add streamed text at the end; only the lines it changes are drawn again.
+
+        ``TextArea.insert`` is an edit: it moves the cursor (scrolling it into view, clearing
+        the app's mouse selection), forgets every rendered line and repaints the whole area,
+        8 cells x ~20 lines on every tick though a tick's few characters change one line."""
+        if not text:
+            return
+        if not self.soft_wrap or not self.size:
+            self._insert(text)  # before the first layout: TextArea's own way
+        else:
+            self._append_lines(self.document.end, text)
+        if self.is_anchored:  # following the end (a layout would do it; none runs now)
+            self.scroll_end(animate=False, immediate=True)
+
+    def _insert(self, text: str) -> None:
         with self.prevent(TextArea.Changed):  # not an edit: the screen's editor hears those
             self.insert(text, self.document.end, maintain_selection_offset=True)
         self.history.clear()  # a stream is not an edit to undo: keep no copies of it
-        if self.is_anchored:  # following the end (a layout would do it; none runs now)
-            self.scroll_end(animate=False, immediate=True)
+
+    def _append_lines(self, end: tuple[int, int], text: str) -> None:
+        """The document and its wrapping grow at the end; the rendered lines above the first
+        section whose text changed stay cached, and only the changed rows are repainted."""
+        wrapped = self.wrapped_document
+        row = end[0]
+        before = wrapped.get_sections(row)
+        result = self.document.replace_range(end, end, text)
+        wrapped.wrap_range(end, end, result.end_location)
+        after = wrapped.get_sections(row)
+        same = next(
+            (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
+            min(len(before), len(after)),
+        )
+        first = wrapped._line_index_to_offsets[row][0] + same  # first wrapped row changed
+        cache = self._line_cache  # keyed by (size, scroll_x, wrapped row, ...)
+        for key in [k for k in cache.keys() if k[2] >= first]:  # noqa: SIM118 (no __iter__)
+            cache.discard(key)
+        self._appending = True
+        try:
+            self._refresh_size()
+        finally:
+            self._appending = False
+        top = max(0, first - int(self.scroll_y))
+        bottom = min(self.size.height, wrapped.height - int(self.scroll_y))
+        if top < bottom:
+            self.refresh(Region(0, top, self.size.width, bottom - top))
 
     def _refresh_size(self) -> None:
         """Text that grows changes only this area's scroll range, not the screen's layout.
@@ -70,12 +111,14 @@ class AnswerText(TextArea, can_focus=False):
         if size != self.virtual_size:
             self.set_reactive(TextArea.virtual_size, size)
             self._scroll_update(size)  # scrollbar: shown or not, its range, the scroll clamp
-            self.refresh()
+            if not self._appending:  # an append repaints the rows it changed
+                self.refresh()
 
     def show(self, text: str) -> None:
         """Replace the whole text (a past run, or a fresh start)."""
         with self.prevent(TextArea.Changed):
             self.load_text(text)
+        self.refresh()  # TextArea repaints only if the height changed (or the cursor moved)
 
 
 EVAL_KEYS = (
@@ -164,6 +207,8 @@ class ResultCell(Vertical, can_focus=True):
         Binding("home", "scroll_body('home')", show=False),
         Binding("end", "scroll_body('end')", show=False),
     ]
+
+    _bottom_row_only = False  # see _set_bottom_border
 
     class MoveRequested(Message):
         """Arrows, h/j/k/l or a column number: the grid, which knows the layout, moves focus."""
@@ -356,7 +401,29 @@ class ResultCell(Vertical, can_focus=True):
                 # an anchored short answer would sit at the bottom)
             if self.result is not None and self.result.status == "running":
                 # the border, not a Static: Static.update asks for a layout of the whole screen
-                self.border_subtitle = f"streaming… {len(self.result.output)} chars"
+                self._set_bottom_border(f"streaming… {len(self.result.output)} chars")
+
+    def _set_bottom_border(self, subtitle: str) -> None:
+        """Set the border's subtitle, repainting the bottom border row only (setting it
+        repaints the whole cell: its text area's every row, on every tick)."""
+        self._bottom_row_only = True
+        try:
+            self.border_subtitle = subtitle
+        finally:
+            self._bottom_row_only = False
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        if self._bottom_row_only and not (regions or layout or recompose) and self.region:
+            left, top = self.content_offset  # regions are relative to the content, inside
+            width, height = self.region.size  # the border
+            regions = (Region(-left, height - 1 - top, width, 1),)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def set_notice(self, text: str) -> None:
         """A transient line (retrying, falling back); empty hides it."""
