@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, Static, TextArea
 
 from playground.render.figures import format_cost
 from playground.tui.api_keys import NO_KEYS_HINT, any_key
+from playground.tui.compositor import RowCompositor
 from playground.tui.screens.main.controller import RunController
 from playground.tui.screens.main.form import PlanError, PromptForm
 from playground.tui.screens.main.split import beside, form_cols, form_rows, moved
@@ -57,6 +58,7 @@ class MainScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self._compositor = RowCompositor()  # streamed text repaints only the rows it changed
         self.runs: RunController[ResultCell] = RunController(lambda: self.app.runner)
         self._evals: CaseRuns | None = None
         self._replaced_draft: tuple[Any, ...] | None = None  # what a reopened run replaced
