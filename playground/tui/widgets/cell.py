@@ -28,6 +28,16 @@ def cell_figures(result: CellResult) -> str:
     return figures(result)
 
 
+def _repaint(widget: Widget, region: Region) -> None:
+    """Repaint these rows of the widget (relative to its content) and nothing else.
+
+    ``Widget.refresh`` also drops the widget's computed styles and sizes, which a row of new
+    text or a new subtitle leaves as they were: each tick recomputed them for every cell."""
+    widget._set_dirty(region)
+    widget._repaint_required = True
+    widget.check_idle()
+
+
 class AnswerText(TextArea, can_focus=False):
     """The answer as plain text, exactly as received: appends are cheap (only the visible
     lines are drawn), long unbroken text folds, and every character stays reachable."""
@@ -61,8 +71,8 @@ class AnswerText(TextArea, can_focus=False):
             self._insert(text)  # before the first layout: TextArea's own way
         else:
             self._append_lines(self.document.end, text)
-        if self.is_anchored:  # following the end (a layout would do it; none runs now)
-            self.scroll_end(animate=False, immediate=True)
+        if self.is_anchored and self.scroll_y < self.max_scroll_y:  # following the end (a
+            self.scroll_end(animate=False, immediate=True)  # layout would do it; none runs now)
 
     def _insert(self, text: str) -> None:
         with self.prevent(TextArea.Changed):  # not an edit: the screen's editor hears those
@@ -94,7 +104,7 @@ class AnswerText(TextArea, can_focus=False):
         top = max(0, first - int(self.scroll_y))
         bottom = min(self.size.height, wrapped.height - int(self.scroll_y))
         if top < bottom:
-            self.refresh(Region(0, top, self.size.width, bottom - top))
+            _repaint(self, Region(0, top, self.size.width, bottom - top))
 
     def _refresh_size(self) -> None:
         """Text that grows changes only this area's scroll range, not the screen's layout.
@@ -422,7 +432,8 @@ class ResultCell(Vertical, can_focus=True):
         if self._bottom_row_only and not (regions or layout or recompose) and self.region:
             left, top = self.content_offset  # regions are relative to the content, inside
             width, height = self.region.size  # the border
-            regions = (Region(-left, height - 1 - top, width, 1),)
+            _repaint(self, Region(-left, height - 1 - top, width, 1))
+            return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def set_notice(self, text: str) -> None:
