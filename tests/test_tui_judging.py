@@ -204,3 +204,60 @@ async def test_unloading_the_cases_goes_back_to_plain_runs(
         await wait_for(pilot, lambda: all(c.ended for c in cells_of(app)), timeout=30)
         assert not screen.evals.panel.has_class("-shown")
         assert cells_of(app)[0].border_subtitle == ""
+
+
+async def test_every_cell_shows_a_new_case_in_the_same_tick(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    """24 narrow cells (160×48: the form beside the results) with a new case to show each,
+    as at the first verdicts: one tick shows them all, each with its whole figures line."""
+    from judging_helpers import answer_by_topic, topic_of
+
+    models = ["lo-openai:gpt-a", "lo-anthropic:claude-b", "lo-gemini:m3", "lo-ollama:m4"]
+    settings = write_workspace(tmp_path, loopback, models=models)
+    # the bats case answers late: the eval is still running while the cells are looked at
+    loopback.on_request = lambda rec: (
+        Reply(text="Bats.", first_delay=8) if topic_of(rec) == "bats" else answer_by_topic(rec)
+    )
+    app = make_app(
+        settings, store=open_store(tmp_path), prompt_file=tmp_path / "prompts" / "about.prompt"
+    )
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.has_class("-beside")
+        screen.picker.set_selected(models)
+        screen.query_one("#temperatures").value = "0, 1"
+        screen.form.params.set_values({"repeats": "3"})
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        evals = screen.evals
+        await wait_for(
+            pilot,
+            lambda: (
+                evals.board is not None
+                and len(evals.widgets) == 24
+                and all(len(evals.board.cells[i].results) == 2 for i in evals.widgets)
+                and all(  # each cell's verdict on case 1 shown (not the line's placeholder)
+                    notice_of(c).startswith("case 1/3 ") and notice_of(c) != "case 1/3 …"
+                    for c in evals.widgets.values()
+                )
+            ),
+            timeout=30,
+        )
+        board = evals.board
+        assert not board.finished
+        with evals._lock:  # every cell has another case to show: case 2
+            for index in evals.widgets:
+                board.cells[index].step(1)
+            evals._dirty.update(evals.widgets)
+        await evals.refresh()  # one tick
+        shown = [notice_of(c) for c in evals.widgets.values()]
+        assert all(line.startswith("case 2/3") for line in shown), shown
+        await pilot.pause()
+        for cell in evals.widgets.values():
+            figures = cell.query_one(".cell-figures", Static)
+            width = figures.content_size.width
+            assert "ttft" in str(figures.content)
+            assert figures.visual.get_height(figures.styles, width) <= figures.content_size.height
+        await wait_graded(pilot, app, timeout=60)

@@ -186,6 +186,8 @@ class ResultCell(Vertical, can_focus=True):
     ResultCell > .cell-notice.-shown { display: block; }
     ResultCell > .cell-figures { color: $text-muted; height: auto; max-height: 3; }
     ResultCell.-rated > .cell-figures { color: $text-accent; }
+    /* graded: the scrollbar a case's answer brings does not narrow the text (no re-wrap) */
+    ResultCell.-graded > AnswerText { scrollbar-gutter: stable; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -258,17 +260,24 @@ class ResultCell(Vertical, can_focus=True):
         self.notice = ""
         self.ended = False  # the end of this cell's latest run has been shown
         self._has_text = False
+        # held, not queried: a query matches CSS against the subtree, ~1 ms a time on a loaded
+        # machine, and a tick of verdicts asks for these in every cell
+        self._reasoning_line = Static("", classes="cell-reasoning", markup=False)
+        self._answer = AnswerText(classes="cell-body")
+        self._notice_line = Static("", classes="cell-notice", markup=False)
+        self._error_line = Static("", classes="cell-error", markup=False)
+        self._figures_line = Static("waiting…", classes="cell-figures", markup=False)
 
     def compose(self) -> ComposeResult:
         # not a tab stop of its own: one Tab per cell; the cell's keys scroll it
-        yield Static("", classes="cell-reasoning", markup=False)
-        yield AnswerText(classes="cell-body")
+        yield self._reasoning_line
+        yield self._answer
         if self.markdown_on:
             with VerticalScroll(classes="cell-md-body", can_focus=False):
                 yield Markdown("", classes="cell-md")
-        yield Static("", classes="cell-notice", markup=False)
-        yield Static("", classes="cell-error", markup=False)
-        yield Static("waiting…", classes="cell-figures", markup=False)
+        yield self._notice_line
+        yield self._error_line
+        yield self._figures_line
 
     @property
     def markdown_on(self) -> bool:
@@ -277,7 +286,7 @@ class ResultCell(Vertical, can_focus=True):
     @property
     def answer(self) -> AnswerText:
         """The answer exactly as received (the view unless Markdown is on)."""
-        return self.query_one(AnswerText)
+        return self._answer
 
     @property
     def body(self) -> Widget:
@@ -352,10 +361,10 @@ class ResultCell(Vertical, can_focus=True):
         self.remove_class("-readonly", "-rated")
         self.rating = None
         self._set_status("running")
-        self.query_one(".cell-error", Static).remove_class("-shown")
-        self.query_one(".cell-reasoning", Static).remove_class("-shown")
+        self._error_line.remove_class("-shown")
+        self._reasoning_line.remove_class("-shown")
         self.set_notice("")
-        update_static(self.query_one(".cell-figures", Static), "waiting for the first token…")
+        update_static(self._figures_line, "waiting for the first token…")
         self.answer.placeholder = ""
         self.answer.show("")
         self.answer.anchor(False)
@@ -369,11 +378,11 @@ class ResultCell(Vertical, can_focus=True):
     def set_queued(self, reason: str) -> None:
         """Waiting for a concurrency slot: nothing sent yet, so no clock is running."""
         self._set_status("queued")
-        update_static(self.query_one(".cell-figures", Static), reason)
+        update_static(self._figures_line, reason)
 
     def set_sending(self) -> None:
         self._set_status("running")
-        update_static(self.query_one(".cell-figures", Static), "waiting for the first token…")
+        update_static(self._figures_line, "waiting for the first token…")
 
     def feed(self, text: str, reasoning: bool = False) -> None:
         """Queue a delta; the grid flushes queued text a few times a second."""
@@ -389,7 +398,7 @@ class ResultCell(Vertical, can_focus=True):
     async def flush(self) -> None:
         if self._reasoning:
             shown = self._reasoning[-300:].replace("\n", " ")
-            static = self.query_one(".cell-reasoning", Static)
+            static = self._reasoning_line
             static.update(f"thinking… {shown}")
             static.add_class("-shown")
             self._reasoning = ""
@@ -399,7 +408,7 @@ class ResultCell(Vertical, can_focus=True):
             self._shown.append(text)
             if not self._has_text:
                 self._has_text = True
-                update_static(self.query_one(".cell-figures", Static), "")
+                update_static(self._figures_line, "")
             self.answer.append(text)
             if self.markdown_on:
                 await self.query_one(".cell-md", Markdown).append(text)
@@ -441,7 +450,7 @@ class ResultCell(Vertical, can_focus=True):
         if text == self.notice:
             return
         self.notice = text
-        notice = self.query_one(".cell-notice", Static)
+        notice = self._notice_line
         notice.update(text, layout=False)  # one line high: showing it is the layout
         notice.set_class(bool(text), "-shown")
 
@@ -468,7 +477,7 @@ class ResultCell(Vertical, can_focus=True):
         if fell_back and not notice:
             notice = self.notice.replace("falling back to", "fell back to", 1)
         self.set_notice(notice)
-        error = self.query_one(".cell-error", Static)
+        error = self._error_line
         if result.error and result.status != "ok":
             mark = "✗" if result.status == "error" else "■"
             update_static(error, f"{mark} {result.error}")  # the next case's error: a repaint
@@ -495,7 +504,7 @@ class ResultCell(Vertical, can_focus=True):
             line = cell_figures(self.result) or self.result.status
         if self.rating:
             line += f" · rated {self.rating}"
-        figures = self.query_one(".cell-figures", Static)
+        figures = self._figures_line
         if str(figures.content) != line:
             update_static(figures, line, shrink=shrink)  # a layout only if it folds anew
 

@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from playground.tui.widgets.cell import ResultCell
     from playground.tui.widgets.eval_panel import EvalPanel
 
-SLICE_S = 0.01  # one tick shows verdicts for this long at most (a first verdict restyles a
-# cell: 24 of them at once held a key's echo for a quarter of a second)
+SLICE_S = 0.01  # one tick shows badges for this long at most, the rest on the next; cells
+# with another case to show (the first verdicts) are all shown in one tick: each changes its
+# cell's height (the figures fold, a scrollbar), and one layout for all of them costs what
+# one for each did (a layout repaints the grid: 24 of them in 2 s of typing made the tail)
 
 
 class CaseRuns:
@@ -145,6 +147,7 @@ class CaseRuns:
             self.widgets.get(focused.index, next(iter(self.widgets.values()))).focus()
         self._shown.clear()
         for widget in self.widgets.values():
+            widget.add_class("-graded")
             widget.set_queued(f"cases 0/{total}")
             widget.set_notice(f"case 1/{total} …")  # the case line's room, before the first
             # verdict: each cell's first one then changes no cell's height (no layout)
@@ -240,8 +243,13 @@ class CaseRuns:
             return
         with self._lock:
             dirty, self._dirty = self._dirty, set()
-        started = time.monotonic()
         pending = sorted(dirty)
+        with self._lock:  # cells that show another case: a first verdict, a first failure
+            fresh = [i for i in pending if self._new_case(board, i)]
+        for index in fresh:  # all in one go, no frame between two: their new heights (the
+            await self.show_cell(index)  # figures folding, a scrollbar) are one layout
+        pending = [i for i in pending if i not in fresh]
+        started = time.monotonic()
         for n, index in enumerate(pending):
             if not board.finished and time.monotonic() - started > SLICE_S:
                 with self._lock:  # the rest on the next tick: a key waits for one slice
@@ -255,6 +263,11 @@ class CaseRuns:
             focused = self.screen.focused
             if focused is not None and getattr(focused, "cell", None) is not None:
                 self.focused(focused)  # type: ignore[arg-type]
+
+    def _new_case(self, board: EvalBoard, index: int) -> bool:
+        cases = board.cells.get(index)
+        current = cases.current() if cases is not None else None
+        return current is not None and self._shown.get(index) is not current
 
     async def show_cell(self, index: int) -> None:
         """The cell's badge, and the case it shows: its output, and why it failed."""

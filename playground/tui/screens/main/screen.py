@@ -66,6 +66,7 @@ class MainScreen(Screen[None]):
         self._form: PromptForm | None = None
         self._last_cell: ResultCell | None = None  # where F3 goes back to
         self._refits = 0  # fits in a row after a change of the form's size
+        self._eval_panel: EvalPanel | None = None
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -224,12 +225,16 @@ class MainScreen(Screen[None]):
         ``mount`` is false)."""
         from playground.tui.widgets.eval_panel import EvalPanel
 
+        panel = self._eval_panel  # held: a query walks the screen (each tick of verdicts asks)
+        if panel is not None and panel.is_attached:
+            return panel
         found = self.query(EvalPanel)
         if found:
-            return found.first()
+            self._eval_panel = found.first()
+            return self._eval_panel
         if not mount:
             return None
-        panel = EvalPanel(id="eval-panel")
+        panel = self._eval_panel = EvalPanel(id="eval-panel")
         self.query_one("#output").mount(panel, after=self.grid)
         return panel
 
