@@ -220,7 +220,7 @@ class ResultCell(Vertical, can_focus=True):
         Binding("end", "scroll_body('end')", show=False),
     ]
 
-    _bottom_row_only = False  # see _set_bottom_border
+    _bottom_row_only = False  # see set_subtitle
 
     class MoveRequested(Message):
         """Arrows, h/j/k/l or a column number: the grid, which knows the layout, moves focus."""
@@ -420,9 +420,9 @@ class ResultCell(Vertical, can_focus=True):
                 # an anchored short answer would sit at the bottom)
             if self.result is not None and self.result.status == "running":
                 # the border, not a Static: Static.update asks for a layout of the whole screen
-                self._set_bottom_border(f"streaming… {len(self.result.output)} chars")
+                self.set_subtitle(f"streaming… {len(self.result.output)} chars")
 
-    def _set_bottom_border(self, subtitle: str) -> None:
+    def set_subtitle(self, subtitle: str) -> None:
         """Set the border's subtitle, repainting the bottom border row only (setting it
         repaints the whole cell: its text area's every row, on every tick)."""
         self._bottom_row_only = True

@@ -293,7 +293,7 @@ class CaseRuns:
         if not board.finished and total < board.total_cases:
             subtitle += f" · {total}/{board.total_cases}…"
         if widget.border_subtitle != subtitle:
-            widget.border_subtitle = subtitle
+            widget.set_subtitle(subtitle)  # the bottom border row repainted, not the cell
         verdict = {"-eval-pass"} if total > 0 and passed == total else set()
         verdict |= {"-eval-fail"} if passed < total else set()
         classes = (widget.classes - {"-eval-pass", "-eval-fail"}) | verdict
