@@ -171,6 +171,8 @@ def redact(value: Any, secrets: Iterable[str] | None = None) -> Any:
 
 def redact_url(url: str) -> str:
     """A base URL with any user:password@ part hidden."""
+    if "@" not in url:  # the usual case, without parsing (the runner asks once per cell)
+        return url
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
