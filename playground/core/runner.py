@@ -199,6 +199,11 @@ class RunHandle:
         self._keys: dict[int, str] = {}
         self._sinks: dict[int, MutableSequence[Any] | None] = {}  # cell -> Recorder.stream_to's
         self._key_memo: dict[tuple[int, str, str], str] = {}  # (cell, provider, model) -> key
+        # one request (and one description of it) per model and temperature, shared by the
+        # cells that send the same: a sweep's repeats hold no copies of them
+        self._message_tuple = tuple(messages)
+        self._requests: dict[tuple[str, float | None], ChatRequest] = {}
+        self._described: dict[tuple[str, ChatRequest], dict[str, Any]] = {}
         self._prefetched: dict[str, dict[str, Any] | None] | None = None  # first models' hits
         self.usage = RunUsage(runner.settings, messages)
         self.store_error: str | None = None  # set when the recorder failed; the run goes on
@@ -287,16 +292,30 @@ class RunHandle:
                 self._queue.put_nowait(None)
 
     def _request_for(self, model: str, cell: Cell) -> ChatRequest:
-        plan = self.plan
-        return ChatRequest(
-            model=model,
-            messages=tuple(self.messages),
-            temperature=cell.temperature,
-            max_tokens=plan.max_tokens,
-            top_p=plan.top_p,
-            seed=plan.seed,
-            stop=tuple(plan.stop),
-        )
+        request = self._requests.get((model, cell.temperature))
+        if request is None:
+            plan = self.plan
+            request = self._requests[model, cell.temperature] = ChatRequest(
+                model=model,
+                messages=self._message_tuple,
+                temperature=cell.temperature,
+                max_tokens=plan.max_tokens,
+                top_p=plan.top_p,
+                seed=plan.seed,
+                stop=tuple(plan.stop),
+            )
+        return request
+
+    def _described_for(self, provider: Provider, request: ChatRequest) -> dict[str, Any]:
+        """The request as recorded (``CellResult.request``): one dict per provider and request,
+        shared by the cells that send it (read only: nobody changes a result's request)."""
+        described = self._described.get((provider.name, request))
+        if described is None:
+            described = {"provider": provider.name, **provider.describe(request)}
+            if "url" in described:
+                described["url"] = redact_url(described["url"])
+            self._described[provider.name, request] = described
+        return described
 
     def _fallbacks(self, model_id: str) -> list[str]:
         return self.runner.settings.model_config(model_id).fallbacks
@@ -385,9 +404,7 @@ class RunHandle:
                 self._emit(CellStarted(cell, result))
             return False
         request = self._request_for(model, cell)
-        result.request = {"provider": provider.name, **provider.describe(request)}
-        if "url" in result.request:
-            result.request["url"] = redact_url(result.request["url"])
+        result.request = self._described_for(provider, request)
         key = None
         if runner.recorder is not None or runner.cache is not None:
             # keyed even with the cache off, so the recorded cell can answer later runs

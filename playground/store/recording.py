@@ -285,7 +285,9 @@ class Recording:
         self._pieces.pop(rid, None)
         for cells in self._open.values():
             cells.discard(rid)
-        ended = {name: getattr(r, name) for name in FINAL_FIELDS}  # as it ended, for the writer
+        # as it ended, for the writer: a tuple (a sweep's cells end together; each is held until
+        # the writer's next look, a dict per cell was most of that)
+        ended = tuple([getattr(r, name) for name in FINAL_FIELDS])
         at_start = self._requests.pop(rid, None)
         cached_from = self._hits.get(cache_key) if r.cached and cache_key else None
         ended_at = r.ended_at or time.time()
@@ -293,7 +295,7 @@ class Recording:
         request, cached, started_at = r.request, r.cached, r.started_at
 
         def final() -> dict[str, Any]:
-            cols = ended
+            cols = dict(zip(FINAL_FIELDS, ended, strict=True))
             secrets = self.secrets
             cols["output"] = redact_output(cols["output"] or "", secrets)
             cols["reasoning"] = redact_output(cols["reasoning"] or "", secrets)
