@@ -296,9 +296,7 @@ class CaseRuns:
             widget.set_subtitle(subtitle)  # the bottom border row repainted, not the cell
         verdict = {"-eval-pass"} if total > 0 and passed == total else set()
         verdict |= {"-eval-fail"} if passed < total else set()
-        classes = (widget.classes - {"-eval-pass", "-eval-fail"}) | verdict
-        if classes != widget.classes:  # one restyle, not one per class
-            widget.set_classes(classes)
+        widget.set_border_classes((widget.classes - {"-eval-pass", "-eval-fail"}) | verdict)
 
     def _refresh_summary(self) -> None:
         from playground.tui.widgets.eval_panel import summary_text
