@@ -228,28 +228,7 @@ def _compiled(source: str) -> Any:
 def render_text(source: str, variables: dict[str, Any]) -> str:
     if "{{" not in source:
         return source
-    names = _plain_names(source)
-    if names is not None and all(type(variables.get(n)) is str for n in names):
-        # only {{name}}s of text values: what the engine gives, without its interpreter (an
-        # eval renders its prompt once per case)
-        return _PLAIN.sub(lambda m: variables[m[1]], source)
     return _apply(_compiled(source), variables)
-
-
-_PLAIN = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_LITERALS = {"true", "false", "null", "undefined"}
-
-
-@lru_cache(maxsize=256)
-def _plain_names(source: str) -> frozenset[str] | None:
-    """The names of a template made only of plain ``{{name}}`` mustaches (no helper, block,
-    path, literal, escape or whitespace control); None for any other template."""
-    if "\\{{" in source or "{{{" in source or "{{" in _PLAIN.sub("", source):
-        return None
-    names = frozenset(_PLAIN.findall(source))
-    if names & (_BUILTINS | _LITERALS | set(_DP_HELPERS)):
-        return None
-    return names
 
 
 def _apply(compiled: Any, variables: dict[str, Any]) -> str:
