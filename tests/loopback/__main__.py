@@ -18,6 +18,7 @@ if not __package__:  # run as ``python tests/loopback``: import the package from
     sys.path.insert(0, str(HERE.parent))
 
 from loopback import LoopbackServer, Reply
+from loopback.server import print_last
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,9 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
     done.wait()
     srv.stop()
-    print(
-        json.dumps({"requests": len(srv.requests), "max_in_flight": srv.max_in_flight}), flush=True
-    )
+    print_last(json.dumps({"requests": len(srv.requests), "max_in_flight": srv.max_in_flight}))
     return 0
 
 

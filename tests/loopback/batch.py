@@ -59,11 +59,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from .config import TomlSettings
+from .server import QuietHTTPServer, print_last
 
 KEY_ENV = {
     "lb-openai": "LB_OPENAI_KEY",
@@ -123,15 +124,14 @@ class BatchServer(TomlSettings):
         self.results_elsewhere = False
         self.refuse_files = False
         self.lock = threading.Lock()
-        self._servers: list[ThreadingHTTPServer] = []
+        self._servers: list[QuietHTTPServer] = []
         self._threads: list[threading.Thread] = []
         self.port = self.alt_port = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> BatchServer:
         for _ in range(2):  # the API, and another origin for results_elsewhere
-            httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-            httpd.daemon_threads = True
+            httpd = QuietHTTPServer(("127.0.0.1", 0), _Handler)
             httpd.owner = self  # type: ignore[attr-defined]
             thread = threading.Thread(
                 target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -695,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdin.read()
     srv.stop()
     requests = sum(len(j.requests) for j in srv.jobs.values())
-    print(json.dumps({"jobs": len(srv.jobs), "requests": requests}), flush=True)
+    print_last(json.dumps({"jobs": len(srv.jobs), "requests": requests}))
     return 0
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import select
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -271,8 +273,28 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
 
-class _HTTPServer(ThreadingHTTPServer):
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threading server for which a client that hangs up early (BrokenPipe, ConnectionReset,
+    a closed socket) is a normal event, with no traceback; any other error in a handler is
+    still printed, so a bug in a scripted reply shows."""
+
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (OSError, _Disconnected)):
+            super().handle_error(request, client_address)
+
+
+def print_last(line: str) -> None:
+    """A standalone server's closing report; a reader that has gone (the bench that started it
+    stopped first) is no error: stdout then points at /dev/null, so the exit is quiet too."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+class _HTTPServer(QuietHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256  # the default 5 drops bursts of connects (1 s SYN retry)
     owner: LoopbackServer
@@ -285,9 +307,6 @@ class _HTTPServer(ThreadingHTTPServer):
         with contextlib.suppress(OSError):
             request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().process_request(request, client_address)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that vanished is a normal event here
 
 
 class LoopbackServer(ConfigHelpers):
