@@ -412,8 +412,6 @@ class RunHandle:
             self._keys[cell.index] = key
         if first:
             self._emit(CellStarted(cell, result))
-            if runner.recorder is not None:
-                self._sinks[cell.index] = runner.recorder.stream_to(result.id)
         if key is not None and self.plan.use_cache and runner.cache is not None:
             hit = self._lookup(runner.cache, key, first)
             if hit:
@@ -496,6 +494,9 @@ class RunHandle:
         max_retries = self.runner.settings.defaults.max_retries
         read_timeout = self.runner.settings.defaults.read_timeout
         client = self.runner.client
+        if cell.index not in self._sinks and self.runner.recorder is not None:
+            # asked for at the first request sent (a batch cell or a cache hit never streams)
+            self._sinks[cell.index] = self.runner.recorder.stream_to(result.id)
         sink = self._sinks.get(cell.index)
         pace = self.runner.pace(provider.name)
         for attempt in range(max_retries + 1):

@@ -72,7 +72,8 @@ class Recording:
         self._hits: dict[str, int] = {}  # cache key -> the response that answered
         # response id -> the streaming cell's "changed" flag (a one-slot deque the writer reads)
         self._pieces: dict[Any, deque[Any]] = {}
-        self._requests: dict[Any, Any] = {}  # response id -> the request recorded at start
+        # response id -> (its live result, the request recorded at start) of a started cell
+        self._started_cells: dict[Any, tuple[CellResult, Any]] = {}
         self._open: dict[int, set[Any]] = {}  # run id -> its response ids not yet ended
         # request JSON -> as stored, for the secrets it was cleaned with (writer thread only)
         self._cleaned: tuple[list[str], dict[str, str]] = (self.secrets, {})
@@ -217,7 +218,15 @@ class Recording:
         """The started cell's "changed" flag for the writer thread: the runner appends its
         deltas and usage reports there (a one-slot deque: it keeps none of them; the writer
         reads the text from the cell's live result)."""
-        return self._pieces.get(response_id)
+        pieces = self._pieces.get(response_id)
+        if pieces is None and response_id in self._started_cells:
+            # the writer follows the cell from its first request: a cell that never streams
+            # (a batch cell, a cache hit) is never live (a sweep held a flag per cell)
+            result = self._started_cells[response_id][0]
+            pieces = self._pieces[response_id] = self.writer.stream(
+                response_id, result, self.secrets, {}
+            )
+        return pieces
 
     def on_event(self, event: RunEvent, cache_key: str | None = None) -> None:
         """Note one event for the writer thread; returns at once. Raises (once) when a write
@@ -264,18 +273,14 @@ class Recording:
         if rid is None:
             return
         request = r.request
-        self._requests[rid] = request
-        self._pieces[rid] = self.writer.stream(
+        self._started_cells[rid] = (r, request)
+        self.writer.note(
             rid,
-            r,
-            self.secrets,
-            {
-                "status": "running" if r.status in ("pending", "running") else r.status,
-                "started_at": iso(r.started_at),
-                "model_used": r.model_used,
-                "request": None if request is None else (lambda: self._request_json(request)),
-                "provider": (request or {}).get("provider"),
-            },
+            status="running" if r.status in ("pending", "running") else r.status,
+            started_at=iso(r.started_at),
+            model_used=r.model_used,
+            request=None if request is None else (lambda: self._request_json(request)),
+            provider=(request or {}).get("provider"),
         )
 
     def _finished(self, r: CellResult, cache_key: str | None) -> None:
@@ -288,7 +293,7 @@ class Recording:
         # as it ended, for the writer: a tuple (a sweep's cells end together; each is held until
         # the writer's next look, a dict per cell was most of that)
         ended = tuple([getattr(r, name) for name in FINAL_FIELDS])
-        at_start = self._requests.pop(rid, None)
+        at_start = self._started_cells.pop(rid, (None, None))[1]
         cached_from = self._hits.get(cache_key) if r.cached and cache_key else None
         ended_at = r.ended_at or time.time()
 
