@@ -14,6 +14,18 @@ if TYPE_CHECKING:
     from playground.core.template import Message
 
 
+def reported_usage(result: CellResult) -> UsageReport | None:
+    """A result's token counts as the usage they price; None when it has neither count."""
+    if result.input_tokens is None and result.output_tokens is None:
+        return None
+    return UsageReport(
+        result.input_tokens or 0,
+        result.output_tokens or 0,
+        result.cached_input_tokens,
+        result.cache_write_tokens,
+    )
+
+
 class RunUsage:
     """Counts and prices one run's cells (the prompt is counted once per model)."""
 
@@ -76,12 +88,7 @@ class RunUsage:
             estimated = True
         if estimated:
             result.usage_source = "estimate"
-        if result.input_tokens is None and result.output_tokens is None:
+        usage = reported_usage(result)
+        if usage is None:
             return
-        usage = UsageReport(
-            result.input_tokens or 0,
-            result.output_tokens or 0,
-            result.cached_input_tokens,
-            result.cache_write_tokens,
-        )
         result.cost_usd = pricing.cost_usd(self.settings, model_id, usage)

@@ -248,17 +248,12 @@ class EvalEngine:
         """(latency, cost) of the call a cached answer came from: latency as recorded, cost
         priced from its usage (the cached cell itself cost nothing)."""
         from playground.core import pricing
-        from playground.core.providers.base import UsageReport
+        from playground.core.usage import reported_usage
 
         latency = self.original_latency(result) if self.original_latency else None
-        if result.input_tokens is None and result.output_tokens is None:
+        usage = reported_usage(result)
+        if usage is None:
             return latency, result.cost_usd
-        usage = UsageReport(
-            result.input_tokens or 0,
-            result.output_tokens or 0,
-            result.cached_input_tokens,
-            result.cache_write_tokens,
-        )
         model = result.model_used or result.cell.model
         return latency, pricing.cost_usd(self.runner.settings, model, usage)
 
