@@ -1,4 +1,5 @@
-"""Running `playground` as a user does: a subprocess in a temp folder, with a clean environment."""
+"""Running `playground` as a user does: a subprocess in a temp folder with a clean environment,
+or in this process through main() (`cli`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -52,3 +55,15 @@ def spawn(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subproces
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of ``playground ARGS`` run in this process."""
+    from playground.cli import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

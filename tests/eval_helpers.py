@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from loopback import LoopbackServer
 
-from playground.cli import main
-
 
 def make_workspace(
     tmp_path: Path,
@@ -27,13 +25,3 @@ def make_workspace(
     monkeypatch.setenv("PLAYGROUND_DB", str(tmp_path / "eval.db"))
     monkeypatch.delenv("PLAYGROUND_CONFIG", raising=False)
     return tmp_path
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of ``playground ARGS``."""
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err

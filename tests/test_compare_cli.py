@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from eval_helpers import cli, make_workspace
+from cli_helpers import cli
+from eval_helpers import make_workspace
 from loopback import LoopbackServer, RecordedRequest, Reply
 
 from playground.core.template import PromptTemplate

@@ -7,7 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from eval_helpers import cli, make_workspace
+from cli_helpers import cli
+from eval_helpers import make_workspace
 from loopback import LoopbackServer, RecordedRequest, Reply
 
 from playground.cli import main

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import cli
 from loopback import LoopbackServer
 
-from playground.cli import main
 from playground.config import Settings
 from playground.core.plan import RunPlan
 from playground.core.runner import Runner
@@ -40,15 +40,6 @@ def record(db: Path, user: str, models: list[str], temps: list[float | None]) ->
         return asyncio.run(Runner(Settings(), recorder=store).run(plan))
     finally:
         store.close()
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_history_lists_newest_first_and_searches_prompts_and_outputs(
