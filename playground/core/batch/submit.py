@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import contextvars
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,12 +29,13 @@ from playground.core.providers import Provider, ProviderError, resolve
 from playground.core.providers.base import ChatRequest, one_line
 
 
-@dataclass
+@dataclass(slots=True)
 class _Waiting:
     cell: Cell
     provider: Provider
     request: ChatRequest
     result: CellResult
+    done: asyncio.Future[None] | None = None  # resolved once the cell's job is made (or not)
 
 
 class BatchSink:
@@ -63,10 +64,11 @@ class BatchSink:
         self._waiting: list[_Waiting] = []
         self._expected: set[tuple[int, int]] = set()  # (run, cell index) that may still come
         self._keys: dict[int, tuple[int, int]] = {}  # id(CellResult) -> its key
+        self._task_keys: dict[asyncio.Task[None], tuple[int, int]] = {}  # cell task -> its key
         self._handle: Any = None
         self._flush: asyncio.Task[None] | None = None
-        self._started = asyncio.Event()
         self._warm: asyncio.Future[None] | None = None
+        self._context = contextvars.copy_context()
 
     def accepts(self, provider: Provider) -> bool:
         return provider.config.can_batch()
@@ -89,11 +91,15 @@ class BatchSink:
                 key = (self._watched, cell.index)
                 self._expected.add(key)
                 self._keys[id(handle.results[cell.index])] = key
-                tasks[cell.index].add_done_callback(functools.partial(self._task_done, key))
+                task = tasks[cell.index]
+                self._task_keys[task] = key
+                # one callable and one context for all (a partial and a context copy per
+                # cell were ~0.3 KB each, held until the cell ends)
+                task.add_done_callback(self._task_done, context=self._context)
         self._arrived(None)
 
-    def _task_done(self, key: tuple[int, int], _: asyncio.Task[None]) -> None:
-        self._arrived(key)
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._arrived(self._task_keys.pop(task, None))
 
     def seal(self) -> None:
         """No more runs will hand cells here (for ``runs=None``)."""
@@ -104,11 +110,18 @@ class BatchSink:
         self, cell: Cell, provider: Provider, request: ChatRequest, result: CellResult
     ) -> None:
         """Hold the cell until its job is made; it ends pending (batch_id set) or an error."""
-        self._waiting.append(_Waiting(cell, provider, request, result))
+        if self._flush is not None:  # (every cell that may come has come already)
+            await asyncio.shield(self._flush)
+            return
+        # one future per cell, resolved when the submission ends (cancelling the cell cancels
+        # only it); an Event's wait and a shield per cell cost ~3 objects more each
+        waiting = _Waiting(
+            cell, provider, request, result, asyncio.get_running_loop().create_future()
+        )
+        self._waiting.append(waiting)
         self._arrived(self._keys[id(result)])
-        await self._started.wait()  # until every cell that may come has come
-        assert self._flush is not None
-        await asyncio.shield(self._flush)
+        assert waiting.done is not None
+        await waiting.done
 
     def _arrived(self, key: tuple[int, int] | None) -> None:
         """A cell came, or ended another way (a cache hit, no key, cancelled)."""
@@ -117,7 +130,20 @@ class BatchSink:
             return
         if self._flush is None and self._waiting and not self._expected:
             self._flush = asyncio.get_running_loop().create_task(self._submit_all())
-            self._started.set()
+            self._flush.add_done_callback(self._release)
+
+    def _release(self, flush: asyncio.Task[None]) -> None:
+        """The submission ended: every cell waiting for it goes on."""
+        exc = None if flush.cancelled() else flush.exception()
+        for w in self._waiting:
+            if w.done is None or w.done.done():
+                continue
+            if flush.cancelled():
+                w.done.cancel()
+            elif exc is not None:
+                w.done.set_exception(exc)
+            else:
+                w.done.set_result(None)
 
     async def aclose(self) -> None:
         if self._own_client and self._client is not None:
