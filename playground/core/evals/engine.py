@@ -171,16 +171,16 @@ class EvalEngine:
     async def _run_one(
         self, case: Case, base: RunPlan, variation: Variation | None
     ) -> list[CaseResult]:
-        cells = base.cells()
         if case.problem:
             return [
-                self._broken(case, c, f"{case.where}: {case.problem}", variation) for c in cells
+                self._broken(case, c, f"{case.where}: {case.problem}", variation)
+                for c in base.cells()
             ]
         plan = self.case_plan(case, base, variation)
         try:
             handle = self.runner.start(plan)
         except TemplateError as exc:
-            return [self._broken(case, c, f"{case.where}: {exc}", variation) for c in cells]
+            return [self._broken(case, c, f"{case.where}: {exc}", variation) for c in base.cells()]
         self._handles.add(handle)
         try:
             if self.cancelled:
