@@ -113,6 +113,7 @@ class PromptForm(Horizontal):
         self._variables: VariablesPanel | None = None
         self._var_memory: dict[str, str] = {}
         self._params: ParamsPanel | None = None  # mounted just after the first frame
+        self._temperatures: TemperatureInput  # made in compose, mounted just after the frame
         self._editor = PromptEditor(
             draft.get("system", ""), draft.get("user", ""), draft_turns(draft), id="editor"
         )
@@ -134,20 +135,22 @@ class PromptForm(Horizontal):
                 id="models",
             )
             yield Label("Temperatures", classes="section")
-            yield TemperatureInput(
-                state.temperatures
-                if state.temperatures is not None
-                else format_temperatures(list(settings.defaults.temperatures)),
-                placeholder="empty: the provider's default (e.g. 0, 0.7, 1.2)",
-                id="temperatures",
-            )
-            # the parameters (eight small fields) come just after the first frame
+            # the temperatures' field and the parameters (an Input and eight small fields to
+            # style) come just after the first frame, or when first used (temperatures)
+        self._temperatures = TemperatureInput(
+            state.temperatures
+            if state.temperatures is not None
+            else format_temperatures(list(settings.defaults.temperatures)),
+            placeholder="empty: the provider's default (e.g. 0, 0.7, 1.2)",
+            id="temperatures",
+        )
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._mount_params)
+        self.call_after_refresh(self._mount_side)
 
-    def _mount_params(self) -> None:
-        if self.params.parent is None and self.is_attached:
+    def _mount_side(self) -> None:
+        if self.is_attached and self.params.parent is None:
+            self.temperatures  # noqa: B018 (mounts it, before the parameters)
             self.query_one("#side").mount(self.params)
 
     # -- handles ------------------------------------------------------------------------------
@@ -190,7 +193,11 @@ class PromptForm(Horizontal):
 
     @property
     def temperatures(self) -> TemperatureInput:
-        return self.query_one(TemperatureInput)
+        """The temperatures' field, mounted (after the Temperatures label) at first use."""
+        field = self._temperatures
+        if field.parent is None and self.is_attached:
+            self.query_one("#side").mount(field)
+        return field
 
     @property
     def params(self) -> ParamsPanel:

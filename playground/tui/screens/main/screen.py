@@ -67,6 +67,8 @@ class MainScreen(Screen[None]):
         self._last_cell: ResultCell | None = None  # where F3 goes back to
         self._refits = 0  # fits in a row after a change of the form's size
         self._eval_panel: EvalPanel | None = None
+        self._estimate = EstimateBar(id="estimate")  # both mounted just after the first frame
+        self._grid = ResultGrid(id="results")
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -86,11 +88,10 @@ class MainScreen(Screen[None]):
         self._form = PromptForm(draft=draft, id="top")
         with Vertical(id="body"):  # the form above the results, or left of them when wide
             yield self._form
-            with Vertical(id="output"):
-                yield EstimateBar(id="estimate")
-                # the run summary (above the grid) and the eval panel (below) are hidden until
-                # used: they mount then (run_summary, eval_panel), not in the first frame
-                yield ResultGrid(id="results")
+            # the estimate and the grid mount just after the first frame (or at first use:
+            # estimate_bar, grid); the run summary (above the grid) and the eval panel (below)
+            # are hidden until used: they mount then (run_summary, eval_panel)
+            yield Vertical(id="output")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -98,6 +99,7 @@ class MainScreen(Screen[None]):
             self._open_prompt_file()
         self.editor.user_area.focus()
         self.fit_split()
+        self.call_after_refresh(self._fill_output)
         # the template engine, httpx and the store load after the first frame
         self.call_after_refresh(self._after_first_frame)
 
@@ -144,7 +146,7 @@ class MainScreen(Screen[None]):
                 if laid_out > 0
                 else 0
             )
-            shared = form.size.height + self.grid.size.height if form.display else 0
+            shared = form.size.height + self._grid.size.height if form.display else 0
             size = ("1fr", form_rows(height, want, split, shared))
         if (form.styles.width, form.styles.height) != tuple(map(_scalar, size)):
             form.styles.width, form.styles.height = size
@@ -190,13 +192,21 @@ class MainScreen(Screen[None]):
     def picker(self) -> ModelPicker:
         return self.form.picker
 
+    def _fill_output(self) -> None:
+        """Mount the estimate bar and the grid (once): just after the first frame, or
+        earlier when something needs them."""
+        if self._grid.parent is None and self.is_attached:
+            self.query_one("#output").mount_all([self._estimate, self._grid])
+
     @property
     def grid(self) -> ResultGrid:
-        return self.query_one(ResultGrid)
+        self._fill_output()
+        return self._grid
 
     @property
     def estimate_bar(self) -> EstimateBar:
-        return self.query_one(EstimateBar)
+        self._fill_output()
+        return self._estimate
 
     @property
     def evals(self) -> CaseRuns:
