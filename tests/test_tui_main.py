@@ -798,6 +798,7 @@ async def test_a_prompt_file_session_leaves_the_workspace_draft_and_matrix_alone
         await pilot.pause()
         screen = again.screen
         assert screen.editor.user == "my own draft"
+        await wait_for(pilot, lambda: bool(screen.query("#temperatures")))  # just after the frame
         assert screen.query_one("#temperatures").value == "0, 0.7"
         assert screen.picker.selected == ["lo-openai:gpt-a", "lo-anthropic:claude-b"]
 

@@ -26,7 +26,7 @@ async def test_changed_config_defaults_win_over_the_remembered_matrix_and_are_sa
     async with app.run_test(size=(120, 40)) as pilot:
         await type_text(pilot, "hello")
         app.screen.picker.set_selected(["lo-gemini:gem-c"])
-        app.screen.query_one("#temperatures").value = "0.2"
+        app.screen.form.temperatures.value = "0.2"
         await wait_for(pilot, lambda: app.state.models == ["lo-gemini:gem-c"])
         await wait_for(pilot, lambda: app.state.temperatures == "0.2")
         assert not any(CHANGED in s for s in said(app))
@@ -42,6 +42,7 @@ async def test_changed_config_defaults_win_over_the_remembered_matrix_and_are_sa
             "temperatures 0.3; max_tokens 99"
         ]
         assert screen.picker.selected == ["lo-openai:gpt-a"]
+        await wait_for(pilot, lambda: bool(screen.query("#temperatures")))  # just after the frame
         assert screen.query_one("#temperatures").value == "0.3"
         assert screen.form.params.raw()["max_tokens"] == "99"
         assert screen.editor.user == "hello"  # the draft is not a default: kept
@@ -67,13 +68,14 @@ async def test_only_the_default_that_changed_replaces_its_remembered_choice(
     app = make_app(loopback_settings(loopback, tmp_path), store=open_store(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         app.screen.picker.set_selected(["lo-gemini:gem-c"])
-        app.screen.query_one("#temperatures").value = "1.1"
+        app.screen.form.temperatures.value = "1.1"
         await wait_for(pilot, lambda: app.state.temperatures == "1.1")
     settings = loopback_settings(loopback, tmp_path, temperatures=[0.0, 0.5])
     again = make_app(settings, store=open_store(tmp_path))
     async with again.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: any(CHANGED in s for s in said(again)))
         assert any(s.endswith("using temperatures 0, 0.5") for s in said(again))
+        await wait_for(pilot, lambda: bool(again.screen.query("#temperatures")))
         assert again.screen.query_one("#temperatures").value == "0, 0.5"
         assert again.screen.picker.selected == ["lo-gemini:gem-c"]  # models did not change
 
