@@ -111,3 +111,54 @@ async def test_partial_repaints_leave_what_a_full_redraw_shows() -> None:
             full = ["".join(s.text for s in line) for line in screen._compositor.render_strips()]
             assert terminal.text() == full, f"tick {tick}"
         assert partial > 30  # the ticks were drawn as partial updates, not full redraws
+
+
+async def test_a_new_title_reaches_the_terminal_without_a_layout() -> None:
+    """The header's title ("· modified" at the first key in an opened file) is repainted in
+    its row: the terminal shows it, and the screen was not laid out for it (a layout of a
+    graded grid held the key's echo for ~100 ms)."""
+    from playground.tui.widgets.header import AppHeader
+
+    updates: list[Any] = []
+    layouts: list[bool] = []
+
+    class Titled(App[None]):
+        def compose(self) -> ComposeResult:
+            yield AppHeader()
+            with Grid():
+                for n in range(8):
+                    yield Static(f"answer {n}", id=f"a{n}")
+
+    app = Titled()
+    async with app.run_test(size=(W, H)) as pilot:
+        app.sub_title = "greet v1"
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        terminal = Terminal()
+        terminal.apply(screen._compositor.render_full_update())
+        assert "greet v1" in terminal.text()[0]
+        original, lay_out = app._display, screen._refresh_layout
+
+        def display(screen: Any, update: Any) -> None:
+            updates.append(update)
+            original(screen, update)
+
+        def refresh_layout(*args: Any, **kw: Any) -> None:
+            layouts.append(True)
+            lay_out(*args, **kw)
+
+        app._display = display  # type: ignore[method-assign]
+        screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
+        app.sub_title = "greet v1 · modified"
+        for _ in range(50):
+            await pilot.pause()
+            for update in updates:
+                terminal.apply(update)
+            updates.clear()
+            if "modified" in terminal.text()[0]:
+                break
+        assert "greet v1 · modified" in terminal.text()[0]
+        full = ["".join(s.text for s in line) for line in screen._compositor.render_strips()]
+        assert terminal.text() == full
+        assert not layouts

@@ -14,7 +14,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TextArea
+from textual.widgets import Footer, Static, TextArea
 
 from playground.render.figures import format_cost
 from playground.tui.api_keys import NO_KEYS_HINT, any_key
@@ -25,6 +25,7 @@ from playground.tui.screens.main.split import beside, form_cols, form_rows, move
 from playground.tui.widgets.editor import PromptEditor
 from playground.tui.widgets.estimate_bar import EstimateBar
 from playground.tui.widgets.grid import ResultGrid
+from playground.tui.widgets.header import AppHeader
 from playground.tui.widgets.model_picker import ModelPicker
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class MainScreen(Screen[None]):
         self.set_class(app.size.height < 30, "-short", update=False)
         self.set_class(beside(app.size.width), "-beside", update=False)
         no_keys = not any_key(app.settings)
-        yield Header(icon="▶")
+        yield AppHeader(icon="▶")
         yield Static(
             NO_KEYS_HINT if no_keys else "", id="notice", markup=False, classes="-shown" * no_keys
         )
