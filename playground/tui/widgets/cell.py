@@ -6,6 +6,8 @@ text area; Markdown rendering is a toggle (``m`` on the cell, ``M`` for every ce
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from textual.app import ComposeResult
@@ -189,8 +191,16 @@ class ResultCell(Vertical, can_focus=True):
     ResultCell > .cell-notice.-shown { display: block; }
     ResultCell > .cell-figures { color: $text-muted; height: auto; max-height: 3; }
     ResultCell.-rated > .cell-figures { color: $text-accent; }
-    /* graded: the scrollbar a case's answer brings does not narrow the text (no re-wrap) */
-    ResultCell.-graded > AnswerText { scrollbar-gutter: stable; }
+    /* graded: the answer's scrollbar is always there, so a case's answer neither narrows the
+       text (a re-wrap) nor lays out the screen to show its scrollbar (three layouts of the
+       whole grid when the first verdicts land) */
+    ResultCell.-graded > AnswerText {
+        overflow-y: scroll;
+        scrollbar-background: transparent;  /* an answer with nothing to scroll shows none */
+        scrollbar-background-hover: transparent;
+        scrollbar-background-active: transparent;
+    }
+    ResultCell.-graded > .cell-figures { min-height: 2; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -224,6 +234,7 @@ class ResultCell(Vertical, can_focus=True):
     ]
 
     _bottom_row_only = False  # see set_subtitle
+    _classes_to_set: frozenset[str] | None = None  # see classes_at_once
 
     class MoveRequested(Message):
         """Arrows, h/j/k/l or a column number: the grid, which knows the layout, moves focus."""
@@ -344,10 +355,31 @@ class ResultCell(Vertical, can_focus=True):
             mark = next((m for s, m in _STATUS_MARK.items() if self.has_class(f"-{s}")), "")
             self.border_title = f"{mark} {label}".strip()
 
+    @property
+    def border_classes(self) -> frozenset[str]:
+        """The cell's classes, including those set inside ``classes_at_once`` (not yet
+        applied)."""
+        return self.classes if self._classes_to_set is None else self._classes_to_set
+
+    @contextmanager
+    def classes_at_once(self) -> Iterator[None]:
+        """The border classes set inside are applied together at the end: one restyle of
+        the cell instead of one per change (a graded case's answer changes the status, the
+        read-only mark and the verdict: each restyle matches and sets every rule, ~2 ms)."""
+        self._classes_to_set = self.classes
+        try:
+            yield
+        finally:
+            classes, self._classes_to_set = self._classes_to_set, None
+            self.set_border_classes(classes)
+
     def set_border_classes(self, classes: frozenset[str]) -> None:
         """Replace the cell's classes; when only border classes change (status, verdict),
         restyle the cell alone. A class change restyles the whole subtree, the text area, its
         parts and scrollbars: 5-30 ms a cell at load ~10, for each cell's first verdict."""
+        if self._classes_to_set is not None:
+            self._classes_to_set = classes
+            return
         current = self.classes
         changed = current ^ classes
         if not changed:
@@ -360,7 +392,7 @@ class ResultCell(Vertical, can_focus=True):
         self.app.stylesheet.update_nodes([self], animate=True)
 
     def _set_status(self, status: str) -> None:
-        self.set_border_classes((self.classes - _STATUS_CLASSES) | {f"-{status}"})
+        self.set_border_classes((self.border_classes - _STATUS_CLASSES) | {f"-{status}"})
         self.border_title = f"{_STATUS_MARK.get(status, '')} {self._label}"
         if self.has_focus:
             self.refresh_bindings()  # the footer offers what this state allows
@@ -547,7 +579,8 @@ class ResultCell(Vertical, can_focus=True):
         else:
             self._md_stale = True
         mark = frozenset({"-readonly"})
-        self.set_border_classes(self.classes | mark if readonly else self.classes - mark)
+        classes = self.border_classes
+        self.set_border_classes(classes | mark if readonly else classes - mark)
 
     def set_rating(self, score: int, note: str | None, scale: str | None = None) -> None:
         self.rating = rating_label(score, scale) + (f" “{note}”" if note else "")

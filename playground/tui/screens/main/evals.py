@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from playground.tui.widgets.cell import ResultCell
     from playground.tui.widgets.eval_panel import EvalPanel
 
-SLICE_S = 0.01  # one tick shows badges for this long at most, the rest on the next; cells
-# with another case to show (the first verdicts) are all shown in one tick: each changes its
-# cell's height (the figures fold, a scrollbar), and one layout for all of them costs what
-# one for each did (a layout repaints the grid: 24 of them in 2 s of typing made the tail)
+SLICE_S = 0.01  # one tick shows badges for this long at most, the rest on the next: a key
+# waits for one slice. A case's answer lays nothing out (a graded cell keeps its scrollbar and
+# two rows of figures), so the first verdicts go slice by slice too: all 24 in one tick were
+# ~100 ms of restyling and loading text, and a key typed then waited for all of it
 
 
 class CaseRuns:
@@ -244,11 +244,9 @@ class CaseRuns:
         with self._lock:
             dirty, self._dirty = self._dirty, set()
         pending = sorted(dirty)
-        with self._lock:  # cells that show another case: a first verdict, a first failure
+        with self._lock:  # cells that show another case first: a first verdict, a failure
             fresh = [i for i in pending if self._new_case(board, i)]
-        for index in fresh:  # all in one go, no frame between two: their new heights (the
-            await self.show_cell(index)  # figures folding, a scrollbar) are one layout
-        pending = [i for i in pending if i not in fresh]
+        pending = fresh + [i for i in pending if i not in fresh]
         started = time.monotonic()
         for n, index in enumerate(pending):
             if not board.finished and time.monotonic() - started > SLICE_S:
@@ -283,20 +281,22 @@ class CaseRuns:
         if current is None:
             return
         line = case_line(current, board.total_cases)
-        if self._shown.get(index) is not current:
-            self._shown[index] = current
-            if current.result is not None:
-                await widget.show_result(current.result, readonly=False, notice=line)
-        widget.set_notice(line)  # only a change is drawn
-        # after the result: showing one clears the border's subtitle
-        subtitle = badge(passed, total)
-        if not board.finished and total < board.total_cases:
-            subtitle += f" · {total}/{board.total_cases}…"
-        if widget.border_subtitle != subtitle:
-            widget.set_subtitle(subtitle)  # the bottom border row repainted, not the cell
-        verdict = {"-eval-pass"} if total > 0 and passed == total else set()
-        verdict |= {"-eval-fail"} if passed < total else set()
-        widget.set_border_classes((widget.classes - {"-eval-pass", "-eval-fail"}) | verdict)
+        with widget.classes_at_once():  # status, read-only and verdict: one restyle
+            if self._shown.get(index) is not current:
+                self._shown[index] = current
+                if current.result is not None:
+                    await widget.show_result(current.result, readonly=False, notice=line)
+            widget.set_notice(line)  # only a change is drawn
+            # after the result: showing one clears the border's subtitle
+            subtitle = badge(passed, total)
+            if not board.finished and total < board.total_cases:
+                subtitle += f" · {total}/{board.total_cases}…"
+            if widget.border_subtitle != subtitle:
+                widget.set_subtitle(subtitle)  # the bottom border row repainted, not the cell
+            verdict = {"-eval-pass"} if total > 0 and passed == total else set()
+            verdict |= {"-eval-fail"} if passed < total else set()
+            classes = widget.border_classes - {"-eval-pass", "-eval-fail"}
+            widget.set_border_classes(classes | verdict)
 
     def _refresh_summary(self) -> None:
         from playground.tui.widgets.eval_panel import summary_text
