@@ -13,12 +13,14 @@ its first run starts, so reading the database (``playground history``) stays qui
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import fields
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from playground.core.cache import HIT_FIELDS
@@ -54,11 +56,18 @@ FINAL_FIELDS = tuple(
     for f in fields(CellResult)
     if f.name not in ("cell", "id", "request", "cached", "started_at", "ended_at")
 )
+_final_fields = attrgetter(*FINAL_FIELDS)  # a result's FINAL_FIELDS as a tuple, in one call
+_PER_CHUNK = (CellDelta, CellUsage)
 # json.dumps(value, ensure_ascii=False, default=str) without making an encoder per call
 _JSON_TEXT = json.JSONEncoder(ensure_ascii=False, default=str)
 # what a cache hit holds: the fields it carries onto the new cell, and the original call's
 # own figures (an eval grades a cached answer's latency by the call that produced it)
 CACHE_COLUMNS = (*HIT_FIELDS, "cache_write_tokens", "ttft_ms", "latency_ms")
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # (a cancelled wait)
+        future.set_result(None)
 
 
 class Recording:
@@ -77,6 +86,8 @@ class Recording:
         self._open: dict[int, set[Any]] = {}  # run id -> its response ids not yet ended
         # request JSON -> as stored, for the secrets it was cleaned with (writer thread only)
         self._cleaned: tuple[list[str], dict[str, str]] = (self.secrets, {})
+        # id of a request dict -> (the dict, as stored): the cells that share it (writer only)
+        self._encoded: dict[int, tuple[dict[str, Any], str]] = {}
 
     @property
     def secrets(self) -> list[str]:
@@ -88,14 +99,22 @@ class Recording:
 
     def _request_json(self, request: dict[str, Any]) -> str | None:
         """The request as stored (on the writer thread). A run's samples send the same request
-        (as do cells repeated later): key shapes are looked for once per distinct text."""
-        text = _JSON_TEXT.encode(request)
+        (the runner shares one dict between them: encoded once), as do cells repeated later
+        (key shapes are looked for once per distinct text)."""
         if self._cleaned[0] is not self.secrets or len(self._cleaned[1]) > 256:
             self._cleaned = (self.secrets, {})
+            self._encoded = {}
+        same = self._encoded.get(id(request))
+        if same is not None and same[0] is request:  # (the dict kept: its id is not reused)
+            return same[1]
+        text = _JSON_TEXT.encode(request)
         cleaned = self._cleaned[1]
         out = cleaned.get(text)
         if out is None:
             out = cleaned[text] = self._clean_meta(text) or text
+        if len(self._encoded) > 64:
+            self._encoded = {}
+        self._encoded[id(request)] = (request, out)
         return out
 
     # -- Recorder ------------------------------------------------------------------------------
@@ -234,7 +253,7 @@ class Recording:
         # Per chunk, when the runner does not append to stream_to's deque itself (a cached
         # answer's one delta, another caller): one look-up and an append (the writer then
         # reads the cell's live result).
-        if isinstance(event, CellDelta | CellUsage):
+        if isinstance(event, _PER_CHUNK):
             pieces = self._pieces.get(event.response_id)
             if pieces is not None:
                 pieces.append(event)
@@ -259,8 +278,17 @@ class Recording:
 
     async def settled(self) -> None:
         """Return once what was noted is written, or the database turns out busy (the writes
-        then go on in the background); raise if a write failed."""
-        await asyncio.to_thread(self.writer.flush, until_busy=True)
+        then go on in the background); raise if a write failed. The writer thread wakes the
+        loop itself (no executor thread in between: one hand-off of the GIL fewer each way)."""
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[None] = loop.create_future()
+
+        def done() -> None:  # on the writer thread
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(_resolve, written)
+
+        if self.writer.when_written(done):
+            await written
         if self.writer.error is not None:
             self._raise_error()
 
@@ -292,7 +320,7 @@ class Recording:
             cells.discard(rid)
         # as it ended, for the writer: a tuple (a sweep's cells end together; each is held until
         # the writer's next look, a dict per cell was most of that)
-        ended = tuple([getattr(r, name) for name in FINAL_FIELDS])
+        ended = _final_fields(r)
         at_start = self._started_cells.pop(rid, (None, None))[1]
         cached_from = self._hits.get(cache_key) if r.cached and cache_key else None
         ended_at = r.ended_at or time.time()

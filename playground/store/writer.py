@@ -3,9 +3,10 @@
 The recorder notes what changed (cheap, from the loop): that a live cell streamed (the runner
 appends its per-chunk events to a one-slot deque: a "changed" flag that holds nothing), columns
 when something happens, a finished cell, a finished run. This thread looks every
-``FLUSH_INTERVAL`` while cells stream, and soon after cells or runs end (``FINISH_DELAY`` after
-the last of cells ending one after another, at most ``FLUSH_INTERVAL`` after the first; at once
-when someone flushes, as a run's end does): for each live cell that changed it reads the text so
+``FLUSH_INTERVAL`` while cells stream (an end noted meanwhile lands with the next look: it
+does not wake the thread), and soon after cells or runs end when nothing streams
+(``FINISH_DELAY`` after the last of cells ending one after another, at most ``FLUSH_INTERVAL``
+after the first; at once when someone flushes, as a run's end does): for each live cell that changed it reads the text so
 far from the cell's live result (the runner's own string: no per-chunk work here) and hides
 known keys in what was added since its last look, and it commits everything in a few statements
 of one transaction on its own connection. So a ``kill -9`` loses at most ``FLUSH_INTERVAL`` of a
@@ -124,6 +125,9 @@ class Writer:
         self._hurried = (0.0, 0.0)  # when the first and the latest end since the last cycle came
         self._idle = False  # the thread sleeps until something is noted
         self._flushers = 0
+        # (cycle, callback) of when_written: told once that cycle lands or the database is busy
+        self._waiters: list[tuple[int, Callable[[], None]]] = []
+        self._stopped = False  # the thread has ended (or never could connect)
         self._closing = False
         self._thread: threading.Thread | None = None
         self.busy = False  # another process holds the database's write lock: writes wait
@@ -154,13 +158,13 @@ class Writer:
         """The cell ended: ``final()`` (called on the writer thread) gives its columns."""
         with self._cond:
             self._finals[rid] = final
-            self._hurry()
+            self._ended()
         self._start()
 
     def run_done(self, run_id: int, status: str, finished_at: str) -> None:
         with self._cond:
             self._runs[run_id] = (status, finished_at)
-            self._hurry()
+            self._ended()
         self._start()
 
     def flush(self, *, until_busy: bool = False, timeout: float | None = None) -> bool:
@@ -186,6 +190,32 @@ class Writer:
             finally:
                 self._flushers -= 1
 
+    def when_written(self, done: Callable[[], None]) -> bool:
+        """``flush(until_busy=True)`` without blocking the caller: ``done()`` is called on the
+        writer thread once everything noted so far is in the database, or the database turns
+        out busy, or the thread ends. False (and no call) when there is nothing to wait for.
+        The event loop awaits a run's record this way, with no thread of its own in between."""
+        with self._cond:
+            if self._thread is None or self._stopped or self.busy:
+                return False
+            self._waiters.append((self._taken + 1, done))  # the next cycle takes all noted
+            self._urgent = True
+            self._flushers += 1
+            self._cond.notify_all()
+        return True
+
+    def _release(self, written: int | None) -> None:
+        """Tell the waiters whose cycle landed (all of them with None); called holding the
+        lock."""
+        if not self._waiters:
+            return
+        done = [w for w in self._waiters if written is None or w[0] <= written]
+        self._waiters = [w for w in self._waiters if w not in done]
+        self._flushers -= len(done)
+        for _, callback in done:
+            with contextlib.suppress(Exception):  # a waiter's problem must not stop the writes
+                callback()
+
     def close(self) -> None:
         """Write everything noted, however long another process holds the lock; then stop."""
         thread = self._thread
@@ -199,6 +229,14 @@ class Writer:
         atexit.unregister(self.close)
 
     # -- the thread ----------------------------------------------------------------------------
+    def _ended(self) -> None:
+        """A cell or a run ended (called holding the lock). While cells stream the thread looks
+        every FLUSH_INTERVAL anyway: the end lands with its next look, shared with the ends
+        around it, and the thread is not woken for it (each wake-up while the loop streams is a
+        hand-off of the GIL). Otherwise it is woken to write soon."""
+        if not self._live:
+            self._hurry()
+
     def _hurry(self) -> None:
         """Write soon (called holding the lock); a writer already hurrying is not woken again
         (each wake-up is a thread switch: cells ending together would cost one each)."""
@@ -229,6 +267,8 @@ class Writer:
         except Exception as exc:  # (a StoreError, sqlite3.Error): reported, nothing written
             self.error = " ".join(str(exc).split()) or type(exc).__name__
             with self._cond:
+                self._stopped = True
+                self._release(None)
                 self._cond.notify_all()
             return
         retry = 0.05
@@ -237,7 +277,13 @@ class Writer:
                 with self._cond:
                     tick = None  # while anything is live or noted: a look every FLUSH_INTERVAL
                     while not (self._urgent or self._closing):
-                        self._idle = not (self._live or self._columns or self._unwritten)
+                        self._idle = not (
+                            self._live
+                            or self._columns
+                            or self._finals
+                            or self._runs
+                            or self._unwritten
+                        )
                         if self._idle:
                             self._cond.wait()  # until something is noted
                             continue
@@ -281,6 +327,7 @@ class Writer:
                     retry = 0.05
                     with self._cond:
                         self._written = cycle
+                        self._release(cycle)
                         self._cond.notify_all()
                     if closing:
                         with self._cond:
@@ -293,6 +340,8 @@ class Writer:
         finally:
             conn.close()
             with self._cond:
+                self._stopped = True
+                self._release(None)
                 self._cond.notify_all()
 
     def _made(
@@ -360,6 +409,8 @@ class Writer:
             return
         self.busy = busy
         with self._cond:
+            if busy:
+                self._release(None)  # they wait until written or busy: the writes go on
             self._cond.notify_all()
         if self.on_busy is not None:
             with contextlib.suppress(Exception):  # a display problem must not stop the writes
