@@ -139,6 +139,32 @@ async def test_raw_responses_are_stored_compressed_and_older_plain_ones_still_re
     store.close()
 
 
+def test_marking_a_run_done_leaves_its_prompt_index_alone(tmp_path: Path) -> None:
+    """m010: a run's status and end time change without re-indexing its text (FTS5 writes a
+    new segment for each transaction that touches the index); a change of its text does."""
+    store = Store.open(tmp_path / "fts.db")
+    store.new_session("test")
+    conn = store.conn
+    conn.execute(
+        "INSERT INTO runs (id, session_id, created_at, status, system, prompt) "
+        "VALUES (1, ?, 'x', 'running', 'Be terse.', 'Tell me about otters')",
+        (store.session_id,),
+    )
+
+    def segments() -> int:
+        return conn.execute("SELECT COUNT(*) FROM runs_fts_data").fetchone()[0]
+
+    before = segments()
+    conn.execute("UPDATE runs SET status = 'done', finished_at = 'y' WHERE id = 1")
+    assert segments() == before
+    assert [r["id"] for r in store.list_runs("otters")] == [1]
+    conn.execute("UPDATE runs SET prompt = 'Tell me about beavers' WHERE id = 1")
+    assert segments() > before
+    assert [r["id"] for r in store.list_runs("beavers")] == [1]
+    assert store.list_runs("otters") == []
+    store.close()
+
+
 def test_two_processes_creating_one_database_at_once(tmp_path: Path) -> None:
     db = tmp_path / "race.db"
     code = "import sys; from playground.store import Store; Store.open(sys.argv[1]).close()"
