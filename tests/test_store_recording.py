@@ -325,3 +325,27 @@ def test_cells_of_a_reused_pid_are_interrupted(tmp_path: Path, reused: bool) -> 
     ((status,),) = peek(db, "SELECT status FROM responses")
     again.close()
     assert status == ("interrupted" if reused else "running")
+
+
+async def test_a_cell_that_ends_while_another_streams_lands_before_the_run_ends(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    """The writer is not woken for an end while cells stream: the end lands with its next
+    look (every FLUSH_INTERVAL), not only at the run's end."""
+    loopback.enqueue(Reply(text="quick answer"), model="quick")
+    loopback.enqueue(Reply(text="slow " * 60, chunks=60, delay=0.05), model="slow")  # 3 s
+    runner = Runner(loopback.settings(), recorder=store)
+    handle = runner.start(plan_for(["lo-openai:quick", "lo-openai:slow"], [0.0]))
+    quick, slow = handle.results
+
+    def statuses() -> dict[str, str]:
+        return dict(peek(store.path, "SELECT model, status FROM responses"))
+
+    while statuses().get("lo-openai:quick") != "ok":
+        assert not handle.finished, "the quick cell's end waited for the run's end"
+        await asyncio.sleep(0.02)
+    assert quick.status == "ok" and statuses()["lo-openai:slow"] == "running"
+    await handle.wait()
+    await runner.aclose()
+    assert statuses() == {"lo-openai:quick": "ok", "lo-openai:slow": "ok"}
+    assert store.get_response(slow.id)["output"] == slow.output
