@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from playground import paths
-from playground.core.plan import param_problem
 
 BATCH_KINDS = frozenset({"openai", "anthropic"})  # wire protocols with a batch API
 
@@ -392,6 +391,10 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
             raise bad(table, "models", "a non-empty list of model ids", d["models"])
         defaults.models = ids
     if "temperatures" in d:
+        # RunPlan's rules (and its dataclass) load when a config sets them: a start without
+        # one does without them until the first plan
+        from playground.core.plan import param_problem
+
         temps = d["temperatures"]
         if (
             not isinstance(temps, list)
@@ -401,6 +404,8 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path | None) -> None:
             raise bad(table, "temperatures", "a non-empty list of numbers from 0 to 2", temps)
         defaults.temperatures = [float(t) for t in temps]
     if "max_tokens" in d:  # RunPlan's rule, as for --max-tokens
+        from playground.core.plan import param_problem
+
         problem = param_problem("max_tokens", d["max_tokens"])
         if problem:
             raise fail(f"{table} max_tokens: {problem} (got {d['max_tokens']!r})")

@@ -37,6 +37,14 @@ NOT_BEFORE_FIRST_FRAME = (
     # the variables' fields, built with the prompt's first {{variable}}
     "playground.tui.widgets.variables",
     "playground.tui.widgets.params",  # mounted just after the first frame
+    # made (and their modules loaded) just after the first frame: the temperatures' field,
+    # the estimate bar and the grid; the turns' widgets with the first turn
+    "playground.tui.widgets.temperatures",
+    "playground.tui.widgets.estimate_bar",
+    "playground.tui.widgets.grid",
+    "playground.tui.widgets.pacer",
+    "playground.tui.widgets.turns",
+    "playground.core.plan",  # RunPlan: with the first plan (or a config's [defaults])
 )
 
 # hidden or secondary widgets that mount just after the first frame (or at first use)
@@ -123,3 +131,4 @@ def test_a_cached_echo_run_loads_neither_template_engine_nor_token_tables(
     doc = json.loads(out.stdout)
     assert doc["cells"][0]["cached"] is True
     assert doc["cells"][0]["output"] == json.loads(first.stdout)["cells"][0]["output"]
+

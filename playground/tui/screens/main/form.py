@@ -24,11 +24,6 @@ from textual.worker import get_current_worker
 from playground.tui.api_keys import any_key
 from playground.tui.widgets.editor import PromptEditor
 from playground.tui.widgets.model_picker import ModelPicker, catalog_from_settings
-from playground.tui.widgets.temperatures import (
-    TemperatureError,
-    TemperatureInput,
-    format_temperatures,
-)
 
 if TYPE_CHECKING:
     from playground.core.estimate import PlanEstimate as Estimate
@@ -36,6 +31,7 @@ if TYPE_CHECKING:
     from playground.tui.app import PlaygroundApp
     from playground.tui.widgets.history_pane import HistoryPane
     from playground.tui.widgets.params import ParamsPanel
+    from playground.tui.widgets.temperatures import TemperatureInput
     from playground.tui.widgets.variables import VariablesPanel
 
 DEBOUNCE_S = 0.15
@@ -113,7 +109,7 @@ class PromptForm(Horizontal):
         self._variables: VariablesPanel | None = None
         self._var_memory: dict[str, str] = {}
         self._params: ParamsPanel | None = None  # mounted just after the first frame
-        self._temperatures: TemperatureInput  # made in compose, mounted just after the frame
+        self._temperatures: TemperatureInput | None = None  # just after the first frame
         self._editor = PromptEditor(
             draft.get("system", ""), draft.get("user", ""), draft_turns(draft), id="editor"
         )
@@ -137,13 +133,6 @@ class PromptForm(Horizontal):
             yield Label("Temperatures", classes="section")
             # the temperatures' field and the parameters (an Input and eight small fields to
             # style) come just after the first frame, or when first used (temperatures)
-        self._temperatures = TemperatureInput(
-            state.temperatures
-            if state.temperatures is not None
-            else format_temperatures(list(settings.defaults.temperatures)),
-            placeholder="empty: the provider's default (e.g. 0, 0.7, 1.2)",
-            id="temperatures",
-        )
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._mount_side)
@@ -193,7 +182,19 @@ class PromptForm(Horizontal):
 
     @property
     def temperatures(self) -> TemperatureInput:
-        """The temperatures' field, mounted (after the Temperatures label) at first use."""
+        """The temperatures' field, made (its module loaded) and mounted (after the
+        Temperatures label) at first use."""
+        if self._temperatures is None:
+            from playground.tui.widgets.temperatures import TemperatureInput, format_temperatures
+
+            settings, state = self.app.settings, self.app.state
+            self._temperatures = TemperatureInput(
+                state.temperatures
+                if state.temperatures is not None
+                else format_temperatures(list(settings.defaults.temperatures)),
+                placeholder="empty: the provider's default (e.g. 0, 0.7, 1.2)",
+                id="temperatures",
+            )
         field = self._temperatures
         if field.parent is None and self.is_attached:
             self.query_one("#side").mount(field)
@@ -216,6 +217,7 @@ class PromptForm(Horizontal):
         from playground.core.plan import RunPlan
         from playground.core.template import PromptTemplate, TemplateError
         from playground.tui.widgets.params import ParamsError
+        from playground.tui.widgets.temperatures import TemperatureError
 
         self.rescan_variables()  # the fields follow the text now, not after the debounce
         models = list(self.picker.selected)
@@ -292,7 +294,7 @@ class PromptForm(Horizontal):
         self.picker.set_selected(list(plan.models))
         if plan.history or self._history is not None:
             self.history_pane.set_messages(list(plan.history))
-        self.temperatures.value = format_temperatures(list(plan.temperatures))
+        self.temperatures.value = _format_temperatures(list(plan.temperatures))
         self.params.set_values(
             {
                 "max_tokens": "" if plan.max_tokens is None else str(plan.max_tokens),
@@ -321,7 +323,7 @@ class PromptForm(Horizontal):
         if getattr(prompt, "model", None):
             self.picker.set_selected([prompt.model])
         if prompt.temperature is not None:
-            self.temperatures.value = format_temperatures([prompt.temperature])
+            self.temperatures.value = _format_temperatures([prompt.temperature])
         values = {
             "max_tokens": prompt.max_tokens,
             "top_p": getattr(prompt, "top_p", None),
@@ -490,3 +492,9 @@ class PromptForm(Horizontal):
         counts = await asyncio.gather(*(counter.count_debounced(m, messages) for m in models))
         if any(c is not None for c in counts):
             self.schedule_update(0.01)
+
+
+def _format_temperatures(values: list[float | None]) -> str:
+    from playground.tui.widgets.temperatures import format_temperatures
+
+    return format_temperatures(values)

@@ -23,8 +23,6 @@ from playground.tui.screens.main.controller import RunController
 from playground.tui.screens.main.form import PlanError, PromptForm
 from playground.tui.screens.main.split import beside, form_cols, form_rows, moved
 from playground.tui.widgets.editor import PromptEditor
-from playground.tui.widgets.estimate_bar import EstimateBar
-from playground.tui.widgets.grid import ResultGrid
 from playground.tui.widgets.header import AppHeader
 from playground.tui.widgets.model_picker import ModelPicker
 
@@ -35,7 +33,9 @@ if TYPE_CHECKING:
     from playground.tui.app import PlaygroundApp
     from playground.tui.screens.main.evals import CaseRuns
     from playground.tui.widgets.cell import ResultCell
+    from playground.tui.widgets.estimate_bar import EstimateBar
     from playground.tui.widgets.eval_panel import EvalPanel
+    from playground.tui.widgets.grid import ResultGrid
     from playground.tui.widgets.run_summary import RunSummary
 
 
@@ -68,8 +68,9 @@ class MainScreen(Screen[None]):
         self._last_cell: ResultCell | None = None  # where F3 goes back to
         self._refits = 0  # fits in a row after a change of the form's size
         self._eval_panel: EvalPanel | None = None
-        self._estimate = EstimateBar(id="estimate")  # both mounted just after the first frame
-        self._grid = ResultGrid(id="results")
+        # both made (their modules loaded) and mounted just after the first frame
+        self._estimate: EstimateBar | None = None
+        self._grid: ResultGrid | None = None
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -147,7 +148,8 @@ class MainScreen(Screen[None]):
                 if laid_out > 0
                 else 0
             )
-            shared = form.size.height + self._grid.size.height if form.display else 0
+            grid = self._grid.size.height if self._grid is not None else 0
+            shared = form.size.height + grid if form.display else 0
             size = ("1fr", form_rows(height, want, split, shared))
         if (form.styles.width, form.styles.height) != tuple(map(_scalar, size)):
             form.styles.width, form.styles.height = size
@@ -193,21 +195,25 @@ class MainScreen(Screen[None]):
     def picker(self) -> ModelPicker:
         return self.form.picker
 
-    def _fill_output(self) -> None:
-        """Mount the estimate bar and the grid (once): just after the first frame, or
-        earlier when something needs them."""
+    def _fill_output(self) -> tuple[EstimateBar, ResultGrid]:
+        """Make and mount the estimate bar and the grid (once): just after the first frame,
+        or earlier when something needs them; their modules load then."""
+        if self._estimate is None or self._grid is None:
+            from playground.tui.widgets.estimate_bar import EstimateBar
+            from playground.tui.widgets.grid import ResultGrid
+
+            self._estimate, self._grid = EstimateBar(id="estimate"), ResultGrid(id="results")
         if self._grid.parent is None and self.is_attached:
             self.query_one("#output").mount_all([self._estimate, self._grid])
+        return self._estimate, self._grid
 
     @property
     def grid(self) -> ResultGrid:
-        self._fill_output()
-        return self._grid
+        return self._fill_output()[1]
 
     @property
     def estimate_bar(self) -> EstimateBar:
-        self._fill_output()
-        return self._estimate
+        return self._fill_output()[0]
 
     @property
     def evals(self) -> CaseRuns:
