@@ -1,8 +1,9 @@
 """TUI benchmarks, run in a real pseudo-terminal (not headless), side by side in one run.
 
-1. Start to first frame: ``playground``'s app against a minimal Textual app (Header, Static,
-   Footer) started the same way: a fresh ``python`` in a 160×48 pty, timed from spawn to the
-   first frame the app writes to the terminal. Median of N runs, alternating.
+1. Start to first frame: ``playground`` as its command starts it (``cli.main``, no arguments)
+   against a minimal Textual app (Header, Static, Footer) started the same way: a fresh
+   ``python`` in a 160×48 pty, timed from spawn to the first frame the app writes to the
+   terminal. Median of N runs, alternating. The children import only what they need.
 2. Streaming: 8 cells (4 providers × 2 temperatures) streaming 50 chunks/s each from a loopback
    server in its own process. While they stream, a key is sent to the editor every 100 ms; its
    echo latency is the time from the key event to the first frame written after the editor
@@ -16,20 +17,12 @@ frame ÷ the minimal app (≤ 1.2×), key echo p95 ÷ the bare TextArea's p95 (�
 
 from __future__ import annotations
 
-import argparse
-import compileall
-import fcntl
-import itertools
+# only what the children need: a start-up child runs this file, and what it imports before
+# the app is built is counted in its first frame (the parent's modules load in its functions)
 import json
 import os
 import resource
-import statistics
-import struct
-import subprocess
 import sys
-import tempfile
-import termios
-import threading
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -120,12 +113,48 @@ def child_startup(kind: str, out: Path) -> None:
     elif kind == "widgets":
         app = _same_widgets_app()
     else:
-        from playground.config import load_settings
-        from playground.tui.app import make_app
+        # as the `playground` command starts it (cli.main: its arguments, the settings,
+        # open_tui), so what the command does before and around building the app counts
+        _on_make_app(lambda app: _hook_first_frame(app, out, exit_after=True))
+        from playground.cli import main as cli_main
 
-        app = make_app(load_settings())
+        cli_main([])
+        return
     _hook_first_frame(app, out, exit_after=True)
     app.run()
+
+
+def _on_make_app(hook) -> None:  # type: ignore[no-untyped-def]
+    """Call ``hook(app)`` on the app ``playground.tui.app.make_app`` returns, without
+    importing that module (and Textual) before the command itself does: a finder that wraps
+    ``make_app`` when the module loads."""
+    import importlib.abc
+    import importlib.util
+
+    class Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):  # type: ignore[no-untyped-def]
+            if name != "playground.tui.app":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            assert spec is not None and spec.loader is not None
+            exec_module = spec.loader.exec_module
+
+            def exec_and_wrap(module):  # type: ignore[no-untyped-def]
+                exec_module(module)
+                make_app = module.make_app
+
+                def hooked(*args, **kwargs):  # type: ignore[no-untyped-def]
+                    app = make_app(*args, **kwargs)
+                    hook(app)
+                    return app
+
+                module.make_app = hooked
+
+            spec.loader.exec_module = exec_and_wrap  # type: ignore[method-assign]
+            return spec
+
+    sys.meta_path.insert(0, Finder())
 
 
 PER_LINE = 20  # typed Qs on one line before it is cleared (fits the narrowest editor)
@@ -190,6 +219,7 @@ async def measure_echo(app, area, seconds: float) -> tuple[list[float], list[flo
 
 def child_bare(out: Path, seconds: float) -> None:
     """The floor: a Textual app with only a TextArea, typed into the same way."""
+    import statistics
 
     from textual.app import App
     from textual.widgets import TextArea
@@ -245,6 +275,8 @@ def run_app(app, drive) -> None:  # type: ignore[no-untyped-def]
 
 def child_stream(out: Path, seconds: float) -> None:
     import asyncio
+    import itertools
+    import statistics
 
     from playground.config import load_settings
     from playground.tui.app import make_app
@@ -313,6 +345,12 @@ def child_stream(out: Path, seconds: float) -> None:
 # -- the parent side --------------------------------------------------------------------------------
 def run_in_pty(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> None:
     """Run a command with a COLS×ROWS pty as its terminal, draining what it writes."""
+    import fcntl
+    import struct
+    import subprocess
+    import termios
+    import threading
+
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
     proc = subprocess.Popen(
@@ -354,6 +392,10 @@ def base_env(workdir: Path) -> dict[str, str]:
 
 def startup(runs: int) -> dict[str, tuple[float, float]]:
     """kind -> (median wall seconds to the first frame, median CPU seconds by then)."""
+    import compileall
+    import statistics
+    import tempfile
+
     # Bytecode as an installed wheel has it (pip compiles on install; Textual's is compiled):
     # with PYTHONDONTWRITEBYTECODE set, an editable checkout recompiles ~30 modules per start.
     compileall.compile_dir(ROOT / "playground", quiet=1)
@@ -392,6 +434,9 @@ def side_by_side(
     process (``chunks`` per answer over ``duration`` s), the workspace's playground.toml (and
     ``files``), then ``script --child-bare`` and ``script CHILD`` each in its own pty. Returns
     the child's report with the floor's under "bare"."""
+    import subprocess
+    import tempfile
+
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         server = subprocess.Popen(
@@ -450,6 +495,8 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child-stream":
         child_stream(Path(sys.argv[2]), float(sys.argv[3]))
         return 0
+    import argparse  # here, not at the top: the children do without it
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=4.0)

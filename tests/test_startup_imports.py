@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cli_helpers import clean_env, playground
 
 # what the first frame must not wait for: the template engine, the HTTP stack, the store,
@@ -132,3 +133,30 @@ def test_a_cached_echo_run_loads_neither_template_engine_nor_token_tables(
     assert doc["cells"][0]["cached"] is True
     assert doc["cells"][0]["output"] == json.loads(first.stdout)["cells"][0]["output"]
 
+
+def test_the_tui_command_pauses_the_collector_until_the_app_takes_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`playground` (open_tui) pauses garbage collection before Textual is imported: the app
+    re-enables it just after its first frame; when run() returns, it is on again."""
+    import argparse
+    import gc
+
+    import playground.tui.app
+    from playground.commands.tui import open_tui
+
+    seen: list[bool] = []
+
+    class App:
+        def run(self) -> None:
+            seen.append(gc.isenabled())
+
+    monkeypatch.chdir(tmp_path)
+    for name, value in clean_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(playground.tui.app, "make_app", lambda *a, **k: App())
+    args = argparse.Namespace(config=None, db=None, prompts_dir=None, prompt_file=None)
+    assert gc.isenabled()
+    assert open_tui(args) == 0
+    assert seen == [False]
+    assert gc.isenabled()

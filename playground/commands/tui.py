@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 from typing import Any
 
 from playground.commands.common import fail, load_settings_or_fail
@@ -20,7 +21,14 @@ def open_tui(args: argparse.Namespace) -> int:
             prompt = load_prompt(prompt_file, settings.prompts_dir())
         except LibraryError as exc:
             fail(str(exc))
-    from playground.tui.app import make_app
+    # no collections from here to the first frame: importing Textual and building the screen
+    # make ~100 young collections that free almost nothing; the app re-enables the collector
+    # just after its first frame (tui.app._calm_gc) or when it ends before one
+    gc.disable()
+    try:
+        from playground.tui.app import make_app
 
-    make_app(settings, prompt_file=prompt_file, prompt=prompt).run()
+        make_app(settings, prompt_file=prompt_file, prompt=prompt).run()
+    finally:
+        gc.enable()
     return 0
