@@ -19,7 +19,6 @@ from __future__ import annotations
 
 # only what the children need: a start-up child runs this file, and what it imports before
 # the app is built is counted in its first frame (the parent's modules load in its functions)
-import json
 import os
 import resource
 import sys
@@ -44,13 +43,12 @@ def _hook_first_frame(app, out: Path, exit_after: bool) -> list[float]:
             return
         frames.append(time.perf_counter())
         if len(frames) == 1:
-            used = resource.getrusage(resource.RUSAGE_SELF)  # from the process's start
+            wall, used = time.time(), resource.getrusage(resource.RUSAGE_SELF)  # since start
+            import json  # after the figures: a Textual app's first frame does without json
+
             out.write_text(
                 json.dumps(
-                    {
-                        "first_frame_wall": time.time(),
-                        "first_frame_cpu": used.ru_utime + used.ru_stime,
-                    }
+                    {"first_frame_wall": wall, "first_frame_cpu": used.ru_utime + used.ru_stime}
                 )
             )
             if exit_after:
@@ -219,6 +217,7 @@ async def measure_echo(app, area, seconds: float) -> tuple[list[float], list[flo
 
 def child_bare(out: Path, seconds: float) -> None:
     """The floor: a Textual app with only a TextArea, typed into the same way."""
+    import json
     import statistics
 
     from textual.app import App
@@ -276,6 +275,7 @@ def run_app(app, drive) -> None:  # type: ignore[no-untyped-def]
 def child_stream(out: Path, seconds: float) -> None:
     import asyncio
     import itertools
+    import json
     import statistics
 
     from playground.config import load_settings
@@ -393,6 +393,7 @@ def base_env(workdir: Path) -> dict[str, str]:
 def startup(runs: int) -> dict[str, tuple[float, float]]:
     """kind -> (median wall seconds to the first frame, median CPU seconds by then)."""
     import compileall
+    import json
     import statistics
     import tempfile
 
@@ -434,6 +435,7 @@ def side_by_side(
     process (``chunks`` per answer over ``duration`` s), the workspace's playground.toml (and
     ``files``), then ``script --child-bare`` and ``script CHILD`` each in its own pty. Returns
     the child's report with the floor's under "bare"."""
+    import json
     import subprocess
     import tempfile
 
