@@ -51,6 +51,8 @@ def _hook_first_frame(app, out: Path, exit_after: bool) -> list[float]:
                     {"first_frame_wall": wall, "first_frame_cpu": used.ru_utime + used.ru_stime}
                 )
             )
+            if os.environ.get("BENCH_EXIT_AT_FIRST_FRAME"):  # --instructions: stop counting
+                os._exit(0)
             if exit_after:
                 app.exit()
 
@@ -421,6 +423,31 @@ def startup(runs: int) -> dict[str, tuple[float, float]]:
     return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in kinds}
 
 
+def instructions() -> dict[str, float]:
+    """kind -> instructions (millions) from spawn to the first frame, counted by valgrind
+    (cachegrind, no cache simulation): slow (~15 s a child) but the same from run to run
+    whatever the machine's load, where timings on this shared machine move by ±10%."""
+    import compileall
+    import re
+    import tempfile
+
+    compileall.compile_dir(ROOT / "playground", quiet=1)
+    counts: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        env = base_env(workdir) | {"BENCH_EXIT_AT_FIRST_FRAME": "1"}
+        for kind in ("minimal", "widgets", "playground"):
+            counted = workdir / f"{kind}.cachegrind"
+            args = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
+            args += [f"--cachegrind-out-file={counted}", sys.executable, __file__]
+            args += ["--child-startup", kind, str(workdir / f"{kind}.json")]
+            run_in_pty(args, env, workdir, timeout=600)
+            summary = re.search(r"^summary:\s+(\d+)", counted.read_text(), re.MULTILINE)
+            assert summary is not None, f"no count for {kind}"
+            counts[kind] = int(summary.group(1)) / 1e6
+    return counts
+
+
 def side_by_side(
     script: str,
     child: str,
@@ -504,12 +531,23 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--only", choices=("startup", "streaming"), default=None)
     parser.add_argument("--quick", action="store_true", help="3 runs, 2 s (bench/run --quick)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="start-up as instructions to the first frame (valgrind), once each: no timing",
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.seconds = 3, 2.0
     sys.path.insert(0, str(ROOT / "bench"))
     from figures import report
 
+    if args.instructions:
+        counts = instructions()
+        print(f"instructions from spawn to the first frame ({COLS}x{ROWS} pty, valgrind):")
+        for kind, count in counts.items():
+            print(f"  {kind:<12} {count:8.1f} M  {count / counts['minimal']:.3f}x")
+        return 0
     if args.only != "streaming":
         start = startup(args.runs)
         (wall0, cpu0), (wall, _) = start["minimal"], start["playground"]
