@@ -10,22 +10,25 @@ from playground.commands.common import fail, load_settings_or_fail
 
 
 def open_tui(args: argparse.Namespace) -> int:
-    """Load settings and the prompt file (bad input: one line, exit 2), then run the app."""
-    settings = load_settings_or_fail(args)
-    prompt: Any = None
-    prompt_file = getattr(args, "prompt_file", None)
-    if prompt_file:
-        from playground.library import LibraryError, load_prompt
+    """Load settings and the prompt file (bad input: one line, exit 2), then run the app.
 
-        try:
-            prompt = load_prompt(prompt_file, settings.prompts_dir())
-        except LibraryError as exc:
-            fail(str(exc))
-    # no collections from here to the first frame: importing Textual and building the screen
-    # make ~100 young collections that free almost nothing; the app re-enables the collector
-    # just after its first frame (tui.app._calm_gc) or when it ends before one
+    No garbage collection from here to the first frame: loading the settings, importing
+    Textual and building the screen made ~100 young collections that freed almost nothing.
+    The app re-enables the collector just after its first frame (tui.app._calm_gc), or when
+    it ends before one; this, when it returns or fails.
+    """
     gc.disable()
     try:
+        settings = load_settings_or_fail(args)
+        prompt: Any = None
+        prompt_file = getattr(args, "prompt_file", None)
+        if prompt_file:
+            from playground.library import LibraryError, load_prompt
+
+            try:
+                prompt = load_prompt(prompt_file, settings.prompts_dir())
+            except LibraryError as exc:
+                fail(str(exc))
         from playground.tui.app import make_app
 
         make_app(settings, prompt_file=prompt_file, prompt=prompt).run()
