@@ -388,6 +388,11 @@ def base_env(workdir: Path) -> dict[str, str]:
         PLAYGROUND_DB=str(workdir / "bench.db"),
         OLLAMA_HOST="http://127.0.0.1:9",
         PYTHONPATH=str(ROOT),
+        # the user's own config and state (last selection, theme) are neither read nor
+        # written: a child started outside a workspace keeps them under the run's folder
+        XDG_CONFIG_HOME=str(workdir / "xdg-config"),
+        XDG_STATE_HOME=str(workdir / "xdg-state"),
+        XDG_DATA_HOME=str(workdir / "xdg-data"),
     )
     return env
 
