@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 from textual.widgets import Label
 
-from playground.tui.widgets.editor import TemplateArea
+from playground.tui.widgets.template_area import TemplateArea
 
 ROLE_LABELS = {"user": "User", "assistant": "Assistant", "system": "System", "tool": "Tool"}
 
