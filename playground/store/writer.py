@@ -6,10 +6,10 @@ when something happens, a finished cell, a finished run. This thread looks every
 ``FLUSH_INTERVAL`` while cells stream (an end noted meanwhile lands with the next look: it
 does not wake the thread), and soon after cells or runs end when nothing streams
 (``FINISH_DELAY`` after the last of cells ending one after another, at most ``FLUSH_INTERVAL``
-after the first; at once when someone flushes, as a run's end does): for each live cell that changed it reads the text so
-far from the cell's live result (the runner's own string: no per-chunk work here) and hides
-known keys in what was added since its last look, and it commits everything in a few statements
-of one transaction on its own connection. So a ``kill -9`` loses at most ``FLUSH_INTERVAL`` of a
+after the first; at once when someone flushes, as a run's end does): for each live cell that
+changed it reads the text so far from the cell's live result (the runner's own string: no
+per-chunk work here) and hides known keys in what was added since its last look, and it
+commits everything in a few statements of one transaction on its own connection. So a ``kill -9`` loses at most ``FLUSH_INTERVAL`` of a
 stream, or of a finished cell. A write that meets another process's lock is kept and tried
 again until it lands (``busy`` is true meanwhile, and ``on_busy`` is told); any other
 failure is kept in ``error`` for the recorder to report.

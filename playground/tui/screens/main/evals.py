@@ -246,7 +246,7 @@ class CaseRuns:
         pending = sorted(dirty)
         with self._lock:  # cells that show another case first: a first verdict, a failure
             fresh = [i for i in pending if self._new_case(board, i)]
-        pending = fresh + [i for i in pending if i not in fresh]
+        pending = fresh + sorted(dirty.difference(fresh))
         started = time.monotonic()
         for n, index in enumerate(pending):
             if not board.finished and time.monotonic() - started > SLICE_S:
