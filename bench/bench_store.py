@@ -216,6 +216,7 @@ def profile_stream(rounds: int, chunks: int) -> None:
     server = ServerProcess(chunks, 0.0)
     settings = make_settings(server.port)
     store = Store.open(Path(tempfile.mkdtemp(prefix="bench-store-")) / "profile.db")
+    store.add_provider_keys({n: p.api_key_env for n, p in settings.providers.items()})
     store.new_session("bench")
     loop_profile = cProfile.Profile(time.thread_time)
 
@@ -266,6 +267,8 @@ def bench_stream(rounds: int, chunks: int) -> None:
     settings = make_settings(server.port)
     tmp = Path(tempfile.mkdtemp(prefix="bench-store-"))
     store = Store.open(tmp / "stream.db")
+    # set up as `playground run` sets it up (commands/common.py): each provider's key known
+    store.add_provider_keys({n: p.api_key_env for n, p in settings.providers.items()})
     store.new_session("bench")
     # The same store with keys shaped like real ones instead of the loopback's look-alikes
     # (`test-openai-key` …: short and made of the letters the frames are made of, the slow case
@@ -274,14 +277,16 @@ def bench_stream(rounds: int, chunks: int) -> None:
     real_keys.new_session("bench")
     rng = random.Random(5)
     chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    real_keys.secrets = sorted(
-        (
-            prefix + "".join(rng.choice(chars) for _ in range(n))
-            for prefix, n in (("sk-proj-", 156), ("sk-ant-api03-", 95), ("AIza", 35))
-        ),
-        key=len,
-        reverse=True,
-    )
+    shaped = {
+        provider: prefix + "".join(rng.choice(chars) for _ in range(n))
+        for provider, prefix, n in (
+            ("lo-openai", "sk-proj-", 156),
+            ("lo-anthropic", "sk-ant-api03-", 95),
+            ("lo-gemini", "AIza", 35),
+        )
+    }
+    real_keys.secrets = sorted(shaped.values(), key=len, reverse=True)
+    real_keys.sent_keys = {n: [shaped[n]] if n in shaped else [] for n in settings.providers}
     models = ["lo-openai:a", "lo-anthropic:b", "lo-gemini:c", "lo-ollama:d"]
     counter = iter(range(10**6))
 
@@ -432,6 +437,7 @@ def bench_stream(rounds: int, chunks: int) -> None:
         )
         # less exposed to a shared machine: the CPU spent inside the store's own calls
         timed = Store.open(tmp / "timed.db")
+        timed.add_provider_keys({n: p.api_key_env for n, p in settings.providers.items()})
         timed.new_session("bench")
         spent = instrument(timed)
         await one(timed)  # warm-up

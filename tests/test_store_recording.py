@@ -192,7 +192,7 @@ async def test_no_api_key_reaches_the_database_file(
 
     loopback.on_request = echo_the_key
     settings = loopback.settings()
-    store.add_secret_envs(p.api_key_env for p in settings.providers.values())
+    store.add_provider_keys({n: p.api_key_env for n, p in settings.providers.items()})
     models = ["lo-openai:a", "lo-anthropic:b", "lo-gemini:c"]
     handle = await run(settings, store, plan_for(models, [0.0, 0.7]))
     assert all(r.status == "ok" for r in handle.results)
@@ -220,7 +220,7 @@ async def test_keys_in_variables_errors_and_urls_reach_neither_the_db_nor_the_re
     settings.providers["lo-down"] = ProviderConfig(
         name="lo-down", kind="openai", base_url=f"http://alice:{password}@127.0.0.1:9/v1"
     )
-    store.add_secret_envs(p.api_key_env for p in settings.providers.values())
+    store.add_provider_keys({n: p.api_key_env for n, p in settings.providers.items()})
     plan = RunPlan(
         PromptTemplate.from_parts(f"Use key {key}.", "Call with {{token}}."),
         variables={"token": "tok-pasted-into-a-variable"},
@@ -240,6 +240,44 @@ async def test_keys_in_variables_errors_and_urls_reach_neither_the_db_nor_the_re
     assert b"Incorrect API key provided: [redacted]" in blob and b"Call with" in blob
     for secret in (key, password, "tok-pasted-into-a-variable"):
         assert secret.encode() not in blob, secret
+
+
+async def test_a_raw_response_hides_the_keys_its_body_can_hold(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    """Set up as the commands set it up (each provider's key known), a raw response's body is
+    searched for its provider's own key and the keys in its request: a server quoting its key
+    where no view shows it, a model repeating in one piece another provider's key that was
+    pasted into the prompt; the inspect view's raw text holds neither."""
+    env = LoopbackServer.env()
+    own, other = env["LO_OPENAI_KEY"], env["LO_ANTHROPIC_KEY"]
+    quoting = b'{"error": {"message": "upstream failed"}, "debug": {"auth": "%s"}}' % own.encode()
+
+    def reply(request: Any) -> Reply:
+        if request.kind == "openai":
+            return Reply(status=500, body=quoting)
+        return Reply(text=f"the other key is {other} indeed", chunks=1)
+
+    loopback.on_request = reply
+    settings = loopback.settings(max_retries=0)
+    store.add_provider_keys({n: p.api_key_env for n, p in settings.providers.items()})
+    plan = RunPlan(
+        PromptTemplate.from_parts("", f"Repeat {other} for me."),
+        models=["lo-openai:a", "lo-ollama:b"],
+        temperatures=[0.0],
+        max_tokens=16,
+    )
+    quoted, repeated = (await run(settings, store, plan)).results
+    assert quoted.status == "error" and "upstream failed" in (quoted.error or "")
+    assert repeated.status == "ok" and repeated.output == "the other key is [redacted] indeed"
+    for result, kept in ((quoted, '"debug": {"auth": "[redacted]"}'), (repeated, "is [redacted]")):
+        row = store.get_response(result.id)
+        assert row is not None
+        assert kept in row["raw_response"], row["raw_response"]
+        assert own not in row["raw_response"] and other not in row["raw_response"]
+    store.close()
+    blob = database_bytes(Path(store.path))
+    assert own.encode() not in blob and other.encode() not in blob
 
 
 async def test_two_runs_at_once_on_one_store_keep_their_cells_apart(

@@ -55,7 +55,7 @@ def _open_store(settings: Any) -> Any:
 
     try:
         store = Store.open(settings.db_path())
-        store.add_secret_envs(p.api_key_env for p in settings.providers.values())
+        store.add_provider_keys({n: p.api_key_env for n, p in settings.providers.items()})
     except StoreError as exc:
         fail(str(exc))
     except Exception as exc:

@@ -102,7 +102,7 @@ def open_recorder(settings: Any, *, required: bool = False) -> Any:
 
     try:
         store = Store.open(settings.db_path())
-        store.add_secret_envs(p.api_key_env for p in settings.providers.values())
+        store.add_provider_keys({n: p.api_key_env for n, p in settings.providers.items()})
         store.new_session(source="cli", label=" ".join(sys.argv[1:2]) or None)
     except StoreError as exc:
         fail(str(exc))

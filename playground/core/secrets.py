@@ -93,6 +93,27 @@ def redact_output(text: str, secrets: Sequence[str] | None = None) -> str:
     return _hide_cut_key(text, secrets)
 
 
+def redact_response(raw: str, secrets: Sequence[str], body_keys: Sequence[str] | None) -> str:
+    """A raw response as stored: its head (status line, headers) hidden as ``redact_output``
+    hides a text; its body searched for ``body_keys`` only (None: all of ``secrets``), and a
+    key cut off at its end hidden whichever it is. A body can only hold what its server was
+    given (the provider's own key, a value in the request: a model writes only what it was
+    given): the caller names those. A 60 KB stream searched for every key in the environment
+    cost a full pass per key, and a developer's environment holds many."""
+    if body_keys is None:
+        return redact_output(raw, secrets)
+    end = raw.find("\n\n")  # status_and_headers ends the head with a blank line
+    split = len(raw) if end < 0 else end + 2
+    head, body = raw[:split], raw[split:]
+    for value in secrets:
+        if value in head:
+            head = head.replace(value, REDACTED)
+    for value in body_keys:
+        if value in body:
+            body = body.replace(value, REDACTED)
+    return _hide_cut_key(head + body, secrets)
+
+
 def _hide_cut_key(text: str, secrets: Sequence[str]) -> str:
     for value in secrets:
         head = value[:MIN_CUT_KEY]

@@ -38,7 +38,7 @@ from playground.core.model import (
     RunEvent,
     RunFinished,
 )
-from playground.core.secrets import redact_output, redact_text
+from playground.core.secrets import redact_output, redact_response, redact_text
 from playground.store.opening import connect
 from playground.store.rawpack import pack
 from playground.store.stamps import iso
@@ -63,6 +63,7 @@ _JSON_TEXT = json.JSONEncoder(ensure_ascii=False, default=str)
 # what a cache hit holds: the fields it carries onto the new cell, and the original call's
 # own figures (an eval grades a cached answer's latency by the call that produced it)
 CACHE_COLUMNS = (*HIT_FIELDS, "cache_write_tokens", "ttft_ms", "latency_ms")
+Written = tuple[str, tuple[str, ...]]  # a request as stored, and the known keys its text holds
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -84,10 +85,11 @@ class Recording:
         # response id -> (its live result, the request recorded at start) of a started cell
         self._started_cells: dict[Any, tuple[CellResult, Any]] = {}
         self._open: dict[int, set[Any]] = {}  # run id -> its response ids not yet ended
-        # request JSON -> as stored, for the secrets it was cleaned with (writer thread only)
-        self._cleaned: tuple[list[str], dict[str, str]] = (self.secrets, {})
+        # request JSON -> (as stored, the known keys it holds), for the secrets it was looked
+        # at with (writer thread only)
+        self._cleaned: tuple[list[str], dict[str, Written]] = (self.secrets, {})
         # id of a request dict -> (the dict, as stored): the cells that share it (writer only)
-        self._encoded: dict[int, tuple[dict[str, Any], str]] = {}
+        self._encoded: dict[int, tuple[dict[str, Any], Written]] = {}
 
     @property
     def secrets(self) -> list[str]:
@@ -98,9 +100,17 @@ class Recording:
         return redact_text(text, self.secrets) if text else text
 
     def _request_json(self, request: dict[str, Any]) -> str | None:
-        """The request as stored (on the writer thread). A run's samples send the same request
+        """The request as stored (on the writer thread)."""
+        return self._request_written(request)[0]
+
+    def _request_keys(self, request: dict[str, Any]) -> tuple[str, ...]:
+        """The known keys the request's text holds (a key pasted into a prompt)."""
+        return self._request_written(request)[1]
+
+    def _request_written(self, request: dict[str, Any]) -> Written:
+        """The request as stored, and the keys it holds. A run's samples send the same request
         (the runner shares one dict between them: encoded once), as do cells repeated later
-        (key shapes are looked for once per distinct text)."""
+        (keys are looked for once per distinct text)."""
         if self._cleaned[0] is not self.secrets or len(self._cleaned[1]) > 256:
             self._cleaned = (self.secrets, {})
             self._encoded = {}
@@ -109,13 +119,24 @@ class Recording:
             return same[1]
         text = _JSON_TEXT.encode(request)
         cleaned = self._cleaned[1]
-        out = cleaned.get(text)
-        if out is None:
-            out = cleaned[text] = self._clean_meta(text) or text
+        written = cleaned.get(text)
+        if written is None:
+            held = tuple(value for value in self.secrets if value in text)
+            written = cleaned[text] = (self._clean_meta(text) or text, held)
         if len(self._encoded) > 64:
             self._encoded = {}
-        self._encoded[id(request)] = (request, out)
-        return out
+        self._encoded[id(request)] = (request, written)
+        return written
+
+    def _body_keys(self, request: dict[str, Any] | None) -> list[str] | None:
+        """The known keys a raw response's body can hold: the one its provider is sent and
+        those its request holds (a model writes only what it was given); None (all) when the
+        store was not told what its provider is sent (on the writer thread)."""
+        sent = self.store.sent_keys.get((request or {}).get("provider") or "")
+        if sent is None:
+            return None
+        held = self._request_keys(request) if request is not None else ()
+        return [value for value in self.secrets if value in sent or value in held]
 
     # -- Recorder ------------------------------------------------------------------------------
     def start_run(
@@ -334,8 +355,13 @@ class Recording:
             cols["reasoning"] = redact_output(cols["reasoning"] or "", secrets)
             cols["error"] = self._clean_meta(cols["error"]) or None
             # the raw response holds the model's text (the headers' secrets are hidden when it is
-            # taken): hidden as the output is, once, here; stored compressed (store/rawpack.py)
-            cols["raw_response_zst"] = pack(redact_output(cols.pop("raw_response") or "", secrets))
+            # taken): hidden as the output is, once, here, its body searched for the keys it can
+            # hold (redact_response); stored compressed (store/rawpack.py)
+            if raw := cols.pop("raw_response"):
+                body_keys = self._body_keys(request)
+                cols["raw_response_zst"] = pack(redact_response(raw, secrets, body_keys))
+            else:
+                cols["raw_response_zst"] = None
             if request is not None and request is not at_start:
                 # a fallback model answered: its request differs from the one at the start
                 cols["request"] = self._request_json(request)

@@ -61,6 +61,9 @@ class Store:
         self.session_id: int | None = None
         self._secret_names: set[str] = set()
         self.secrets: list[str] = secret_values()  # known keys' values, longest first
+        # provider name -> the known keys it is sent (add_provider_keys); a provider not named
+        # here has its raw responses searched for every known key
+        self.sent_keys: dict[str, list[str]] = {}
         self._recording: Recording | None = None
         self.busy = False  # another process holds the write lock: recorded writes wait
         self.on_busy: Callable[[bool], None] | None = None  # told from the writer thread
@@ -110,6 +113,16 @@ class Store:
         """Also treat these environment variables (providers' api_key_env) as known keys."""
         self._secret_names.update(n for n in names if n)
         self.secrets = secret_values(self._secret_names)
+
+    def add_provider_keys(self, envs: dict[str, str | None]) -> None:
+        """Providers' ``api_key_env`` by provider name: known keys, as ``add_secret_envs``,
+        and which one each provider is sent (its raw responses' bodies are searched for that
+        key and the keys its request or answer holds, not for every key: redact_response)."""
+        self.add_secret_envs(envs.values())
+        known = set(self.secrets)
+        for provider, name in envs.items():
+            value = os.environ.get(name) if name else None
+            self.sent_keys[provider] = [value] if value and value in known else []
 
     # -- sessions --------------------------------------------------------------------------
     def new_session(self, source: str = "cli", label: str | None = None) -> int:

@@ -84,9 +84,9 @@ class PlaygroundApp(App[None]):
                 self._store_error = " ".join(str(exc).split()) or type(exc).__name__
         if self._store is not None and not self._session_started:
             self._session_started = True
-            envs = [cfg.api_key_env for cfg in self.settings.providers.values()]
-            if hasattr(self._store, "add_secret_envs"):
-                self._store.add_secret_envs(envs)
+            envs = {name: cfg.api_key_env for name, cfg in self.settings.providers.items()}
+            if hasattr(self._store, "add_provider_keys"):
+                self._store.add_provider_keys(envs)
             if hasattr(self._store, "new_session") and self._store.session_id is None:
                 self._store.new_session(source="tui")
             if hasattr(self._store, "on_busy"):  # told from the store's writer thread
