@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from playground.core.plan import RunPlan
@@ -256,10 +256,13 @@ class Recorder(Protocol):
         Raises when an earlier write failed for good, so the runner can report it."""
         ...
 
-    def stream_to(self, response_id: int | str | None) -> MutableSequence[RunEvent] | None:
+    def stream_to(
+        self, response_id: int | str | None
+    ) -> MutableSequence[RunEvent] | Literal[False] | None:
         """Where a started cell's per-chunk events (CellDelta, CellUsage) go: the runner
-        appends them to this sequence (a list, or a one-slot deque that keeps only the latest), in order, instead of calling ``on_event`` (an append per
-        chunk, not a call); None: they go to ``on_event`` like the rest."""
+        appends them to this sequence, in order, instead of calling ``on_event`` (an append per
+        chunk, not a call); False: nowhere (the recorder reads the cell's live result, the
+        ``CellStarted`` event's, itself); None: they go to ``on_event`` like the rest."""
         ...
 
     async def settled(self) -> None:

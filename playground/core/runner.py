@@ -197,7 +197,8 @@ class RunHandle:
         self._queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._keys: dict[int, str] = {}
-        self._sinks: dict[int, MutableSequence[Any] | None] = {}  # cell -> Recorder.stream_to's
+        # cell -> Recorder.stream_to's answer
+        self._sinks: dict[int, MutableSequence[Any] | Literal[False] | None] = {}
         self._key_memo: dict[tuple[int, str, str], str] = {}  # (cell, provider, model) -> key
         # one request (and one description of it) per model and temperature, shared by the
         # cells that send the same: a sweep's repeats hold no copies of them
@@ -263,13 +264,17 @@ class RunHandle:
                 self.store_error = one_line(str(exc))
         self._queue.put_nowait(event)
 
-    def _emit_chunk(self, event: CellDelta | CellUsage, sink: MutableSequence[Any] | None) -> None:
+    def _emit_chunk(
+        self, event: CellDelta | CellUsage, sink: MutableSequence[Any] | Literal[False] | None
+    ) -> None:
         """A per-chunk event: appended to the recorder's list for the cell when it gave one
-        (Recorder.stream_to: an append, not a call, per chunk), then to the consumer."""
+        (Recorder.stream_to: an append, not a call, per chunk; nothing when it reads the live
+        result itself), then to the consumer."""
         if sink is None:
             self._emit(event)
             return
-        sink.append(event)
+        if sink is not False:
+            sink.append(event)
         self._queue.put_nowait(event)
 
     async def _run_all(self) -> None:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import deque
-from typing import Any
+from typing import Any, Literal
 
 from playground.core.model import CellFinished, RunFinished
 from playground.core.secrets import redact_output, redact_text
@@ -80,7 +79,7 @@ class EvalRecorder:
                 self.original_latency[id(result)] = self._hit_latency.pop(cache_key, None)
         self.store.on_event(event, cache_key)
 
-    def stream_to(self, response_id: Any) -> deque[Any] | None:
+    def stream_to(self, response_id: Any) -> Literal[False] | None:
         return self.store.stream_to(response_id)
 
     async def settled(self) -> None:

@@ -17,11 +17,10 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import fields
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from playground.core.cache import HIT_FIELDS
 from playground.core.model import (
@@ -80,8 +79,7 @@ class Recording:
         self.writer = Writer(lambda: connect(store.path))
         self.writer.on_busy = store._busy_changed
         self._hits: dict[str, int] = {}  # cache key -> the response that answered
-        # response id -> the streaming cell's "changed" flag (a one-slot deque the writer reads)
-        self._pieces: dict[Any, deque[Any]] = {}
+        self._live: set[Any] = set()  # response ids the writer follows (it reads their text)
         # response id -> (its live result, the request recorded at start) of a started cell
         self._started_cells: dict[Any, tuple[CellResult, Any]] = {}
         self._open: dict[int, set[Any]] = {}  # run id -> its response ids not yet ended
@@ -254,31 +252,26 @@ class Recording:
         self._open.setdefault(run_id, set()).update(ids)
         return ids
 
-    def stream_to(self, response_id: Any) -> deque[Any] | None:
-        """The started cell's "changed" flag for the writer thread: the runner appends its
-        deltas and usage reports there (a one-slot deque: it keeps none of them; the writer
-        reads the text from the cell's live result)."""
-        pieces = self._pieces.get(response_id)
-        if pieces is None and response_id in self._started_cells:
-            # the writer follows the cell from its first request: a cell that never streams
-            # (a batch cell, a cache hit) is never live (a sweep held a flag per cell)
-            result = self._started_cells[response_id][0]
-            pieces = self._pieces[response_id] = self.writer.stream(
-                response_id, result, self.secrets, {}
-            )
-        return pieces
+    def stream_to(self, response_id: Any) -> Literal[False] | None:
+        """False for a started cell: the writer thread follows it from its first request,
+        reading its text from the cell's live result, and needs none of its per-chunk events
+        (a cell that never streams, a batch cell or a cache hit, is never live)."""
+        if response_id in self._live:
+            return False
+        if response_id not in self._started_cells:
+            return None
+        self._live.add(response_id)
+        result = self._started_cells[response_id][0]
+        self.writer.stream(response_id, result, self.secrets, {})
+        return False
 
     def on_event(self, event: RunEvent, cache_key: str | None = None) -> None:
         """Note one event for the writer thread; returns at once. Raises (once) when a write
         failed for a reason other than a lock, so the runner reports it."""
-        # Per chunk, when the runner does not append to stream_to's deque itself (a cached
-        # answer's one delta, another caller): one look-up and an append (the writer then
-        # reads the cell's live result).
-        if isinstance(event, _PER_CHUNK):
-            pieces = self._pieces.get(event.response_id)
-            if pieces is not None:
-                pieces.append(event)
-                return
+        # Per chunk from another caller than the runner's stream (a cached answer's one delta):
+        # nothing for a live cell (the writer reads its live result)
+        if isinstance(event, _PER_CHUNK) and event.response_id in self._live:
+            return
         match event:
             case CellUsage(result=r) if r.id is not None:  # a cell that is not streaming
                 self.writer.note(r.id, **{name: getattr(r, name) for name in USAGE_FIELDS})
@@ -336,7 +329,7 @@ class Recording:
         rid = r.id
         if rid is None:
             return
-        self._pieces.pop(rid, None)
+        self._live.discard(rid)
         for cells in self._open.values():
             cells.discard(rid)
         # as it ended, for the writer: a tuple (a sweep's cells end together; each is held until

@@ -33,10 +33,9 @@ from playground.store.stamps import iso, parse_iso
 # when a run starts or a run is loaded.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections import deque
     from collections.abc import Callable, Sequence
     from pathlib import Path
-    from typing import Any
+    from typing import Any, Literal
 
     from playground.core.estimate import UsageStats
     from playground.core.model import Cell, RunEvent
@@ -164,8 +163,8 @@ class Store:
         """More cells for a recorded run (an eval's later cases); their response ids."""
         return self._recorder().add_cells(run_id, cells, offset)
 
-    def stream_to(self, response_id: Any) -> deque[Any] | None:
-        """A started cell's flag for its per-chunk events (the writer reads the live result)."""
+    def stream_to(self, response_id: Any) -> Literal[False] | None:
+        """False for a started cell: nothing per chunk (the writer reads the live result)."""
         return self._recording.stream_to(response_id) if self._recording else None
 
     async def settled(self) -> None:

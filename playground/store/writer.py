@@ -1,13 +1,13 @@
 """The store's writer thread: every recording write happens here, never on the event loop.
 
-The recorder notes what changed (cheap, from the loop): that a live cell streamed (the runner
-appends its per-chunk events to a one-slot deque: a "changed" flag that holds nothing), columns
-when something happens, a finished cell, a finished run. This thread looks every
+The recorder notes what changed (cheap, from the loop): a live cell (its result, which the
+runner grows: nothing is noted per chunk), columns when something happens, a finished cell, a
+finished run. This thread looks every
 ``FLUSH_INTERVAL`` while cells stream (an end noted meanwhile lands with the next look: it
 does not wake the thread), and soon after cells or runs end when nothing streams
 (``FINISH_DELAY`` after the last of cells ending one after another, at most ``FLUSH_INTERVAL``
 after the first; at once when someone flushes, as a run's end does): for each live cell that
-changed it reads the text so far from the cell's live result (the runner's own string: no
+grew it reads the text so far from the cell's live result (the runner's own string: no
 per-chunk work here) and hides known keys in what was added since its last look, and it
 commits everything in a few statements of one transaction on its own connection. So a ``kill -9`` loses at most ``FLUSH_INTERVAL`` of a
 stream, or of a finished cell. A write that meets another process's lock is kept and tried
@@ -22,7 +22,6 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -76,23 +75,20 @@ class GrowingText:
 
 
 class LiveCell:
-    """What the writer keeps of a streaming cell: its live result (read, never written), the
-    runner's one-slot "changed" flag, its two texts and the usage it last wrote."""
+    """What the writer keeps of a streaming cell: its live result (read, never written), its
+    two texts and the usage it last wrote."""
 
-    __slots__ = ("changed", "output", "reasoning", "result", "usage")
+    __slots__ = ("output", "reasoning", "result", "usage")
 
     def __init__(self, result: Any, secrets: list[str]) -> None:
         self.result = result
-        self.changed: deque[Any] = deque(maxlen=1)
         self.output = GrowingText(secrets)
         self.reasoning = GrowingText(secrets)
         self.usage: tuple[Any, ...] | None = None
 
     def take(self) -> Columns | None:
-        """The columns that changed since the last look; None when the runner added nothing."""
-        if not self.changed:
-            return None
-        self.changed.clear()  # before reading: what the runner adds next raises it again
+        """The columns that changed since the last look (the runner grows its strings: a text
+        that is the same object has not changed, a longer one is compared by its new part)."""
         r = self.result
         cols: Columns = {}
         usage = tuple(getattr(r, name) for name in USAGE_FIELDS)
@@ -135,18 +131,15 @@ class Writer:
         self.error: str | None = None  # a write that failed for another reason
 
     # -- noting (any thread; the event loop's calls return at once) ------------------------------
-    def stream(self, rid: Rid, result: Any, secrets: list[str], columns: Columns) -> deque[Any]:
+    def stream(self, rid: Rid, result: Any, secrets: list[str], columns: Columns) -> None:
         """A live cell whose ``result`` (a CellResult the loop grows) is read at each look, and
-        the ``columns`` it starts with: the deque its CellDelta and CellUsage events are
-        appended to (one slot: it only says that something changed; the text is read from
-        ``result``)."""
+        the ``columns`` it starts with."""
         cell = LiveCell(result, secrets)
         with self._cond:
             self._live[rid] = cell
             self._columns.setdefault(rid, {}).update(columns)
             self._wake_idle()
         self._start()
-        return cell.changed
 
     def note(self, rid: Rid, **columns: Any) -> None:
         with self._cond:
