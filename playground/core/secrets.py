@@ -104,14 +104,17 @@ def redact_response(raw: str, secrets: Sequence[str], body_keys: Sequence[str] |
         return redact_output(raw, secrets)
     end = raw.find("\n\n")  # status_and_headers ends the head with a blank line
     split = len(raw) if end < 0 else end + 2
-    head, body = raw[:split], raw[split:]
-    for value in secrets:
-        if value in head:
+    # looked for in place (find with bounds copies nothing); split only when one is there
+    if any(raw.find(value, 0, split) >= 0 for value in secrets) or any(
+        raw.find(value, split) >= 0 for value in body_keys
+    ):
+        head, body = raw[:split], raw[split:]
+        for value in secrets:
             head = head.replace(value, REDACTED)
-    for value in body_keys:
-        if value in body:
+        for value in body_keys:
             body = body.replace(value, REDACTED)
-    return _hide_cut_key(head + body, secrets)
+        raw = head + body
+    return _hide_cut_key(raw, secrets)
 
 
 def _hide_cut_key(text: str, secrets: Sequence[str]) -> str:
