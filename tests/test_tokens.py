@@ -268,3 +268,54 @@ def test_our_encodings_are_tiktokens_own(tmp_path: Path) -> None:
         assert spec.pat_str == pat
         assert spec.special_tokens == special
         assert tokens.get_encoding(name).encode_ordinary(sample) == ids
+
+
+def test_a_vocabulary_read_in_blocks_is_the_whole_file() -> None:
+    from binascii import a2b_base64
+
+    from playground.core.bpe import parse_ranks
+
+    for spec in tokens.SPECS.values():
+        data = spec.path.read_bytes()
+        fields = data.split()
+        whole = dict(zip(map(a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
+        assert parse_ranks(data) == whole
+        head = data[: data.index(b"\n", 5000) + 1]
+        assert parse_ranks(head, block=100) == parse_ranks(head)
+    assert parse_ranks(b"") == {}
+    assert parse_ranks(b"IQ== 0\nIg== 1") == {b"!": 0, b'"': 1}  # no newline at the end
+
+
+def test_an_encoding_pickles_by_name_and_counts_the_same() -> None:
+    import pickle
+
+    enc = tokens.get_encoding("o200k_base")
+    copy = pickle.loads(pickle.dumps(enc))
+    assert copy is enc
+    assert copy.encode_ordinary("otters hold hands") == enc.encode_ordinary("otters hold hands")
+    assert enc.n_vocab == 200019
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_loading_o200k_holds_one_copy_of_the_vocabulary() -> None:
+    """The vocabulary lives in tiktoken's Rust core (~48 MB); the Python dict it is built from
+    (~25 MB) and the file's split fields (~25 MB) are gone by the end, and never all at once."""
+    code = textwrap.dedent(
+        """
+        import json
+        def status():
+            rows = dict(l.split(":", 1) for l in open("/proc/self/status"))
+            return {k: int(rows[k].split()[0]) // 1024 for k in ("VmRSS", "VmHWM")}
+        from playground.core import bpe, tokens  # tiktoken imported
+        before = status()
+        tokens.get_encoding("o200k_base")
+        after = status()
+        print(json.dumps([before["VmRSS"], after["VmRSS"], after["VmHWM"]]))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    before, after, peak = json.loads(out.stdout)
+    assert after - before < 60  # MB held once loaded (was 76: the dict kept beside the core)
+    assert peak - before < 85  # MB at the load's peak (was 98)

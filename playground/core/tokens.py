@@ -18,7 +18,6 @@ an edit re-encodes only the chunk around it (``IncrementalCounter``).
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import itertools
 import re
@@ -121,7 +120,7 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 
 
 def _build(spec: EncodingSpec) -> tiktoken.Encoding:
-    import tiktoken
+    from playground.core.bpe import BundledEncoding, parse_ranks
 
     try:
         data = spec.path.read_bytes()
@@ -130,9 +129,10 @@ def _build(spec: EncodingSpec) -> tiktoken.Encoding:
     digest = hashlib.sha256(data).hexdigest()
     if digest != spec.sha256:
         raise EncodingFileError(f"{spec.path}: SHA-256 {digest} is not {spec.sha256}")
-    fields = data.split()  # "<base64 token> <rank>" per line
-    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
-    return tiktoken.Encoding(
+    ranks = parse_ranks(data)  # "<base64 token> <rank>" per line
+    del data  # freed before the Rust core makes its copies: a lower peak
+    return BundledEncoding(
+        get_encoding,
         name=spec.name,
         pat_str=spec.pat_str,
         mergeable_ranks=ranks,
