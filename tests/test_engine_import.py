@@ -26,3 +26,16 @@ def test_the_shared_vocabulary_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_engine_leaves_httpx_command_line_client_unloaded() -> None:
+    """httpx's package would import its own CLI (rich, pygments, click: ~5 MB a process);
+    the engine talks HTTP without it, and httpx still works."""
+    code = (
+        "import sys\n"
+        "import playground.core.runner, httpx\n"
+        "assert httpx.Client and httpx.AsyncClient\n"
+        "print(sorted(m for m in ('httpx._main', 'rich', 'pygments') if sys.modules.get(m)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
