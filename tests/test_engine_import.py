@@ -4,38 +4,37 @@ import subprocess
 import sys
 
 
-def test_engine_does_not_import_textual() -> None:
+def loaded_after(imports: str, modules: tuple[str, ...], check: str = "") -> list[str]:
+    """Which of ``modules`` a fresh interpreter holds after ``import {imports}`` (and the
+    statement ``check``, run after the imports)."""
     code = (
         "import sys\n"
-        "import playground.core.runner, playground.core.providers.openai, playground.core.template\n"
-        "import playground.store, playground.library\n"
-        "print('textual' in sys.modules)\n"
+        f"import {imports}\n"
+        f"{check}\n"
+        f"print(sorted(m for m in {modules!r} if sys.modules.get(m)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    return eval(out.stdout)  # a printed list of module names
+
+
+def test_engine_does_not_import_textual() -> None:
+    engine = (
+        "playground.core.runner, playground.core.providers.openai, playground.core.template, "
+        "playground.store, playground.library"
+    )
+    assert loaded_after(engine, ("textual",)) == []
 
 
 def test_the_shared_vocabulary_is_light() -> None:
     """core.model (Cell, CellResult, the events, the Recorder protocol) loads none of the
     engine's heavy libraries: the store and the quick commands read it cheaply."""
-    code = (
-        "import sys\n"
-        "import playground.core.model\n"
-        "print(sorted(m for m in ('dotpromptz', 'dotpromptz_handlebars', 'httpx', 'textual')"
-        " if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    heavy = ("dotpromptz", "dotpromptz_handlebars", "httpx", "textual")
+    assert loaded_after("playground.core.model", heavy) == []
 
 
 def test_the_engine_leaves_httpx_command_line_client_unloaded() -> None:
     """httpx's package would import its own CLI (rich, pygments, click: ~5 MB a process);
     the engine talks HTTP without it, and httpx still works."""
-    code = (
-        "import sys\n"
-        "import playground.core.runner, httpx\n"
-        "assert httpx.Client and httpx.AsyncClient\n"
-        "print(sorted(m for m in ('httpx._main', 'rich', 'pygments') if sys.modules.get(m)))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    cli = ("httpx._main", "rich", "pygments")
+    works = "assert httpx.Client and httpx.AsyncClient"
+    assert loaded_after("playground.core.runner, httpx", cli, works) == []
