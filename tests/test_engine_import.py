@@ -1,5 +1,6 @@
 """The engine must stay importable without the UI (DESIGN.md: layers)."""
 
+import json
 import subprocess
 import sys
 
@@ -8,13 +9,13 @@ def loaded_after(imports: str, modules: tuple[str, ...], check: str = "") -> lis
     """Which of ``modules`` a fresh interpreter holds after ``import {imports}`` (and the
     statement ``check``, run after the imports)."""
     code = (
-        "import sys\n"
+        "import json, sys\n"
         f"import {imports}\n"
         f"{check}\n"
-        f"print(sorted(m for m in {modules!r} if sys.modules.get(m)))\n"
+        f"print(json.dumps(sorted(m for m in {modules!r} if sys.modules.get(m))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return eval(out.stdout)  # a printed list of module names
+    return json.loads(out.stdout)
 
 
 def test_engine_does_not_import_textual() -> None:
