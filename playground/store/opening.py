@@ -95,6 +95,9 @@ def connect(path: str) -> sqlite3.Connection:
         _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against kill -9
         conn.execute("PRAGMA foreign_keys = ON")
+        # a statement's scratch tables (the writer's UPDATE … FROM VALUES) stay in memory:
+        # 0.73 -> 0.63 ms for a run's 24 final rows (bench_store part 3, in place)
+        conn.execute("PRAGMA temp_store = MEMORY")
     except sqlite3.Error as exc:
         conn.close()
         raise StoreError(f"{path}: cannot write: {exc} (pass --db PATH)") from None
