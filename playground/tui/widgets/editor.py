@@ -25,7 +25,10 @@ class PromptEditor(Vertical):
     DEFAULT_CSS = """
     PromptEditor { height: 1fr; }
     PromptEditor > Label { color: $text-muted; padding: 0 1; height: 1; }
-    PromptEditor > #system { height: 3; max-height: 25%; }
+    PromptEditor > #system, PromptEditor > #system-stand-in { height: 3; max-height: 25%; }
+    PromptEditor > #system-stand-in {
+        padding: 0 1; border-left: outer $panel; background: $boost; color: $text 40%;
+    }
     PromptEditor > #turns { height: auto; max-height: 60%; overflow-y: auto; }
     PromptEditor > #turns.-empty { display: none; }
     """
@@ -42,6 +45,8 @@ class PromptEditor(Vertical):
         system: str = "",
         user: str = "",
         turns: Sequence[tuple[str, str]] = (),
+        *,
+        stand_in: bool = False,
         **kw: object,
     ) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
@@ -51,6 +56,10 @@ class PromptEditor(Vertical):
         self._user_area = TemplateArea(
             user, id="user", placeholder="Write the prompt; {{name}} makes a variable"
         )
+        # an empty system message is drawn by a stand-in in the first frame (its placeholder
+        # in a Static: a TextArea costs that frame ~20 M instructions more, ~2%); the area
+        # replaces it just after, or at first use (system_area)
+        self._stand_in = stand_in and not system
         self._numbered = 0
         self._turns: list[Turn] = [self._new_turn(role, text) for role, text in turns]
         # scrolls when the turns do not fit, but takes no focus: Tab goes from turn to turn;
@@ -61,7 +70,12 @@ class PromptEditor(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("System", id="system-label")
-        yield self._system_area
+        if self._stand_in:
+            from textual.widgets import Static
+
+            yield Static(self._system_area.placeholder, id="system-stand-in", markup=False)
+        else:
+            yield self._system_area
         yield Label("User  (ctrl+r runs)", id="user-label")
         yield self._user_area
         if self._turns_box is not None:
@@ -69,6 +83,18 @@ class PromptEditor(Vertical):
 
     def on_mount(self) -> None:
         self._relabel()
+        if self._stand_in:
+            self.call_after_refresh(self._mount_system)
+
+    def _mount_system(self) -> None:
+        """The system message's area in place of its stand-in (once)."""
+        if not self._stand_in:
+            return
+        self._stand_in = False
+        stand_in = self.query_one("#system-stand-in")
+        with self.app.batch_update():
+            self.mount(self._system_area, before=stand_in)
+            stand_in.remove()
 
     @property
     def turns_box(self) -> Vertical:
@@ -80,6 +106,9 @@ class PromptEditor(Vertical):
 
     @property
     def system_area(self) -> TemplateArea:
+        """Mounted if it was not yet (the first frame's stand-in is then replaced now)."""
+        if self._stand_in and self.is_attached:
+            self._mount_system()
         return self._system_area
 
     @property
@@ -88,7 +117,7 @@ class PromptEditor(Vertical):
 
     @property
     def system(self) -> str:
-        return self.system_area.text
+        return self._system_area.text  # readable before the area mounts
 
     @property
     def user(self) -> str:

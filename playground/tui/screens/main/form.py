@@ -93,7 +93,7 @@ class PromptForm(Horizontal):
 
     app: PlaygroundApp
 
-    def __init__(self, *, draft: dict[str, Any], **kw: Any) -> None:
+    def __init__(self, *, draft: dict[str, Any], stand_in: bool = False, **kw: Any) -> None:
         super().__init__(**kw)
         self.prompt_info: Any = None  # the PromptFile opened, if any
         self.viewing_run: Any = None  # a past run shown read-only: its choices are not remembered
@@ -111,7 +111,11 @@ class PromptForm(Horizontal):
         self._params: ParamsPanel | None = None  # mounted just after the first frame
         self._temperatures: TemperatureInput | None = None  # just after the first frame
         self._editor = PromptEditor(
-            draft.get("system", ""), draft.get("user", ""), draft_turns(draft), id="editor"
+            draft.get("system", ""),
+            draft.get("user", ""),
+            draft_turns(draft),
+            stand_in=stand_in,
+            id="editor",
         )
 
     def compose(self) -> ComposeResult:

@@ -14,7 +14,8 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widget import Widget
+from textual.widgets import Static, TextArea
 
 from playground.render.figures import format_cost
 from playground.tui.api_keys import NO_KEYS_HINT, any_key
@@ -23,8 +24,8 @@ from playground.tui.screens.main.controller import RunController
 from playground.tui.screens.main.form import PlanError, PromptForm
 from playground.tui.screens.main.split import beside, form_cols, form_rows, moved
 from playground.tui.widgets.editor import PromptEditor
-from playground.tui.widgets.header import AppHeader
 from playground.tui.widgets.model_picker import ModelPicker
+from playground.tui.widgets.stand_ins import ICON, footer_stand_in, header_stand_in
 
 if TYPE_CHECKING:
     from playground.core.model import CellResult
@@ -82,25 +83,30 @@ class MainScreen(Screen[None]):
         self.set_class(app.size.height < 30, "-short", update=False)
         self.set_class(beside(app.size.width), "-beside", update=False)
         no_keys = not any_key(app.settings)
-        yield AppHeader(icon="▶")
+        # a plain start draws stand-ins for the header, the footer's bar and the empty system
+        # message in its first frame; the real widgets replace them just after it (a frame
+        # later, the same rows). A prompt file's title and text come with the real ones.
+        plain = not (app.prompt_file or app.prompt)
+        yield header_stand_in(app.title, app.size.width) if plain else _header()
         yield Static(
             NO_KEYS_HINT if no_keys else "", id="notice", markup=False, classes="-shown" * no_keys
         )
-        draft = {} if app.prompt_file or app.prompt else app.state.draft
-        self._form = PromptForm(draft=draft, id="top")
+        draft = app.state.draft if plain else {}
+        self._form = PromptForm(draft=draft, stand_in=plain, id="top")
         with Vertical(id="body"):  # the form above the results, or left of them when wide
             yield self._form
             # the estimate and the grid mount just after the first frame (or at first use:
             # estimate_bar, grid); the run summary (above the grid) and the eval panel (below)
             # are hidden until used: they mount then (run_summary, eval_panel)
             yield Vertical(id="output")
-        yield Footer()
+        yield footer_stand_in() if plain else _footer()
 
     def on_mount(self) -> None:
         if self.app.prompt_file is not None or self.app.prompt is not None:
             self._open_prompt_file()
         self.editor.user_area.focus()
         self.fit_split()
+        self.call_after_refresh(self._swap_stand_ins)
         self.call_after_refresh(self._fill_output)
         # the template engine, httpx and the store load after the first frame
         self.call_after_refresh(self._after_first_frame)
@@ -178,6 +184,16 @@ class MainScreen(Screen[None]):
     def _after_first_frame(self) -> None:
         self._probe_models()
         self.form.schedule_update(0.01)
+
+    async def _swap_stand_ins(self) -> None:
+        """The real header and footer in place of the first frame's stand-ins (one frame);
+        the footer, mounted, is told the bindings to show."""
+        with self.app.batch_update():
+            for stand_in, make in (("#header-stand-in", _header), ("#footer-stand-in", _footer)):
+                for widget in self.query(stand_in):
+                    await self.mount(make(), before=widget)
+                    await widget.remove()
+        self.refresh_bindings()
 
     # -- handy handles ----------------------------------------------------------------------
     @property
@@ -1017,6 +1033,18 @@ class MainScreen(Screen[None]):
     def _add_turn(self, role: str, after: object) -> None:
         self.remove_class("-grid-only")
         self.editor.add_turn(role, after)
+
+
+def _header() -> Widget:
+    from playground.tui.widgets.header import AppHeader
+
+    return AppHeader(icon=ICON)
+
+
+def _footer() -> Widget:
+    from textual.widgets import Footer
+
+    return Footer()
 
 
 def _scalar(value: Any) -> Any:
