@@ -46,6 +46,12 @@ NOT_BEFORE_FIRST_FRAME = (
     "playground.tui.widgets.pacer",
     "playground.tui.widgets.turns",
     "playground.core.plan",  # RunPlan: with the first plan (or a config's [defaults])
+    # the model list, just after the first frame; so are the header and the footer, whose
+    # rows the first frame draws with stand-ins (widgets/stand_ins.py)
+    "playground.tui.widgets.model_picker",
+    "playground.tui.widgets.header",
+    "textual.widgets._header",
+    "textual.widgets._footer",
 )
 
 # hidden or secondary widgets that mount just after the first frame (or at first use)
@@ -57,6 +63,10 @@ NOT_IN_FIRST_FRAME = (
     "ResultGrid",
     "SelectionList",
     "HistoryPane",
+    "ModelPicker",
+    "Header",
+    "AppHeader",
+    "Footer",
 )
 
 FIRST_FRAME = """

@@ -111,3 +111,22 @@ async def test_a_remembered_system_message_is_drawn_by_its_area_from_the_first_f
         assert "#system-stand-in" not in first["stand_ins"]
         assert any("Answer in French." in row for row in first["rows"])
         assert again.screen.editor.texts()[:2] == ("Answer in French.", "ok")
+
+
+async def test_the_side_column_fills_in_under_models_in_its_order(tmp_path: Path) -> None:
+    """The first frame's side column holds its heading only; the model list, the
+    temperatures (label and field) and the parameters come under it just after."""
+    app = make_app(load_settings(cwd=tmp_path))
+    first = record_first_frame(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        side = app.screen.query_one("#side")
+        await wait_for(pilot, lambda: len(side.children) == 5)
+        assert [w.id or str(w.render()) for w in side.children] == [
+            "models-label",
+            "models",
+            "Temperatures",
+            "temperatures",
+            "params",
+        ]
+        assert not any("Temperatures" in row for row in first["rows"])
+        assert app.screen.picker.selected == ["echo"]  # no key: echo, as before

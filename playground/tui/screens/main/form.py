@@ -23,13 +23,13 @@ from textual.worker import get_current_worker
 
 from playground.tui.api_keys import any_key
 from playground.tui.widgets.editor import PromptEditor
-from playground.tui.widgets.model_picker import ModelPicker, catalog_from_settings
 
 if TYPE_CHECKING:
     from playground.core.estimate import PlanEstimate as Estimate
     from playground.core.plan import RunPlan
     from playground.tui.app import PlaygroundApp
     from playground.tui.widgets.history_pane import HistoryPane
+    from playground.tui.widgets.model_picker import ModelPicker
     from playground.tui.widgets.params import ParamsPanel
     from playground.tui.widgets.temperatures import TemperatureInput
     from playground.tui.widgets.variables import VariablesPanel
@@ -110,6 +110,8 @@ class PromptForm(Horizontal):
         self._var_memory: dict[str, str] = {}
         self._params: ParamsPanel | None = None  # mounted just after the first frame
         self._temperatures: TemperatureInput | None = None  # just after the first frame
+        self._picker: ModelPicker | None = None  # just after the first frame
+        self._picker_mounted = False  # once: a closing form does not mount it again
         self._editor = PromptEditor(
             draft.get("system", ""),
             draft.get("user", ""),
@@ -119,31 +121,23 @@ class PromptForm(Horizontal):
         )
 
     def compose(self) -> ComposeResult:
-        settings = self.app.settings
-        state = self.app.state
-        self._var_memory = dict(state.variables)
+        self._var_memory = dict(self.app.state.variables)
         with Vertical(id="editor-col"):
             yield self._editor
             # the variables panel and the history pane are built when first wanted (see
             # variables, history_pane): hidden until then, they are kept out of the first frame
         with Vertical(id="side"):
-            yield Label("Models", classes="section")
-            default_models = list(settings.defaults.models) if any_key(settings) else ["echo"]
-            yield ModelPicker(
-                catalog_from_settings(settings),
-                state.models if state.models is not None else default_models,
-                id="models",
-            )
-            yield Label("Temperatures", classes="section")
-            # the temperatures' field and the parameters (an Input and eight small fields to
-            # style) come just after the first frame, or when first used (temperatures)
+            yield Label("Models", classes="section", id="models-label")
+            # the model list (filled a frame later still), the temperatures' label and field
+            # and the parameters (an Input and eight small fields to style) come just after
+            # the first frame, or when first used (picker, temperatures)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._mount_side)
 
     def _mount_side(self) -> None:
         if self.is_attached and self.params.parent is None:
-            self.temperatures  # noqa: B018 (mounts it, before the parameters)
+            self.temperatures  # noqa: B018 (mounts it and the list, before the parameters)
             self.query_one("#side").mount(self.params)
 
     # -- handles ------------------------------------------------------------------------------
@@ -154,7 +148,23 @@ class PromptForm(Horizontal):
 
     @property
     def picker(self) -> ModelPicker:
-        return self.query_one(ModelPicker)
+        """The model list, made (its module loaded) and mounted under Models at first use:
+        just after the first frame, or earlier when something needs it (its selection is
+        readable and settable before it mounts)."""
+        if self._picker is None:
+            from playground.tui.widgets.model_picker import ModelPicker, catalog_from_settings
+
+            settings, state = self.app.settings, self.app.state
+            default_models = list(settings.defaults.models) if any_key(settings) else ["echo"]
+            self._picker = ModelPicker(
+                catalog_from_settings(settings),
+                state.models if state.models is not None else default_models,
+                id="models",
+            )
+        if not self._picker_mounted and self.is_attached:
+            self._picker_mounted = True
+            self.query_one("#side").mount(self._picker, after="#models-label")
+        return self._picker
 
     @property
     def history_pane(self) -> HistoryPane:
@@ -186,8 +196,8 @@ class PromptForm(Horizontal):
 
     @property
     def temperatures(self) -> TemperatureInput:
-        """The temperatures' field, made (its module loaded) and mounted (after the
-        Temperatures label) at first use."""
+        """The temperatures' field, made (its module loaded) and mounted with its label
+        under the model list at first use."""
         if self._temperatures is None:
             from playground.tui.widgets.temperatures import TemperatureInput, format_temperatures
 
@@ -201,7 +211,8 @@ class PromptForm(Horizontal):
             )
         field = self._temperatures
         if field.parent is None and self.is_attached:
-            self.query_one("#side").mount(field)
+            label = Label("Temperatures", classes="section")
+            self.query_one("#side").mount(label, field, after=self.picker)
         return field
 
     @property
@@ -430,7 +441,7 @@ class PromptForm(Horizontal):
 
     def _update_now(self) -> None:
         self._timer = None
-        if not self.query(ModelPicker):
+        if self._picker_mounted and not self.picker.is_attached:
             return  # closing: the fields are gone
         try:
             plan = self.build_plan()

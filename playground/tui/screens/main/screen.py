@@ -24,7 +24,6 @@ from playground.tui.screens.main.controller import RunController
 from playground.tui.screens.main.form import PlanError, PromptForm
 from playground.tui.screens.main.split import beside, form_cols, form_rows, moved
 from playground.tui.widgets.editor import PromptEditor
-from playground.tui.widgets.model_picker import ModelPicker
 from playground.tui.widgets.stand_ins import ICON, footer_stand_in, header_stand_in
 
 if TYPE_CHECKING:
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     from playground.tui.widgets.estimate_bar import EstimateBar
     from playground.tui.widgets.eval_panel import EvalPanel
     from playground.tui.widgets.grid import ResultGrid
+    from playground.tui.widgets.model_picker import ModelPicker
     from playground.tui.widgets.run_summary import RunSummary
 
 
@@ -72,6 +72,7 @@ class MainScreen(Screen[None]):
         # both made (their modules loaded) and mounted just after the first frame
         self._estimate: EstimateBar | None = None
         self._grid: ResultGrid | None = None
+        self._output_mounted = False  # their box, #output, is mounted with them
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -95,10 +96,10 @@ class MainScreen(Screen[None]):
         self._form = PromptForm(draft=draft, stand_in=plain, id="top")
         with Vertical(id="body"):  # the form above the results, or left of them when wide
             yield self._form
-            # the estimate and the grid mount just after the first frame (or at first use:
-            # estimate_bar, grid); the run summary (above the grid) and the eval panel (below)
-            # are hidden until used: they mount then (run_summary, eval_panel)
-            yield Vertical(id="output")
+            # the output (empty until then: the estimate and the grid) mounts just after the
+            # first frame, or at first use (estimate_bar, grid); the run summary (above the
+            # grid) and the eval panel (below) are hidden until used: they mount then
+            # (run_summary, eval_panel)
         yield footer_stand_in() if plain else _footer()
 
     def on_mount(self) -> None:
@@ -219,8 +220,12 @@ class MainScreen(Screen[None]):
             from playground.tui.widgets.grid import ResultGrid
 
             self._estimate, self._grid = EstimateBar(id="estimate"), ResultGrid(id="results")
-        if self._grid.parent is None and self.is_attached:
-            self.query_one("#output").mount_all([self._estimate, self._grid])
+        if not self._output_mounted and self.is_attached:
+            self._output_mounted = True
+            output = Vertical(id="output")
+            self.query_one("#body").mount(output)
+            if output.is_attached:  # not when the screen is already closing
+                output.mount_all([self._estimate, self._grid])  # children now: placed by them
         return self._estimate, self._grid
 
     @property
@@ -249,8 +254,8 @@ class MainScreen(Screen[None]):
         found = self.query(RunSummary)
         if found:
             return found.first()
-        summary = RunSummary(id="run-summary")
-        self.query_one("#output").mount(summary, before=self.grid)
+        summary, grid = RunSummary(id="run-summary"), self.grid
+        self.query_one("#output").mount(summary, before=grid)
         return summary
 
     def eval_panel(self, *, mount: bool = True) -> EvalPanel | None:
@@ -268,7 +273,8 @@ class MainScreen(Screen[None]):
         if not mount:
             return None
         panel = self._eval_panel = EvalPanel(id="eval-panel")
-        self.query_one("#output").mount(panel, after=self.grid)
+        grid = self.grid
+        self.query_one("#output").mount(panel, after=grid)
         return panel
 
     @property
