@@ -6,12 +6,15 @@ modules import their heavy dependencies inside their handlers.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from playground import __version__
-from playground.commands.common import COMMON_FLAGS, OneLineParser, add_common
+
+if TYPE_CHECKING:
+    import argparse
 
 # command name -> (module, one-line help). Each module has add_parser(subparsers, name).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -45,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _top_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from playground.commands.common import OneLineParser, add_common
+
     epilog = "commands:\n" + "\n".join(f"  {n:<10} {h}" for n, (_, h) in COMMANDS.items())
     epilog += "\n\nWith no command, opens the TUI (optionally on PROMPT_FILE)."
     parser = OneLineParser(
@@ -62,6 +69,8 @@ def _top_parser() -> argparse.ArgumentParser:
 
 
 def _first_positional(argv: list[str]) -> str | None:
+    from playground.commands.common import COMMON_FLAGS
+
     skip = False
     for arg in argv:
         if skip:
@@ -137,7 +146,19 @@ def console() -> int:
     return code
 
 
+def bare_start() -> SimpleNamespace:
+    """What ``_top_parser`` gives for no arguments: the TUI, no prompt file, the default config,
+    database and prompts folder (tests/test_cli_main.py checks they agree)."""
+    return SimpleNamespace(prompt_file=None, config=None, db=None, prompts_dir=None)
+
+
 def _dispatch(argv: list[str]) -> int:
+    if not argv:  # bare `playground`, the TUI: nothing to parse, and argparse is not loaded
+        from playground.commands.tui import open_tui
+
+        return int(open_tui(bare_start()) or 0)
+    from playground.commands.common import COMMON_FLAGS, OneLineParser
+
     command = _first_positional(argv)
     if command in COMMANDS:
         module = importlib.import_module(COMMANDS[command][0])

@@ -7,6 +7,7 @@ playground.cli (that cycle made `import playground.commands.run` load the top-le
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,21 @@ def test_a_command_module_loads_without_the_cli() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_bare_playground_opens_the_tui_with_the_parsers_defaults_and_no_argparse() -> None:
+    """`playground` with no arguments has nothing to parse: the TUI gets what the top parser
+    would give, and argparse (~1% of the first frame) is not loaded."""
+    code = (
+        "import sys, json\n"
+        "import playground.commands.tui as tui\n"
+        "tui.open_tui = lambda args: print(json.dumps([vars(args), 'argparse' in sys.modules]))\n"
+        "from playground.cli import main\n"
+        "main([])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    given, argparse_loaded = json.loads(out.stdout)
+    from playground.cli import _top_parser
+
+    assert given == vars(_top_parser().parse_args([]))
+    assert argparse_loaded is False

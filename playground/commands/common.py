@@ -7,6 +7,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from playground.commands.settings import fail as fail
+from playground.commands.settings import load_settings_or_fail as load_settings_or_fail
+
 TYPE_CHECKING = False  # no typing at run time: bench_store part 2 (history ≤ 1.5× --help)
 if TYPE_CHECKING:
     from typing import Any, NoReturn
@@ -60,11 +63,6 @@ class UsageError(Exception):
     """Bad usage or bad input: printed as one line, exit 2."""
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    print(f"playground: {message}", file=sys.stderr)
-    raise SystemExit(code)
-
-
 SQLITE_MAX_INT = 2**63 - 1  # the largest id or count the session database can hold
 
 
@@ -82,15 +80,6 @@ def command_parser(sub: Any, name: str, help: str, **kw: Any) -> argparse.Argume
     parser = sub.add_parser(name, help=help, description=help, **kw)
     add_common(parser)
     return parser
-
-
-def load_settings_or_fail(args: argparse.Namespace) -> Any:
-    from playground.config import ConfigError, load_settings
-
-    try:
-        return load_settings(args.config, db=args.db, prompts_dir=args.prompts_dir)
-    except ConfigError as exc:
-        fail(str(exc))
 
 
 def open_recorder(settings: Any, *, required: bool = False) -> Any:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from playground.commands.common import fail, load_settings_or_fail
+from playground.commands.settings import fail, load_settings_or_fail
+
+if TYPE_CHECKING:
+    import argparse
+    from types import SimpleNamespace
 
 
-def open_tui(args: argparse.Namespace) -> int:
+def open_tui(args: argparse.Namespace | SimpleNamespace) -> int:
     """Load settings and the prompt file (bad input: one line, exit 2), then run the app.
 
     No garbage collection from here to the first frame: loading the settings, importing
