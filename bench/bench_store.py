@@ -10,18 +10,19 @@ Prints:
    ``--chunks`` pieces) from a loopback server in its own process, with the store as recorder
    vs without (target < 5% more). The store is set up as ``playground run`` sets it up (each
    provider's key known). Each round runs without and with the store back to back (which goes
-   first alternates); the figure is the median over ``--rounds`` (100; 15 with ``--quick``) of
-   each round's own with ÷ without of the whole process's CPU time (every thread), printed
-   with its quartiles, so a change of load between rounds cancels out. Also printed: the
-   ratio of the medians; beside the pair in the first 12 rounds, a null recorder and a store
-   that knows 3 keys shaped like real ones (the loopback's look-alikes are the slow case of
-   the key search); where the difference is (the event loop's thread, the writer thread,
+   first alternates); the figure is the median of each round's own with ÷ without of the whole
+   process's CPU time (every thread), printed with its quartiles, so a change of load between
+   rounds cancels out, pooled over ``--processes`` fresh processes (4) of ``--rounds`` rounds
+   each (25; one process of 15 with ``--quick``). Also printed: each process's own median,
+   the ratio of the medians; beside the pair in each process's first 6 rounds, a null
+   recorder and a store that knows 3 keys shaped like real ones (the loopback's look-alikes
+   are the slow case of the key search); where the difference is (the event loop's thread, the writer thread,
    other threads); and the CPU spent inside the store's calls (timed directly, less exposed
    to other load on the machine).
 
 The 100k database is built once (about a minute) and kept in the temp folder. Usage:
 
-    python bench/bench_store.py [--responses 100000] [--rounds 100] [--chunks 400] [--only 1,2,3]
+    python bench/bench_store.py [--responses 100000] [--rounds 25] [--processes 4] [--only 1,2,3]
     python bench/bench_store.py --only 3 --profile   # part 3's recorded runs under cProfile
 
 ``--profile`` times part 3's runs with the store under cProfile, on the event loop's thread and
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import random
 import resource
@@ -54,10 +56,13 @@ from playground.store import Store  # noqa: E402
 
 CELLS_PER_RUN = 20
 # Part 3's figure is the median of the rounds' own with ÷ without ratios; one pair's ratio
-# moves ±5% with the machine (quartiles ±3–7%), so 25 rounds could not tell +4% from +6%:
-# 100 pairs put the median within about ±0.6%. The comparisons printed beside it take fewer.
-ROUNDS = 100
-EXTRA_ROUNDS = 12
+# moves ±5% with the machine (quartiles ±3–7%), so 25 rounds could not tell +4% from +6%; and
+# a process's own median moved 2–5 points from one process to the next (the same code; two
+# identical stores alternating in one process differed as much), so the full mode pools 4 fresh
+# processes of 25 rounds each. The comparisons printed beside it take fewer rounds.
+ROUNDS = 25  # a process's rounds
+PROCESSES = 4
+EXTRA_ROUNDS = 6
 RARE, MEDIUM = "quixotic", "otters"
 
 
@@ -262,7 +267,7 @@ def profile_stream(rounds: int, chunks: int) -> None:
     stats.print_stats(r"playground/store/|sqlite3|secrets|zstandard|stamps", 12)
 
 
-def bench_stream(rounds: int, chunks: int) -> None:
+def bench_stream(rounds: int, chunks: int, out: Path | None = None) -> None:
     from bench_runner import ServerProcess, make_settings
 
     from playground.core.plan import RunPlan
@@ -407,45 +412,6 @@ def bench_stream(rounds: int, chunks: int) -> None:
                 order = [extras[i % 2], *order, extras[1 - i % 2]]
             for recorder, results in order:
                 results.append(await one(recorder))
-        med = statistics.median
-        # the figure: the median of each round's own ratio (CPU of the whole process, every
-        # thread), each pair measured back to back, so a change of load between rounds cancels
-        ratios = sorted(s.cpu / w.cpu for s, w in zip(with_store, without, strict=True))
-        ratio = med(ratios)
-        q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratio] * 3
-        a, b = med(r.cpu for r in without), med(r.cpu for r in with_store)
-        n = med(r.cpu / w.cpu for r, w in zip(with_null, without, strict=False)) * a
-        wa, wb = med(r.wall for r in without), med(r.wall for r in with_store)
-        chars = without[0].chars
-        print(f"\n3. streaming 24 cells × {chunks} chunks ({chars:,} chars), {rounds} rounds")
-        print(f"   without store     CPU {a * 1000:7.1f} ms   wall {wa * 1000:7.1f} ms  (medians)")
-        print(f"   with store        CPU {b * 1000:7.1f} ms   wall {wb * 1000:7.1f} ms")
-        print(f"   null recorder     CPU {n * 1000:7.1f} ms   (the runner's dispatch alone)")
-        print(
-            f"   recording costs {100 * (ratio - 1):+.1f}% CPU (target < 5%): the median of the"
-            f" rounds' own with ÷ without; quartiles {100 * (q1 - 1):+.1f}%, {100 * (q3 - 1):+.1f}%"
-        )
-        report(
-            f"store: recording 24 cells × {chunks} chunks, CPU ÷ without",
-            "< 1.05×",
-            f"{100 * (ratio - 1):+.1f}%",
-            ratio < 1.05,
-            ratio,
-        )
-        print(f"   ratio of the medians: {100 * (b - a) / a:+.1f}%")
-        real = med(r.cpu / w.cpu for r, w in zip(with_real, without, strict=False))
-        print(f"   with the store and real key shapes (3 keys): {100 * (real - 1):+.1f}%, as above")
-        # where the difference is: the loop's thread, the writer's thread, the rest (executor)
-        loop = med(s.loop - w.loop for s, w in zip(with_store, without, strict=True))
-        rest = med(
-            (s.cpu - s.loop - s.writer) - (w.cpu - w.loop)
-            for s, w in zip(with_store, without, strict=True)
-        )
-        print(
-            f"   with − without, medians of the rounds' pairs: the event loop's thread"
-            f" {loop * 1000:+.1f} ms, the writer thread {med(writer_cpu) * 1000:.1f} ms,"
-            f" other threads {rest * 1000:+.1f} ms"
-        )
         # less exposed to a shared machine: the CPU spent inside the store's own calls
         timed = Store.open(tmp / "timed.db")
         timed.add_provider_keys({n: p.api_key_env for n, p in settings.providers.items()})
@@ -457,23 +423,104 @@ def bench_stream(rounds: int, chunks: int) -> None:
             spent[0] = 0.0
             await one(timed)
             totals.append(spent[0])
-        own = statistics.median(totals)
         timed.close()
-        print(
-            f"   inside the store's calls: {own * 1000:.1f} ms a run, {100 * own / a:.1f}% of"
-            " the run without it"
-        )
-        lo_a, lo_b = min(r.cpu for r in without), min(r.cpu for r in with_store)
-        print(
-            f"   fastest rounds: {lo_a * 1000:.1f} vs {lo_b * 1000:.1f} ms: {100 * (lo_b - lo_a) / lo_a:+.1f}%"
+        pairs = list(zip(with_store, without, strict=True))
+        data.update(
+            chars=without[0].chars,
+            without=[w.cpu for w in without],
+            with_store=[s.cpu for s in with_store],
+            ratios=[s.cpu / w.cpu for s, w in pairs],
+            wall=[(w.wall, s.wall) for s, w in pairs],
+            loop=[s.loop - w.loop for s, w in pairs],
+            rest=[(s.cpu - s.loop - s.writer) - (w.cpu - w.loop) for s, w in pairs],
+            writer=writer_cpu,
+            null=[r.cpu / w.cpu for r, w in zip(with_null, without, strict=False)],
+            real=[r.cpu / w.cpu for r, w in zip(with_real, without, strict=False)],
+            own=[statistics.median(totals)],
         )
 
+    data: dict[str, Any] = {}
     try:
         asyncio.run(main())
     finally:
         store.close()
         real_keys.close()
         server.close()
+    if out is not None:  # a child of stream_in_processes: its rounds, for the parent to pool
+        out.write_text(json.dumps(data))
+    else:
+        summarize([data], rounds, chunks)
+
+
+def stream_in_processes(processes: int, rounds: int, chunks: int) -> None:
+    """Part 3 in ``processes`` fresh interpreters of ``rounds`` rounds each, one after another,
+    their pairs pooled: a process's own median moved by 2–5 points from one process to the next
+    on the same code (two identical stores alternating in one process differed as much), a
+    spread the pairs within one process cannot cancel."""
+    runs = []
+    for i in range(processes):
+        out = Path(tempfile.mkdtemp(prefix="bench-store-")) / "part3.json"
+        args = [sys.executable, __file__, "--only", "3", "--rounds", str(rounds)]
+        args += ["--chunks", str(chunks), "--child-out", str(out)]
+        subprocess.run(args, check=True)
+        runs.append(json.loads(out.read_text()))
+        print(f"   process {i + 1}: {100 * (statistics.median(runs[-1]['ratios']) - 1):+.1f}%")
+    summarize(runs, rounds, chunks)
+
+
+def summarize(runs: list[dict[str, Any]], rounds: int, chunks: int) -> None:
+    """Print part 3 and its figure from one or more processes' rounds, pooled."""
+    med = statistics.median
+
+    def pooled(key: str) -> list[Any]:
+        return [value for run in runs for value in run[key]]
+
+    # the figure: the median of each round's own ratio (CPU of the whole process, every
+    # thread), each pair measured back to back, so a change of load between rounds cancels
+    ratios = sorted(pooled("ratios"))
+    ratio = med(ratios)
+    q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratio] * 3
+    a, b = med(pooled("without")), med(pooled("with_store"))
+    walls = pooled("wall")
+    wa, wb = med(w for w, _ in walls), med(s for _, s in walls)
+    n = med(pooled("null")) * a
+    where = f"{len(runs)} processes × {rounds} rounds" if len(runs) > 1 else f"{rounds} rounds"
+    print(f"\n3. streaming 24 cells × {chunks} chunks ({runs[0]['chars']:,} chars), {where}")
+    print(f"   without store     CPU {a * 1000:7.1f} ms   wall {wa * 1000:7.1f} ms  (medians)")
+    print(f"   with store        CPU {b * 1000:7.1f} ms   wall {wb * 1000:7.1f} ms")
+    print(f"   null recorder     CPU {n * 1000:7.1f} ms   (the runner's dispatch alone)")
+    print(
+        f"   recording costs {100 * (ratio - 1):+.1f}% CPU (target < 5%): the median of the"
+        f" rounds' own with ÷ without; quartiles {100 * (q1 - 1):+.1f}%, {100 * (q3 - 1):+.1f}%"
+    )
+    report(
+        f"store: recording 24 cells × {chunks} chunks, CPU ÷ without",
+        "< 1.05×",
+        f"{100 * (ratio - 1):+.1f}%",
+        ratio < 1.05,
+        ratio,
+    )
+    if len(runs) > 1:
+        each = ", ".join(f"{100 * (med(run['ratios']) - 1):+.1f}%" for run in runs)
+        print(f"   each process's own median: {each}")
+    print(f"   ratio of the medians: {100 * (b - a) / a:+.1f}%")
+    real = med(pooled("real"))
+    print(f"   with the store and real key shapes (3 keys): {100 * (real - 1):+.1f}%, as above")
+    # where the difference is: the loop's thread, the writer's thread, the rest (executor)
+    print(
+        f"   with − without, medians of the rounds' pairs: the event loop's thread"
+        f" {med(pooled('loop')) * 1000:+.1f} ms, the writer thread"
+        f" {med(pooled('writer')) * 1000:.1f} ms, other threads {med(pooled('rest')) * 1000:+.1f} ms"
+    )
+    own = med(pooled("own"))
+    print(
+        f"   inside the store's calls: {own * 1000:.1f} ms a run, {100 * own / a:.1f}% of"
+        " the run without it"
+    )
+    lo_a, lo_b = min(pooled("without")), min(pooled("with_store"))
+    print(
+        f"   fastest rounds: {lo_a * 1000:.1f} vs {lo_b * 1000:.1f} ms: {100 * (lo_b - lo_a) / lo_a:+.1f}%"
+    )
 
 
 def main() -> None:
@@ -482,11 +529,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--chunks", type=int, default=400)
     parser.add_argument("--only", default="1,2,3")
-    parser.add_argument("--quick", action="store_true", help="20k responses, 5 and 15 rounds")
+    parser.add_argument("--processes", type=int, default=PROCESSES, help="part 3's, pooled")
+    parser.add_argument("--quick", action="store_true", help="20k responses; part 3: 15 rounds")
     parser.add_argument("--profile", action="store_true", help="part 3 under cProfile instead")
+    parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)  # one pooled process
     args = parser.parse_args()
     if args.quick:
-        args.responses, args.rounds = 20_000, 15
+        args.responses, args.rounds, args.processes = 20_000, 15, 1
     only = set(args.only.split(","))
     db = Path(tempfile.gettempdir()) / f"playground-bench-store-{args.responses}.db"
     if only & {"1", "2"}:
@@ -497,8 +546,10 @@ def main() -> None:
         bench_cli(db, 5 if args.quick else 21)
     if "3" in only and args.profile:
         profile_stream(args.rounds, args.chunks)
+    elif "3" in only and args.processes > 1 and args.child_out is None:
+        stream_in_processes(args.processes, args.rounds, args.chunks)
     elif "3" in only:
-        bench_stream(args.rounds, args.chunks)
+        bench_stream(args.rounds, args.chunks, args.child_out)
 
 
 if __name__ == "__main__":
