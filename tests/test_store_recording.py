@@ -280,6 +280,35 @@ async def test_a_raw_response_hides_the_keys_its_body_can_hold(
     assert own.encode() not in blob and other.encode() not in blob
 
 
+async def test_the_loops_connection_leaves_checkpoints_to_the_writer(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    """SQLite's WAL checkpoint (6-9 ms, every ~15 runs) never runs in a run's insert on the
+    event loop: the store's own connection has autocheckpoint off, and the WAL still gets
+    checkpointed (the writer thread's connection does it), so it does not grow without end."""
+    assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    wal = Path(store.path + "-wal")
+    loopback.default = Reply(text=" ".join(f"word{i}" for i in range(700)), chunks=20)
+    settings = loopback.settings()
+
+    def sequence() -> bytes:  # the WAL header's checkpoint sequence: a new one after each reset
+        with wal.open("rb") as f:
+            return f.read(16)[12:16]
+
+    first = sequence()
+    for take in range(40):
+        plan = RunPlan(
+            PromptTemplate.from_parts("", f"Tell me more, take {take}"),
+            models=["lo-openai:a", "lo-ollama:b"],
+            temperatures=[0.0, 0.5, 1.0],
+            repeats=2,
+        )
+        await run(settings, store, plan)
+        if sequence() != first:
+            break
+    assert sequence() != first, f"the WAL was never checkpointed ({wal.stat().st_size} bytes)"
+
+
 async def test_two_runs_at_once_on_one_store_keep_their_cells_apart(
     loopback: LoopbackServer, store: Store
 ) -> None:
