@@ -120,7 +120,7 @@ class Store:
     def add_provider_keys(self, envs: dict[str, str | None]) -> None:
         """Providers' ``api_key_env`` by provider name: known keys, as ``add_secret_envs``,
         and which one each provider is sent (its raw responses' bodies are searched for that
-        key and the keys its request or answer holds, not for every key: redact_response)."""
+        key and the keys its request holds, not for every key: redact_response)."""
         self.add_secret_envs(envs.values())
         known = set(self.secrets)
         for provider, name in envs.items():
