@@ -108,7 +108,8 @@ class _Handler(BaseHTTPRequestHandler):
                 rec.disconnected = True
                 rec.disconnected_at = time.monotonic()
         finally:
-            rec.ended = time.monotonic()
+            if rec.ended is None:
+                rec.ended = time.monotonic()
             owner._end(rec)
 
     def _count(self, owner: LoopbackServer, kind: str, path: str, body: Any) -> None:
@@ -240,6 +241,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         end = proto.unfinished_epilogue if reply.no_finish else proto.epilogue
         send(end(len(pieces)))
+        # over before its last bytes go: once they do, the client may send its next request
+        # before this thread runs again (max_in_flight_for counted that as an overlap)
+        rec.ended = time.monotonic()
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
