@@ -131,3 +131,54 @@ async def test_a_store_refusing_writes_mid_stream_is_reported_and_the_run_goes_o
         other.close()
     assert results[0].status == "ok" and results[0].output.startswith("w0 w1")
     assert handle.store_error and "the disk said no" in handle.store_error
+
+
+async def test_a_key_recorded_many_times_costs_the_cache_no_more(
+    loopback: LoopbackServer, store: Store
+) -> None:
+    """Rerunning a prompt records its key again each time (a copy when the cache answers, a new
+    original when it is off): the cache's question must not grow with them (it is asked on the
+    event loop, as a run starts). Counted in SQLite's own steps, not in time."""
+    settings = loopback.settings(max_retries=0)
+    first = await run(settings, store, plan_for([0.0, 0.5], repeats=2))
+    keys = [store.get_response(r.id)["cache_key"] for r in first.results]
+    conn = store.conn
+
+    def steps() -> int:
+        counted = [0]
+
+        def count() -> int:
+            counted[0] += 1
+            return 0
+
+        conn.set_progress_handler(count, 1)
+        try:
+            found = store.lookup_cache_many(keys)
+        finally:
+            conn.set_progress_handler(None, 1)
+        assert all(found[k] is not None for k in keys)
+        return counted[0]
+
+    def rerun(times: int, cached: int) -> None:
+        rows = [
+            (first.run_id, i, "lo-openai:m", "ok", f"take {t}", key, cached)
+            for t in range(times)
+            for i, key in enumerate(keys)
+        ]
+        conn.executemany(
+            "INSERT INTO responses (run_id, cell_index, model, status, output, cache_key, cached)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    rerun(2, cached=1)
+    few = steps()
+    rerun(200, cached=1)  # 200 reruns answered by the cache
+    rerun(50, cached=0)  # 50 with the cache off: new originals, the newest answers
+    assert steps() <= few * 1.2
+    newest = conn.execute(
+        "SELECT MAX(id) FROM responses WHERE cache_key = ? AND cached = 0", (keys[0],)
+    ).fetchone()[0]
+    assert store.lookup_cache_many(keys[:1])[keys[0]]["output"] == store.get_response(newest)[
+        "output"
+    ]
