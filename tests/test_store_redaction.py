@@ -15,7 +15,15 @@ import pytest
 from cli_helpers import clean_env, playground, spawn
 from loopback import LoopbackServer, Reply
 
-from playground.core.secrets import MIN_CUT_KEY, REDACTED, StreamRedactor, redact_output
+from playground.core.secrets import (
+    LONG_TEXT,
+    MIN_CUT_KEY,
+    REDACTED,
+    StreamRedactor,
+    find,
+    redact_output,
+    redact_response,
+)
 
 KEY = LoopbackServer.env()["LO_OPENAI_KEY"]
 
@@ -41,6 +49,38 @@ def test_a_stream_is_hidden_piece_by_piece_as_the_whole_text_would_be() -> None:
             stream.feed(text[at : at + step])
             at += step
             assert stream.text() == redact_output(text[:at], keys), text[:at]
+
+
+def test_find_answers_as_str_find_does_for_long_short_and_non_ascii_texts() -> None:
+    """Long ASCII texts go to StringZilla, whose offsets count bytes: every answer must still
+    be str.find's (a non-ASCII text, where bytes and characters part, must not go to it)."""
+    key = "sk-test-abcdefghijklmnop"
+    rng = random.Random(11)
+    for _ in range(300):
+        size = rng.choice([10, LONG_TEXT - 5, LONG_TEXT + 50, 3 * LONG_TEXT])
+        text = "".join(rng.choice('data: {"x":"sk-té"}\n') for _ in range(size))
+        if rng.random() < 0.5:
+            text = text.replace("é", "e")  # ASCII, long enough for the SIMD search
+        for at in sorted(rng.sample(range(len(text)), min(3, len(text)))):
+            if rng.random() < 0.5:
+                text = text[:at] + key + text[at:]
+        start = rng.randint(0, len(text))
+        assert find(text, key, start) == text.find(key, start)
+        assert find(text, key[:9]) == text.find(key[:9])
+
+
+def test_a_raw_response_hides_its_key_deep_in_a_long_body() -> None:
+    """The body of a long stream (searched with StringZilla when it is ASCII) hides its
+    provider's key wherever it is, and so does a body with other characters before it."""
+    key = "sk-test-abcdefghijklmnop"
+    head = "HTTP/1.1 200 OK\ncontent-type: text/event-stream\n\n"
+    frame = 'data: {"choices":[{"delta":{"content":"word "}}]}\n\n'
+    for body in (frame * 400, frame.replace("word", "wörd") * 400):
+        for at in (0, len(body) // 2, len(body)):
+            raw = head + body[:at] + f'data: {{"echo":"{key}"}}\n\n' + body[at:]
+            hidden = redact_response(raw, [key], [key])
+            assert key not in hidden and hidden.count(REDACTED) == 1
+            assert hidden == raw.replace(key, REDACTED)
 
 
 def test_a_text_cut_mid_key_hides_the_cut_key() -> None:

@@ -19,6 +19,9 @@ REDACTED = "[redacted]"
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 MIN_CUT_KEY = 8  # a text that ends with this much of a known key (a stream cut mid-key) hides it
 
+LONG_TEXT = 4096  # characters: a text this long is searched with StringZilla (find below)
+_simd_find: list[Any] = []  # stringzilla.find, imported at the first long text
+
 # key shapes, each with the texts one of which a match must contain (checked first: finding
 # none is a fast scan, the patterns' own search is not, and raw responses are long)
 _patterns: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
@@ -81,6 +84,20 @@ def redact_text(text: str, secrets: Iterable[str] | None = None) -> str:
     return text
 
 
+def find(text: str, value: str, start: int = 0) -> int:
+    """``text.find(value, start)``. A long ASCII text (a raw response) is searched with
+    StringZilla's SIMD search: a run's 1.5 MB of raw responses took str.find 0.35 ms a key
+    and StringZilla 0.044 ms (the store's writer thread, in place: 0.60 -> 0.21 ms a run). Its
+    offsets count bytes, so only a text whose bytes are its characters goes to it."""
+    if len(text) - start < LONG_TEXT or not text.isascii():
+        return text.find(value, start)
+    if not _simd_find:
+        from stringzilla import find as simd_find
+
+        _simd_find.append(simd_find)
+    return int(_simd_find[0](text, value, start))
+
+
 def redact_output(text: str, secrets: Sequence[str] | None = None) -> str:
     """A model's text as printed, shown, stored and exported: every known key's value hidden,
     and so is a key cut off at the end (a partial answer ending with ``MIN_CUT_KEY`` or more of
@@ -88,7 +105,7 @@ def redact_output(text: str, secrets: Sequence[str] | None = None) -> str:
     a key. ``run``, ``show``, ``export`` and the store all use this one function."""
     secrets = secret_values() if secrets is None else secrets
     for value in secrets:
-        if value in text:
+        if find(text, value) >= 0:
             text = text.replace(value, REDACTED)
     return _hide_cut_key(text, secrets)
 
@@ -106,7 +123,7 @@ def redact_response(raw: str, secrets: Sequence[str], body_keys: Sequence[str] |
     split = len(raw) if end < 0 else end + 2
     # looked for in place (find with bounds copies nothing); split only when one is there
     if any(raw.find(value, 0, split) >= 0 for value in secrets) or any(
-        raw.find(value, split) >= 0 for value in body_keys
+        find(raw, value, split) >= 0 for value in body_keys
     ):
         head, body = raw[:split], raw[split:]
         for value in secrets:
