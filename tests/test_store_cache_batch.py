@@ -182,3 +182,25 @@ async def test_a_key_recorded_many_times_costs_the_cache_no_more(
     assert store.lookup_cache_many(keys[:1])[keys[0]]["output"] == store.get_response(newest)[
         "output"
     ]
+
+
+def test_a_large_sweep_gets_one_pending_response_per_cell(store: Store) -> None:
+    """A run's pending rows are inserted many to a statement (and their ids read back in no
+    promised order): every cell of a sweep larger than one statement holds gets its own row."""
+    plan = RunPlan(
+        PromptTemplate.from_parts("", "Tell me about otters."),
+        models=["lo-openai:m", "lo-gemini:g"],
+        temperatures=[0.0, 0.5, 1.0],
+        repeats=70,  # 420 cells: three statements
+    )
+    cells = plan.cells()
+    _, run_id, ids = store.start_run(plan, cells, plan.template.render({}))
+    rows = store.conn.execute(
+        "SELECT id, cell_index, model, temperature, sample, status FROM responses "
+        "WHERE run_id = ?",
+        (run_id,),
+    ).fetchall()
+    assert len(ids) == len(set(ids)) == len(rows) == 420
+    by_id = {row[0]: row[1:] for row in rows}
+    for cell, rid in zip(cells, ids, strict=True):
+        assert by_id[rid] == (cell.index, cell.model, cell.temperature, cell.sample, "pending")
