@@ -7,7 +7,7 @@ and the TUI read these types without loading the engine.
 
 from __future__ import annotations
 
-from collections.abc import MutableSequence, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -256,13 +256,10 @@ class Recorder(Protocol):
         Raises when an earlier write failed for good, so the runner can report it."""
         ...
 
-    def stream_to(
-        self, response_id: int | str | None
-    ) -> MutableSequence[RunEvent] | Literal[False] | None:
-        """Where a started cell's per-chunk events (CellDelta, CellUsage) go: the runner
-        appends them to this sequence, in order, instead of calling ``on_event`` (an append per
-        chunk, not a call); False: nowhere (the recorder reads the cell's live result, the
-        ``CellStarted`` event's, itself); None: they go to ``on_event`` like the rest."""
+    def stream_to(self, response_id: int | str | None) -> Literal[False] | None:
+        """Where a started cell's per-chunk events (CellDelta, CellUsage) go. False: nowhere
+        (the recorder reads the cell's live result, the ``CellStarted`` event's, itself: no
+        call per chunk); None: to ``on_event`` like the rest."""
         ...
 
     async def settled(self) -> None:

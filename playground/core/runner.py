@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, MutableSequence
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 import httpx
@@ -198,7 +198,7 @@ class RunHandle:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._keys: dict[int, str] = {}
         # cell -> Recorder.stream_to's answer
-        self._sinks: dict[int, MutableSequence[Any] | Literal[False] | None] = {}
+        self._sinks: dict[int, Literal[False] | None] = {}
         self._key_memo: dict[tuple[int, str, str], str] = {}  # (cell, provider, model) -> key
         # one request (and one description of it) per model and temperature, shared by the
         # cells that send the same: a sweep's repeats hold no copies of them
@@ -264,17 +264,12 @@ class RunHandle:
                 self.store_error = one_line(str(exc))
         self._queue.put_nowait(event)
 
-    def _emit_chunk(
-        self, event: CellDelta | CellUsage, sink: MutableSequence[Any] | Literal[False] | None
-    ) -> None:
-        """A per-chunk event: appended to the recorder's list for the cell when it gave one
-        (Recorder.stream_to: an append, not a call, per chunk; nothing when it reads the live
-        result itself), then to the consumer."""
+    def _emit_chunk(self, event: CellDelta | CellUsage, sink: Literal[False] | None) -> None:
+        """A per-chunk event: to the recorder unless it reads the cell's live result itself
+        (Recorder.stream_to gave False: no call per chunk), then to the consumer."""
         if sink is None:
             self._emit(event)
             return
-        if sink is not False:
-            sink.append(event)
         self._queue.put_nowait(event)
 
     async def _run_all(self) -> None:
