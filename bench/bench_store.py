@@ -12,7 +12,7 @@ Prints:
    provider's key known). Each round runs without and with the store back to back (which goes
    first alternates); the figure is the median of each round's own with ÷ without of the whole
    process's CPU time (every thread), printed with its quartiles, so a change of load between
-   rounds cancels out, pooled over ``--processes`` fresh processes (4) of ``--rounds`` rounds
+   rounds cancels out, pooled over ``--processes`` fresh processes (8) of ``--rounds`` rounds
    each (25; one process of 15 with ``--quick``). Also printed: each process's own median,
    the ratio of the medians; beside the pair in each process's first 6 rounds, a null
    recorder and a store that knows 3 keys shaped like real ones (the loopback's look-alikes
@@ -22,7 +22,7 @@ Prints:
 
 The 100k database is built once (about a minute) and kept in the temp folder. Usage:
 
-    python bench/bench_store.py [--responses 100000] [--rounds 25] [--processes 4] [--only 1,2,3]
+    python bench/bench_store.py [--responses 100000] [--rounds 25] [--processes 8] [--only 1,2,3]
     python bench/bench_store.py --only 3 --profile   # part 3's recorded runs under cProfile
 
 ``--profile`` times part 3's runs with the store under cProfile, on the event loop's thread and
@@ -38,6 +38,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -58,10 +59,11 @@ CELLS_PER_RUN = 20
 # Part 3's figure is the median of the rounds' own with ÷ without ratios; one pair's ratio
 # moves ±5% with the machine (quartiles ±3–7%), so 25 rounds could not tell +4% from +6%; and
 # a process's own median moved 2–5 points from one process to the next (the same code; two
-# identical stores alternating in one process differed as much), so the full mode pools 4 fresh
-# processes of 25 rounds each. The comparisons printed beside it take fewer rounds.
+# identical stores alternating in one process differed as much), so the full mode pools 8 fresh
+# processes of 25 rounds each (4 gave +2.5% to +6.3% on the same code, Dec 3). The comparisons
+# printed beside it take fewer rounds.
 ROUNDS = 25  # a process's rounds
-PROCESSES = 4
+PROCESSES = 8
 EXTRA_ROUNDS = 6
 RARE, MEDIUM = "quixotic", "otters"
 
@@ -256,6 +258,7 @@ def profile_stream(rounds: int, chunks: int) -> None:
     finally:
         store.close()  # the writer thread ends: its profile is complete
         server.close()
+        shutil.rmtree(Path(store.path).parent, ignore_errors=True)
         Writer._main = writer_main  # type: ignore[method-assign]
     stats = pstats.Stats(loop_profile)
     for profile in profiles:
@@ -446,6 +449,7 @@ def bench_stream(rounds: int, chunks: int, out: Path | None = None) -> None:
         store.close()
         real_keys.close()
         server.close()
+        shutil.rmtree(tmp, ignore_errors=True)  # three databases of the rounds' runs
     if out is not None:  # a child of stream_in_processes: its rounds, for the parent to pool
         out.write_text(json.dumps(data))
     else:
@@ -464,6 +468,7 @@ def stream_in_processes(processes: int, rounds: int, chunks: int) -> None:
         args += ["--chunks", str(chunks), "--child-out", str(out)]
         subprocess.run(args, check=True)
         runs.append(json.loads(out.read_text()))
+        shutil.rmtree(out.parent, ignore_errors=True)
         print(f"   process {i + 1}: {100 * (statistics.median(runs[-1]['ratios']) - 1):+.1f}%")
     summarize(runs, rounds, chunks)
 
