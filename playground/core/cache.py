@@ -39,6 +39,31 @@ def cache_key(
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 
 
+class CallKeys:
+    """``cache_key`` for the calls of one run, which share their messages, byte for byte the
+    same: the messages are encoded once, a model's text up to the sample (its JSON keys sort
+    before "sample") is hashed once per model and temperature, and each call hashes only its
+    sample. A run asks for a key per cell on the event loop: 24 cells of a short prompt took
+    0.27 ms in place, and a long prompt was encoded and hashed again for every cell."""
+
+    def __init__(self, messages: Sequence[Message]) -> None:
+        self._messages = _ENCODER.encode([_message_dict(m) for m in messages])
+
+    def prefix(self, provider: str, endpoint: str, model: str, params: dict[str, Any]) -> Any:
+        """The hash of a call's key up to its sample (give it to ``key``)."""
+        text = (
+            f'{{"endpoint": {_ENCODER.encode(endpoint)}, "messages": {self._messages}, '
+            f'"model": {_ENCODER.encode(model)}, "params": {_ENCODER.encode(params)}, '
+            f'"provider": {_ENCODER.encode(provider)}, "sample": '
+        )
+        return hashlib.sha256(text.encode())
+
+    def key(self, prefix: Any, sample: int) -> str:
+        whole = prefix.copy()
+        whole.update(f"{_ENCODER.encode(sample)}}}".encode())
+        return str(whole.hexdigest())
+
+
 def _message_dict(message: Message) -> dict[str, Any]:
     """``asdict(message)`` for a message of plain strings (all of them), without its deep copy."""
     role, content = message.role, message.content

@@ -24,7 +24,7 @@ import httpx
 
 from playground.config import Settings
 from playground.core import pricing
-from playground.core.cache import apply_hit, cache_key
+from playground.core.cache import CallKeys, apply_hit
 from playground.core.model import (
     Cell,
     CellDelta,
@@ -200,6 +200,8 @@ class RunHandle:
         # cell -> Recorder.stream_to's answer
         self._sinks: dict[int, Literal[False] | None] = {}
         self._key_memo: dict[tuple[int, str, str], str] = {}  # (cell, provider, model) -> key
+        self._call_keys: CallKeys | None = None  # made at the first key (a run may ask none)
+        self._key_prefixes: dict[tuple[str, str, float | None], Any] = {}  # CallKeys.prefix
         # one request (and one description of it) per model and temperature, shared by the
         # cells that send the same: a sweep's repeats hold no copies of them
         self._message_tuple = tuple(messages)
@@ -452,17 +454,24 @@ class RunHandle:
         return f"queued: {settings.defaults.concurrency} calls at once (concurrency)"
 
     def _cache_key(self, cell: Cell, provider: Provider, model: str, request: ChatRequest) -> str:
+        """core.cache.cache_key of the cell's call (CallKeys: a model and temperature's part
+        hashed once, each cell only its sample)."""
         memo = (cell.index, provider.name, model)
         key = self._key_memo.get(memo)
         if key is None:
-            key = self._key_memo[memo] = cache_key(
-                provider.name,
-                provider.endpoint(request),
-                model,
-                self.messages,
-                request.params() | {"temperature": cell.temperature},
-                cell.sample,
-            )
+            keys = self._call_keys
+            if keys is None:
+                keys = self._call_keys = CallKeys(self.messages)
+            same = (provider.name, model, cell.temperature)  # the request is per model and temp
+            prefix = self._key_prefixes.get(same)
+            if prefix is None:
+                prefix = self._key_prefixes[same] = keys.prefix(
+                    provider.name,
+                    provider.endpoint(request),
+                    model,
+                    request.params() | {"temperature": cell.temperature},
+                )
+            key = self._key_memo[memo] = keys.key(prefix, cell.sample)
         return key
 
     def _lookup(self, cache: ResponseCache, key: str, first: bool) -> dict[str, Any] | None:
